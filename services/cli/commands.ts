@@ -1,0 +1,18 @@
+/** The table of `flotilla` subcommands. Services add themselves here as they land. */
+
+export interface CommandModule {
+  /** Runs the command with the arguments after its name; resolves to the process exit code. */
+  main(args: readonly string[]): Promise<number>;
+}
+
+export interface CommandSpec {
+  readonly summary: string;
+  readonly load: () => Promise<CommandModule>;
+}
+
+export const commands: Readonly<Record<string, CommandSpec>> = {
+  version: {
+    summary: "print the Flotilla version",
+    load: async () => import("./version.ts"),
+  },
+};
