@@ -1,0 +1,129 @@
+/**
+ * Cluster membership and disaster recovery through etcdctl: add a learner, promote it, remove a
+ * member; save a snapshot and restore it into a fresh cluster. Runs against Flotilla and etcd.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join, resolve } from "node:path";
+import { StoreCluster, storeImplementations, type StoreMember } from "../../harness/store-cluster.ts";
+import { Daemon, run } from "../../harness/process.ts";
+import { freePorts } from "../../harness/ports.ts";
+import { waitFor } from "../../harness/wait.ts";
+
+interface JsonMember {
+  ID: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs?: string[];
+  isLearner?: boolean;
+}
+
+const parseJson = <T>(text: string): T => JSON.parse(text.replace(/(:\s*)(\d{16,})/g, '$1"$2"')) as T;
+const hex = (id: string): string => BigInt(id).toString(16);
+const flotillaBin = resolve(import.meta.dirname, "../../../scripts/flotilla");
+
+async function members(cluster: StoreCluster): Promise<JsonMember[]> {
+  return parseJson<{ members: JsonMember[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"], cluster.runningEndpoints())).members;
+}
+
+describe.each(storeImplementations())("membership and snapshots on a %s cluster", (implementation) => {
+  let cluster: StoreCluster;
+
+  beforeAll(async () => {
+    cluster = await StoreCluster.start({ implementation, size: 3 });
+  });
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  it("lists the three initial members with their URLs", async () => {
+    const listed = await members(cluster);
+    expect(listed.map((member) => member.name).sort()).toEqual(["m0", "m1", "m2"]);
+    for (const member of cluster.members) {
+      const entry = listed.find((candidate) => candidate.name === member.name);
+      expect(entry?.peerURLs).toEqual([member.peerUrl]);
+      expect(entry?.clientURLs).toEqual([member.clientUrl]);
+    }
+  });
+
+  it("adds a learner, starts it, promotes it to voter, then removes it", async () => {
+    const learner: StoreMember = await cluster.allocateMember("m3");
+    // etcd refuses a member change until every member has been connected for a few seconds
+    // ("etcdserver: unhealthy cluster"); a client retries.
+    const added = await waitFor(
+      async () => {
+        const result = await cluster.etcdctl(["member", "add", "m3", `--peer-urls=${learner.peerUrl}`, "--learner"], cluster.runningEndpoints());
+        return result.code === 0 ? result.stdout : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: "the learner to be added" },
+    );
+    expect(added).toContain("Member");
+    expect(added).toContain("added to cluster");
+    const learnerId = (await members(cluster)).find((member) => member.peerURLs.includes(learner.peerUrl))?.ID ?? "";
+    expect((await members(cluster)).find((member) => member.ID === learnerId)?.isLearner).toBe(true);
+
+    cluster.startMember(learner, "existing", cluster.initialCluster());
+    await waitFor(async () => ((await members(cluster)).find((member) => member.ID === learnerId)?.name === "m3" ? true : undefined), {
+      timeoutMs: 30_000,
+      description: "the learner to start and publish its name",
+    });
+    // etcd refuses to promote a learner that has not caught up; retry until it has.
+    await waitFor(
+      async () => {
+        const result = await cluster.etcdctl(["member", "promote", hex(learnerId)]);
+        return result.code === 0 ? result.stdout : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: "the learner to be promoted" },
+    );
+    expect((await members(cluster)).find((member) => member.ID === learnerId)?.isLearner ?? false).toBe(false);
+
+    const removed = await cluster.etcdctlOk(["member", "remove", hex(learnerId)], cluster.members.slice(0, 3).map((member) => member.clientUrl).join(","));
+    expect(removed).toContain(`Member ${hex(learnerId)} removed from cluster`);
+    await learner.daemon?.kill();
+    expect((await members(cluster)).map((member) => member.name).sort()).toEqual(["m0", "m1", "m2"]);
+  });
+
+  it("saves a snapshot and restores it into a fresh one-member cluster", async () => {
+    for (let i = 0; i < 20; i++) await cluster.etcdctlOk(["put", `snap/${i}`, `value-${i}`]);
+    const leader = await cluster.leader();
+    const snapshotPath = join(cluster.workDir, "backup.db");
+    const saved = await cluster.etcdctlOk(["snapshot", "save", snapshotPath], leader.clientUrl);
+    expect(saved).toContain("Snapshot saved at");
+
+    const [client, peer] = (await freePorts(2)) as [number, number];
+    const dataDir = join(cluster.workDir, "restored");
+    const restoreFlags = [
+      "--name=r0",
+      `--data-dir=${dataDir}`,
+      `--initial-cluster=r0=http://127.0.0.1:${peer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+      "--initial-cluster-token=restored",
+    ];
+    const restore =
+      implementation === "etcd"
+        ? await run("etcdctl", ["snapshot", "restore", snapshotPath, ...restoreFlags], { timeoutMs: 30_000 })
+        : await run(flotillaBin, ["snapshot", "restore", snapshotPath, ...restoreFlags], { timeoutMs: 30_000 });
+    expect(restore.code, restore.stderr).toBe(0);
+
+    const serveFlags = [
+      ...restoreFlags,
+      `--listen-client-urls=http://127.0.0.1:${client}`,
+      `--advertise-client-urls=http://127.0.0.1:${client}`,
+      `--listen-peer-urls=http://127.0.0.1:${peer}`,
+    ];
+    const logPath = join(cluster.workDir, "restored.log");
+    const daemon = implementation === "etcd" ? new Daemon("etcd", serveFlags, logPath) : new Daemon(flotillaBin, ["store", ...serveFlags], logPath);
+    try {
+      const endpoint = `http://127.0.0.1:${client}`;
+      const values = await waitFor(
+        async () => {
+          const result = await cluster.etcdctl(["get", "--prefix", "snap/", "--print-value-only"], endpoint);
+          return result.code === 0 && result.stdout !== "" ? result.stdout : undefined;
+        },
+        { timeoutMs: 30_000, description: "the restored member to serve the snapshot's keys" },
+      );
+      expect(values.trim().split("\n").sort()).toEqual(Array.from({ length: 20 }, (_, i) => `value-${i}`).sort());
+    } finally {
+      await daemon.kill();
+    }
+  });
+});
