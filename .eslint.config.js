@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "**/*.d.ts", ".tmp/**", ".eslint.config.js"] },
+  { ignores: ["node_modules/**", "**/*.d.ts", ".tmp/**", ".eslint.config.js", "libs/*/gen/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
