@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { createPrng } from "../prng/index.ts";
+import { defaultRaftBounds } from "./config.ts";
+import type { RaftConfig } from "./config.ts";
+import { MemoryStorage } from "./memory-storage.ts";
+import { RawNode } from "./raw-node.ts";
+import { EntryType, MessageType, Role } from "./types.ts";
+import type { Entry, Message, NodeId } from "./types.ts";
+
+interface TestNode {
+  readonly id: NodeId;
+  readonly storage: MemoryStorage;
+  readonly node: RawNode;
+  readonly applied: Entry[];
+}
+
+/** A minimal cluster: every Ready is handled in the documented order and messages are delivered in FIFO order. */
+class Cluster {
+  readonly nodes = new Map<NodeId, TestNode>();
+  inFlight: Message[] = [];
+
+  constructor(ids: NodeId[], overrides: Partial<RaftConfig> = {}) {
+    for (const id of ids) {
+      const storage = new MemoryStorage({ voters: ids, learners: [] });
+      const config: RaftConfig = { id, storage, ...defaultRaftBounds, preVote: false, checkQuorum: false, disableProposalForwarding: false, prng: createPrng(id), ...overrides };
+      this.nodes.set(id, { id, storage, node: new RawNode(config), applied: [] });
+    }
+  }
+
+  get(id: NodeId): TestNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  processReady(n: TestNode): boolean {
+    if (!n.node.hasReady()) return false;
+    const ready = n.node.ready();
+    this.inFlight.push(...ready.messages);
+    if (ready.snapshot !== undefined) n.storage.applySnapshot(ready.snapshot);
+    n.storage.append(ready.entries);
+    if (ready.hardState !== undefined) n.storage.setHardState(ready.hardState);
+    this.inFlight.push(...ready.messagesAfterPersist);
+    n.applied.push(...ready.committedEntries);
+    n.node.advance();
+    return true;
+  }
+
+  /** Runs until nothing moves; the bound catches a livelock. */
+  stabilize(maxRounds = 1000): void {
+    for (let round = 0; round < maxRounds; round++) {
+      let progressed = false;
+      for (const n of this.nodes.values()) progressed = this.processReady(n) || progressed;
+      const delivering = this.inFlight;
+      this.inFlight = [];
+      for (const m of delivering) this.nodes.get(m.to)?.node.step(m);
+      if (!progressed && delivering.length === 0) return;
+    }
+    throw new Error("cluster did not stabilize");
+  }
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+describe("RawNode", () => {
+  it("a candidate that wins a majority becomes leader and its proposal is committed everywhere", () => {
+    const cluster = new Cluster([1, 2, 3]);
+    cluster.get(1).node.campaign();
+    cluster.stabilize();
+    expect(cluster.get(1).node.status().softState).toEqual({ lead: 1, role: Role.Leader });
+    expect(cluster.get(2).node.status().softState.lead).toBe(1);
+    cluster.get(1).node.propose(text("hello"));
+    cluster.stabilize();
+    for (const n of cluster.nodes.values()) {
+      const data = n.applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0).map((e) => new TextDecoder().decode(e.data));
+      expect(data).toEqual(["hello"]);
+      expect(n.node.status().hardState.commit).toBe(2);
+    }
+  });
+
+  it("a single voter commits its own entries only after they are persisted", () => {
+    const cluster = new Cluster([1]);
+    const n = cluster.get(1);
+    n.node.campaign();
+    expect(n.node.status().softState.role).toBe(Role.Leader);
+    const first = n.node.ready();
+    expect(first.entries.map((e) => e.index)).toEqual([1]);
+    expect(first.committedEntries).toEqual([]);
+    expect(n.node.status().hardState.commit).toBe(0);
+    n.storage.append(first.entries);
+    if (first.hardState !== undefined) n.storage.setHardState(first.hardState);
+    n.node.advance();
+    expect(n.node.status().hardState.commit).toBe(1);
+    expect(n.node.ready().committedEntries.map((e) => e.index)).toEqual([1]);
+  });
+
+  it("vote requests wait in messagesAfterPersist until the candidate's term and vote are on disk", () => {
+    const cluster = new Cluster([1, 2, 3]);
+    cluster.get(1).node.campaign();
+    const ready = cluster.get(1).node.ready();
+    expect(ready.messages).toEqual([]);
+    expect(ready.messagesAfterPersist.map((m) => [m.type, m.to])).toEqual([[MessageType.Vote, 2], [MessageType.Vote, 3]]);
+    expect(ready.mustSync).toBe(true);
+    expect(ready.hardState).toEqual({ term: 1, vote: 1, commit: 0 });
+  });
+});
