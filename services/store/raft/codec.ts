@@ -5,7 +5,7 @@
  * durable log turns into a corruption error naming the record.
  */
 import { assert } from "../../../libs/assert/index.ts";
-import type { ConfState, Entry, EntryType, HardState, NodeId, SnapshotMetadata } from "../../../libs/raft/types.ts";
+import type { ConfState, Entry, EntryType, HardState, NodeId, SnapshotMetadata } from "../../../libs/raft/index.ts";
 
 export class CodecError extends Error {
   constructor(message: string) {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EntryType, type ConfState, type Entry, type HardState } from "../../../libs/raft/types.ts";
+import { EntryType, type ConfState, type Entry, type HardState } from "../../../libs/raft/index.ts";
 import { CorruptRecordError, DurableLog, type DurableLogOptions } from "./durable-log.ts";
 
 const voters: ConfState = { voters: [1, 2, 3], learners: [] };

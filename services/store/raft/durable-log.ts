@@ -40,8 +40,7 @@ import { mkdir, open as openFile, readdir, readFile, rename, unlink } from "node
 import { join } from "node:path";
 import { Level } from "level";
 import { assert } from "../../../libs/assert/index.ts";
-import { MemoryStorage } from "../../../libs/raft/memory-storage.ts";
-import type { ConfState, Entry, HardState, NodeId, Snapshot } from "../../../libs/raft/types.ts";
+import { MemoryStorage, type ConfState, type Entry, type HardState, type NodeId, type Snapshot } from "../../../libs/raft/index.ts";
 import {
   ByteWriter,
   ByteReader,
