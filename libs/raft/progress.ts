@@ -80,6 +80,8 @@ export class Progress {
   /** In Probe state: one append is outstanding, so wait for an answer before sending another. */
   probeSent = false;
   isLearner: boolean;
+  /** Highest commit index sent in an append or heartbeat: whether a follower may need telling. */
+  sentCommit = 0;
   readonly inflights: Inflights;
 
   constructor(options: { match: number; next: number; isLearner: boolean; maxInflightMessages: number }) {
@@ -160,6 +162,11 @@ export class Progress {
     } else {
       assert(false, "no append is sent to a follower receiving a snapshot");
     }
+  }
+
+  /** Whether an (empty) append could raise the follower's commit index. */
+  canBumpCommit(committed: number): boolean {
+    return this.sentCommit < committed;
   }
 
   /** Whether sending appends to this follower must wait. */

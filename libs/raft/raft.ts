@@ -288,7 +288,7 @@ export class Raft {
       const inLease = this.#config.checkQuorum && this.lead !== noneNodeId && this.electionElapsed < this.#config.electionTicks;
       if (!force && inLease) {
         this.#logger.info(
-          `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] ignored ${MessageType[m.type]} ` +
+          `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] ignored Msg${MessageType[m.type]} ` +
             `from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired ` +
             `(remaining ticks: ${this.#config.electionTicks - this.electionElapsed})`,
         );
@@ -299,7 +299,7 @@ export class Raft {
     // term the pre-candidate would campaign at).
     if (m.type === MessageType.PreVote) return true;
     if (m.type === MessageType.PreVoteResp && !m.reject) return true;
-    this.#logger.info(`${this.id} [term: ${this.term}] received a ${MessageType[m.type]} message with higher term from ${m.from} [term: ${m.term}]`);
+    this.#logger.info(`${this.id} [term: ${this.term}] received a Msg${MessageType[m.type]} message with higher term from ${m.from} [term: ${m.term}]`);
     const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap;
     this.becomeFollower(m.term, fromLeader ? m.from : noneNodeId);
     return true;
@@ -314,7 +314,7 @@ export class Raft {
       // Tell the pre-candidate about our term, or it would wait for answers forever.
       this.#send({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true });
     } else {
-      this.#logger.debug(`${this.id} [term: ${this.term}] ignored a ${MessageType[m.type]} message with lower term from ${m.from} [term: ${m.term}]`);
+      this.#logger.debug(`${this.id} [term: ${this.term}] ignored a Msg${MessageType[m.type]} message with lower term from ${m.from} [term: ${m.term}]`);
     }
   }
 
@@ -325,7 +325,7 @@ export class Raft {
       (this.vote === noneNodeId && this.lead === noneNodeId) ||
       (m.type === MessageType.PreVote && m.term > this.term);
     const describe = () =>
-      `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] %s ${MessageType[m.type]} ` +
+      `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] %s Msg${MessageType[m.type]} ` +
       `for ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`;
     if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
       this.#logger.info(describe().replace("%s", "cast"));
@@ -399,7 +399,7 @@ export class Raft {
     for (const id of sortedIds(this.tracker.voters)) {
       if (id === this.id) continue;
       this.#logger.info(
-        `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}] sent ${MessageType[voteType]} request to ${id} at term ${this.term}`,
+        `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}] sent Msg${MessageType[voteType]} request to ${id} at term ${this.term}`,
       );
       this.#send({ type: voteType, to: id, term, index: this.log.lastIndex(), logTerm: this.log.lastTerm(), context });
     }
@@ -435,7 +435,7 @@ export class Raft {
     this.tracker.recordVote(m.from, !m.reject);
     const { granted, rejected, result } = this.tracker.tallyVotes();
     this.#logger.info(
-      `${this.id} has received ${granted} ${MessageType[m.type]} votes and ${rejected} vote rejections`,
+      `${this.id} has received ${granted} Msg${MessageType[m.type]} votes and ${rejected} vote rejections`,
     );
     if (result === VoteResult.Won) {
       if (this.role === Role.PreCandidate) {
@@ -503,7 +503,7 @@ export class Raft {
 
   #forwardToLeader(m: Message): void {
     if (this.lead === noneNodeId) {
-      this.#logger.info(`${this.id} no leader at term ${this.term}; dropping ${MessageType[m.type]}`);
+      this.#logger.info(`${this.id} no leader at term ${this.term}; dropping Msg${MessageType[m.type]}`);
       return;
     }
     this.#send({ ...m, to: this.lead, term: 0 });
@@ -747,6 +747,7 @@ export class Raft {
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.#send({ type: MessageType.App, to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed });
     progress.sentEntries(entries.length, prevIndex + entries.length);
+    progress.sentCommit = Math.max(progress.sentCommit, this.log.committed);
     return true;
   }
 
@@ -774,7 +775,6 @@ export class Raft {
   }
 
   #handleAppendSuccess(m: Message, progress: Progress): void {
-    const wasPaused = progress.isPaused();
     if (!progress.maybeUpdate(m.index) && !(progress.match === m.index && progress.state === ProgressState.Probe)) return;
     if (progress.state === ProgressState.Probe) {
       progress.becomeReplicate();
@@ -789,7 +789,7 @@ export class Raft {
       progress.inflights.freeLE(m.index);
     }
     if (this.#maybeCommit()) this.#onCommitAdvanced();
-    else if (wasPaused) this.#maybeSendAppend(m.from, true);
+    else if (progress.canBumpCommit(this.log.committed)) this.#maybeSendAppend(m.from, true);
     // Pipeline the rest of the log, as far as the inflight window allows.
     for (let sent = 0; sent < this.#config.maxInflightMessages; sent++) {
       if (!this.#maybeSendAppend(m.from, false)) break;
@@ -880,8 +880,10 @@ export class Raft {
     for (const id of this.tracker.memberIds()) {
       if (id === this.id) continue;
       // Never tell a follower to commit past what it is known to hold.
-      const commit = Math.min(this.tracker.getProgress(id).match, this.log.committed);
+      const progress = this.tracker.getProgress(id);
+      const commit = Math.min(progress.match, this.log.committed);
       this.#send({ type: MessageType.Heartbeat, to: id, commit, context });
+      progress.sentCommit = Math.max(progress.sentCommit, commit);
     }
   }
 
@@ -1024,7 +1026,7 @@ export class Raft {
       term = this.term;
     }
     const m = message({ ...fields, from: fields.from ?? this.id, term });
-    assert(m.to !== this.id && m.to !== noneNodeId, "a message goes to another node", () => `${MessageType[m.type]} to ${m.to}`);
+    assert(m.to !== this.id && m.to !== noneNodeId, "a message goes to another node", () => `Msg${MessageType[m.type]} to ${m.to}`);
     if (persistFirst.has(m.type)) this.msgsAfterPersist.push(m);
     else this.msgs.push(m);
   }
