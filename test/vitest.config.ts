@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
-    include: ["libs/**/*.test.ts", "services/**/*.test.ts", "proto/**/*.test.ts"],
+    include: ["libs/**/*.test.ts", "services/**/*.test.ts", "proto/**/*.test.ts", "test/sim/**/*.test.ts"],
     testTimeout: 20_000,
     pool: "forks",
   },
