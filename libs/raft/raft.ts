@@ -7,7 +7,7 @@
  */
 import { assert } from "../assert/index.ts";
 import type { RaftConfig, RaftLogger } from "./config.ts";
-import { decodeConfChange } from "./conf-change.ts";
+import { decodeConfChange, encodeConfChange } from "./conf-change.ts";
 import { CompactedError, NotLeaderError, ProposalDroppedError, SnapshotTemporarilyUnavailableError } from "./errors.ts";
 import { describeConfState } from "./describe.ts";
 import type { Progress } from "./progress.ts";
@@ -18,7 +18,7 @@ import { ConfChangeType, EntryType, MessageType, ProgressState, Role, noneNodeId
 import type {
   ConfChange, ConfState, Entry, HardState, Message, NodeId, ProgressStatus, ReadState, Snapshot, SoftState, Status,
 } from "./types.ts";
-import { bytesEqual, emptyBytes, message, payloadBytes, sortedIds, voteResponseType } from "./util.ts";
+import { bytesEqual, emptyBytes, entry, message, payloadBytes, sortedIds, voteResponseType } from "./util.ts";
 
 export enum CampaignType {
   /** PreVote's first phase: ask whether an election could be won, without raising the term. */
@@ -194,11 +194,30 @@ export class Raft {
     self.match = this.log.persistedLastIndex();
     self.next = this.log.lastIndex() + 1;
     self.recentActive = true;
+    // An entry of the new term lets the leader commit (and learn the commit index): an empty
+    // one, or for the first leader of a cluster the bootstrap configuration.
+    const bootstrap = this.log.lastIndex() === 0;
+    const firstEntries = bootstrap ? this.#bootstrapConfChangeEntries() : [entry(0, 0)];
+    const appended = this.#appendEntries(firstEntries);
+    assert(appended, "the leader's first entries are always accepted");
     // The log may hold an uncommitted conf change: allow no new one until everything is applied.
     this.pendingConfIndex = this.log.lastIndex();
-    const appended = this.#appendEntries([{ term: 0, index: 0, type: EntryType.Normal, data: emptyBytes }]);
-    assert(appended, "the leader's empty entry is always accepted");
     this.#logger.info(`${this.id} became leader at term ${this.term}`);
+  }
+
+  /**
+   * A bootstrapped member holds its initial configuration outside the log (in the storage's
+   * index-0 state), but a member that joins later starts empty and replays the log from index 1.
+   * So the first leader writes that configuration into the log as one conf change per member,
+   * which is a no-op for every member that bootstrapped with it (as etcd's Bootstrap does).
+   */
+  #bootstrapConfChangeEntries(): Entry[] {
+    const { voters, learners } = this.tracker.confState();
+    const changes: ConfChange[] = [
+      ...voters.map((nodeId) => ({ type: ConfChangeType.AddNode, nodeId, context: emptyBytes })),
+      ...learners.map((nodeId) => ({ type: ConfChangeType.AddLearnerNode, nodeId, context: emptyBytes })),
+    ];
+    return changes.map((change) => entry(0, 0, encodeConfChange(change), EntryType.ConfChange));
   }
 
   #reset(term: number): void {
@@ -781,9 +800,9 @@ export class Raft {
     } else if (progress.state === ProgressState.Snapshot) {
       // The follower caught up through the snapshot (or past it): replicate from there.
       if (progress.match >= progress.pendingSnapshot || progress.match + 1 >= this.log.firstIndex()) {
-        this.#logger.debug(`${this.id} recovered from needing snapshot, resumed sending replication messages to ${m.from} [${progress.describe()}]`);
         progress.becomeProbe();
         progress.becomeReplicate();
+        this.#logger.debug(`${this.id} recovered from needing snapshot, resumed sending replication messages to ${m.from} [${progress.describe()}]`);
       }
     } else {
       progress.inflights.freeLE(m.index);
@@ -809,8 +828,8 @@ export class Raft {
     let nextProbeIndex = m.rejectHint;
     if (m.logTerm > 0) nextProbeIndex = this.log.findConflictByTerm(m.rejectHint, m.logTerm).index;
     if (!progress.maybeDecrTo(m.index, nextProbeIndex)) return;
-    this.#logger.debug(`${this.id} decreased progress of ${m.from} to [${progress.describe()}]`);
     if (progress.state === ProgressState.Replicate) progress.becomeProbe();
+    this.#logger.debug(`${this.id} decreased progress of ${m.from} to [${progress.describe()}]`);
     this.#maybeSendAppend(m.from, true);
   }
 

@@ -71,10 +71,11 @@ describe("RawNode", () => {
     expect(cluster.get(2).node.status().softState.lead).toBe(1);
     cluster.get(1).node.propose(text("hello"));
     cluster.stabilize();
+    const helloIndex = cluster.get(1).storage.lastIndex();
     for (const n of cluster.nodes.values()) {
       const data = n.applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0).map((e) => new TextDecoder().decode(e.data));
       expect(data).toEqual(["hello"]);
-      expect(n.node.status().hardState.commit).toBe(2);
+      expect(n.node.status().hardState.commit).toBe(helloIndex);
     }
   });
 
@@ -84,7 +85,8 @@ describe("RawNode", () => {
     n.node.campaign();
     expect(n.node.status().softState.role).toBe(Role.Leader);
     const first = n.node.ready();
-    expect(first.entries.map((e) => e.index)).toEqual([1]);
+    // The first leader writes the bootstrap configuration (one voter) as its first entry.
+    expect(first.entries.map((e) => [e.index, e.type])).toEqual([[1, EntryType.ConfChange]]);
     expect(first.committedEntries).toEqual([]);
     expect(n.node.status().hardState.commit).toBe(0);
     n.storage.append(first.entries);
