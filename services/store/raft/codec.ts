@@ -301,6 +301,22 @@ export function decodePeers(bytes: Uint8Array): Map<NodeId, string> {
   return peers;
 }
 
+/** Ids removed from the cluster: their messages are refused so they learn they were removed. */
+export function encodeMemberIds(ids: ReadonlySet<NodeId>): Uint8Array {
+  const writer = new ByteWriter();
+  const sorted = [...ids].sort((a, b) => a - b);
+  writer.u32(sorted.length);
+  for (const id of sorted) writer.u64(id);
+  return writer.finish();
+}
+
+export function decodeMemberIds(bytes: Uint8Array): Set<NodeId> {
+  const reader = new ByteReader(bytes);
+  const ids = new Set(readIds(reader, "member id"));
+  reader.end("member ids");
+  return ids;
+}
+
 // ---- proposal envelopes ------------------------------------------------------------------
 
 /** Bytes of the request id that prefixes every proposal this layer makes. */
@@ -333,13 +349,21 @@ const nodeSnapshotFormat = 1;
 export interface NodeSnapshot {
   /** Peer addresses at the snapshot's index, so a member restored from it can reach everyone. */
   readonly peers: ReadonlyMap<NodeId, string>;
+  /** Members removed by then. */
+  readonly removed: ReadonlySet<NodeId>;
   readonly stateMachine: Uint8Array;
 }
 
-/** A Raft snapshot's data as this layer writes it: the address book, then the state machine's bytes. */
+/** A Raft snapshot's data as this layer writes it: the membership, then the state machine's bytes. */
 export function encodeNodeSnapshot(snapshot: NodeSnapshot): Uint8Array {
   const peers = encodePeers(snapshot.peers);
-  return new ByteWriter(8 + peers.length + snapshot.stateMachine.length).u32(nodeSnapshotFormat).lengthPrefixed(peers).bytes(snapshot.stateMachine).finish();
+  const removed = encodeMemberIds(snapshot.removed);
+  return new ByteWriter(12 + peers.length + removed.length + snapshot.stateMachine.length)
+    .u32(nodeSnapshotFormat)
+    .lengthPrefixed(peers)
+    .lengthPrefixed(removed)
+    .bytes(snapshot.stateMachine)
+    .finish();
 }
 
 export function decodeNodeSnapshot(bytes: Uint8Array): NodeSnapshot {
@@ -347,5 +371,6 @@ export function decodeNodeSnapshot(bytes: Uint8Array): NodeSnapshot {
   const format = reader.u32("node snapshot format");
   if (format !== nodeSnapshotFormat) throw new CodecError(`node snapshot format ${format} is unknown (want ${nodeSnapshotFormat})`);
   const peers = decodePeers(reader.lengthPrefixed("node snapshot peers"));
-  return { peers, stateMachine: reader.rest() };
+  const removed = decodeMemberIds(reader.lengthPrefixed("node snapshot removed members"));
+  return { peers, removed, stateMachine: reader.rest() };
 }

@@ -12,6 +12,7 @@
  *   "s"            latest snapshot: metadata, data checksum, and the data inline or a file name
  *   "a"            the state machine's applied index
  *   "p"            member addresses (id -> peer URL)
+ *   "r"            ids of members removed from the cluster
  *   "k" + key      the state machine's own records
  * Each value is [crc32c(key ++ body) u32be][body].
  *
@@ -49,12 +50,14 @@ import {
   decodeConfState,
   decodeEntry,
   decodeHardState,
+  decodeMemberIds,
   decodePeers,
   decodeSnapshotRecord,
   encodeApplied,
   encodeConfState,
   encodeEntry,
   encodeHardState,
+  encodeMemberIds,
   encodePeers,
   encodeSnapshotRecord,
   type SnapshotRecord,
@@ -102,6 +105,8 @@ export interface AppliedUpdate {
   readonly replaceState?: boolean;
   /** The member address book, when applying changed it. */
   readonly peers?: ReadonlyMap<NodeId, string>;
+  /** The removed members, when applying changed them. */
+  readonly removedMembers?: ReadonlySet<NodeId>;
   readonly sync: boolean;
 }
 
@@ -123,6 +128,7 @@ const keyHardState = ascii("h");
 const keySnapshot = ascii("s");
 const keyApplied = ascii("a");
 const keyPeers = ascii("p");
+const keyRemovedMembers = ascii("r");
 const entryPrefix = 0x65; // "e"
 const statePrefix = 0x6b; // "k"
 const entryRange = { gte: Uint8Array.of(entryPrefix), lt: Uint8Array.of(entryPrefix + 1) };
@@ -167,6 +173,7 @@ interface Loaded {
   readonly entries: Entry[];
   readonly appliedIndex: number;
   readonly peers: Map<NodeId, string>;
+  readonly removedMembers: Set<NodeId>;
 }
 
 export class DurableLog {
@@ -177,6 +184,7 @@ export class DurableLog {
   readonly #snapshotInlineBytesMax: number;
   #appliedIndex: number;
   #peers: Map<NodeId, string>;
+  #removedMembers: Set<NodeId>;
   #snapshotRecord: SnapshotRecord | undefined;
   /** Entries on disk are exactly [diskFirstIndex, diskLastIndex]; empty when first > last. */
   #diskFirstIndex: number;
@@ -190,6 +198,7 @@ export class DurableLog {
     this.#snapshotInlineBytesMax = snapshotInlineBytesMax;
     this.#appliedIndex = loaded.appliedIndex;
     this.#peers = loaded.peers;
+    this.#removedMembers = loaded.removedMembers;
     this.#snapshotRecord = loaded.snapshotRecord;
     const first = loaded.entries[0];
     const last = loaded.entries.at(-1);
@@ -224,6 +233,10 @@ export class DurableLog {
 
   get peers(): ReadonlyMap<NodeId, string> {
     return this.#peers;
+  }
+
+  get removedMembers(): ReadonlySet<NodeId> {
+    return this.#removedMembers;
   }
 
   /** Index of the latest stored snapshot, 0 when there is none. */
@@ -281,9 +294,11 @@ export class DurableLog {
     }
     ops.push(this.#put(keyApplied, encodeApplied(update.appliedIndex)));
     if (update.peers !== undefined) ops.push(this.#put(keyPeers, encodePeers(update.peers)));
+    if (update.removedMembers !== undefined) ops.push(this.#put(keyRemovedMembers, encodeMemberIds(update.removedMembers)));
     await this.#db.batch(ops, { sync: update.sync });
     this.#appliedIndex = update.appliedIndex;
     if (update.peers !== undefined) this.#peers = new Map(update.peers);
+    if (update.removedMembers !== undefined) this.#removedMembers = new Set(update.removedMembers);
   }
 
   /**
@@ -459,8 +474,9 @@ class Loader {
     const snapshot = snapshotRecord === undefined ? undefined : await this.#snapshotData(snapshotRecord);
     const appliedIndex = (await this.#read(keyApplied, "applied index", decodeApplied)) ?? 0;
     const peers = (await this.#read(keyPeers, "peers", decodePeers)) ?? new Map<NodeId, string>();
+    const removedMembers = (await this.#read(keyRemovedMembers, "removed members", decodeMemberIds)) ?? new Set<NodeId>();
     const entries = await this.#entries(snapshot);
-    const loaded = { bootstrapConfState, hardState, snapshot, snapshotRecord, entries, appliedIndex, peers };
+    const loaded = { bootstrapConfState, hardState, snapshot, snapshotRecord, entries, appliedIndex, peers, removedMembers };
     this.#checkConsistency(loaded);
     return loaded;
   }

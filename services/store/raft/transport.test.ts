@@ -19,6 +19,14 @@ class RecordingHandler {
   reportSnapshot(peerId: NodeId, snapshotStatus: SnapshotStatus): void {
     this.snapshots.push([peerId, snapshotStatus]);
   }
+  readonly removedPeers = new Set<NodeId>();
+  readonly removedReports: NodeId[] = [];
+  isRemoved(peerId: NodeId): boolean {
+    return this.removedPeers.has(peerId);
+  }
+  reportRemoved(byPeerId: NodeId): void {
+    this.removedReports.push(byPeerId);
+  }
 }
 
 const waitMs = 10_000;
@@ -88,6 +96,17 @@ describe("Transport", () => {
     } finally {
       client.close();
     }
+  });
+
+  it("tells a member removed from the cluster so when it opens a stream, and delivers nothing from it", async () => {
+    const one = await start(1);
+    const two = await start(2);
+    two.handler.removedPeers.add(1);
+    one.transport.addPeer(2, `127.0.0.1:${two.transport.port}`);
+    one.transport.send([testMessage({ from: 1, to: 2, type: MessageType.PreVote })]);
+    await waitUntil(() => one.handler.removedReports.length > 0, { timeoutMs: waitMs, description: "the removal to be reported" });
+    expect(one.handler.removedReports).toEqual([2]);
+    expect(two.handler.received).toEqual([]);
   });
 
   it("streams a snapshot larger than one gRPC message in chunks and reports it finished", async () => {

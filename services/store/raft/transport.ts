@@ -49,6 +49,10 @@ export interface TransportHandler {
   receive(message: Message): void;
   reportUnreachable(peerId: NodeId): void;
   reportSnapshot(peerId: NodeId, status: SnapshotStatus): void;
+  /** Whether `peerId` was removed from the cluster: its streams are refused, telling it so. */
+  isRemoved(peerId: NodeId): boolean;
+  /** A peer refused this member's stream because this member was removed from the cluster. */
+  reportRemoved(byPeerId: NodeId): void;
 }
 
 export interface TransportLogger {
@@ -106,6 +110,8 @@ export interface TransportOptions {
 const headerFrom = "flotilla-raft-from";
 const headerTo = "flotilla-raft-to";
 const headerCluster = "flotilla-cluster-id";
+/** Trailer on a refusal that means "you were removed from the cluster" (etcd: HTTP 410 Gone). */
+const trailerMemberRemoved = "flotilla-raft-member-removed";
 const emptyBytes = new Uint8Array(0);
 
 interface TransportClient extends Client {
@@ -341,6 +347,10 @@ class Peer {
       this.pump();
       return;
     }
+    if (error.metadata.get(trailerMemberRemoved).length > 0) {
+      this.#logger.warn(`raft transport: member ${this.id} says this member (${this.#context.localId}) was removed from the cluster`);
+      this.#context.handler.reportRemoved(this.id);
+    }
     // What was queued is stale by the time a new stream is up; Raft resends what still matters.
     this.#queue.length = 0;
     this.#reportUnreachable(`stream failed: ${error.details || error.message}`);
@@ -488,6 +498,7 @@ class Receiver {
   #deliver(message: Message, streamFrom: NodeId): void {
     if (message.to !== this.#context.localId) throw new WireError(`message addressed to member ${message.to}, but this is member ${this.#context.localId}`);
     if (message.from !== streamFrom) throw new WireError(`message from member ${message.from} on the stream of member ${streamFrom}`);
+    if (this.#context.handler.isRemoved(message.from)) throw new MemberRemovedRefusal(message.from);
     this.#context.handler.receive(message);
   }
 
@@ -502,17 +513,32 @@ class Receiver {
     if (this.#context.clusterId !== 0 && cluster !== undefined && cluster !== String(this.#context.clusterId)) {
       return { code: status.FAILED_PRECONDITION, details: `stream from cluster ${String(cluster)}, but this is cluster ${this.#context.clusterId}` };
     }
+    let fromId: NodeId;
     try {
-      wireInteger(from, headerFrom);
+      fromId = wireInteger(from, headerFrom);
     } catch (error) {
       return refusalFrom(error);
     }
+    if (fromId === 0) return { code: status.INVALID_ARGUMENT, details: `${headerFrom} must name a member` };
+    if (this.#context.handler.isRemoved(fromId)) return refusalFrom(new MemberRemovedRefusal(fromId));
     return undefined;
+  }
+}
+
+class MemberRemovedRefusal extends Error {
+  constructor(memberId: NodeId) {
+    super(`member ${memberId} was removed from the cluster`);
+    this.name = "MemberRemovedRefusal";
   }
 }
 
 function refusalFrom(error: unknown): ServerStatusResponse {
   const details = error instanceof Error ? error.message : String(error);
+  if (error instanceof MemberRemovedRefusal) {
+    const metadata = new Metadata();
+    metadata.set(trailerMemberRemoved, "1");
+    return { code: status.FAILED_PRECONDITION, details, metadata };
+  }
   return { code: error instanceof WireError ? status.FAILED_PRECONDITION : status.INTERNAL, details };
 }
 
