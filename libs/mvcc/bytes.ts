@@ -9,6 +9,14 @@ const charCodeChunkBytesMax = 8192;
 
 export const emptyBytes: Uint8Array = new Uint8Array(0);
 
+/**
+ * A fresh copy. Not `bytes.slice()`: on a Node Buffer (what gRPC hands out) slice is a view, which
+ * would alias the caller's memory and pin the whole request buffer.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 export function bytesToBinary(bytes: Uint8Array): string {
   if (bytes.length <= charCodeChunkBytesMax) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let text = "";
@@ -46,7 +54,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function prefixRangeEnd(prefix: Uint8Array): Uint8Array {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i] !== 0xff) {
-      const end = prefix.slice(0, i + 1);
+      const end = copyBytes(prefix.subarray(0, i + 1));
       end[i] = (end[i] as number) + 1;
       return end;
     }

@@ -8,7 +8,7 @@
  *   RemainingTTL=3).
  * Decoders reject malformed input with CorruptDataError rather than guessing.
  */
-import { emptyBytes } from "./bytes.ts";
+import { copyBytes, emptyBytes } from "./bytes.ts";
 import { CorruptDataError } from "./errors.ts";
 import type { KeyValue } from "./types.ts";
 
@@ -233,7 +233,7 @@ class Reader {
   lengthDelimited(): Uint8Array {
     const length = this.varint();
     if (this.offset + length > this.bytes.length) throw new CorruptDataError("truncated bytes field");
-    const slice = this.bytes.slice(this.offset, this.offset + length);
+    const slice = copyBytes(this.bytes.subarray(this.offset, this.offset + length));
     this.offset += length;
     return slice;
   }

@@ -7,7 +7,7 @@
  */
 import { assert } from "../assert/index.ts";
 import { WeightedTree, type TreeEntry } from "./btree.ts";
-import { bytesToBinary, emptyBytes, type KeySpan } from "./bytes.ts";
+import { bytesToBinary, copyBytes, emptyBytes, type KeySpan } from "./bytes.ts";
 import { encodeKeyValue, encodeRevisionKey, encodeTombstone, encodeUint64 } from "./codec.ts";
 import { Crc32c } from "./crc32.ts";
 import { MvccError } from "./errors.ts";
@@ -207,11 +207,11 @@ export class KeySpace {
     // never see two changes of one key in one revision.
     assert(keyIndex?.last === undefined || keyIndex.last.main < revision, "one change per key per revision");
     const kv: KeyValue = {
-      key: key.slice(),
+      key: copyBytes(key),
       createRevision: previous === undefined ? revision : previous.kv.createRevision,
       modRevision: revision,
       version: previous === undefined ? 1 : previous.kv.version + 1,
-      value: value.slice(),
+      value: copyBytes(value),
       lease,
     };
     const record: RevisionRecord = { main: revision, sub: txn.changes, tombstone: false, kv, keyString };
