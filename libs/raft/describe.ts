@@ -57,7 +57,8 @@ export function describeSoftState(softState: SoftState): string {
 }
 
 export function describeMessage(m: Message): string {
-  let text = `${m.from}->${m.to} Msg${MessageType[m.type]} Term:${m.term} Log:${m.logTerm}/${m.index}`;
+  let text = `${m.from}->${m.to} Msg${MessageType[m.type]} Term:${m.term}`;
+  text += m.type === MessageType.TransferLeader ? ` Transferee:${m.index}` : ` Log:${m.logTerm}/${m.index}`;
   if (m.reject) text += ` Rejected (Hint: ${m.rejectHint})`;
   if (m.commit !== 0) text += ` Commit:${m.commit}`;
   if (m.entries.length > 0) text += ` Entries:[${describeEntries(m.entries)}]`;

@@ -509,6 +509,10 @@ export class Raft {
   }
 
   #forwardProposal(m: Message): void {
+    if (m.from !== this.id) {
+      this.#logger.debug(`${this.id} dropped a proposal from ${m.from}: not the leader, and only our own requests are forwarded`);
+      return;
+    }
     if (this.lead === noneNodeId) {
       this.#dropProposal(m, this.#config.disableProposalForwarding ? new NotLeaderError(noneNodeId) : new ProposalDroppedError("no leader"));
       return;
@@ -520,7 +524,16 @@ export class Raft {
     this.#send({ ...m, to: this.lead, term: 0 });
   }
 
+  /**
+   * Forwards a request made on this node to the leader. Requests from peers are not forwarded
+   * again: a message must name its real sender (transports check), and a read answer has to
+   * find its way back to the node that asked.
+   */
   #forwardToLeader(m: Message): void {
+    if (m.from !== this.id) {
+      this.#logger.debug(`${this.id} dropped Msg${MessageType[m.type]} from ${m.from}: not the leader`);
+      return;
+    }
     if (this.lead === noneNodeId) {
       this.#logger.info(`${this.id} no leader at term ${this.term}; dropping Msg${MessageType[m.type]}`);
       return;
@@ -613,6 +626,9 @@ export class Raft {
       case MessageType.ReadIndex:
         this.#handleReadIndex(m);
         return;
+      case MessageType.TransferLeader:
+        this.#handleTransferLeader(m);
+        return;
       default:
         break;
     }
@@ -641,9 +657,6 @@ export class Raft {
         // The last append may be lost; probe again rather than keep pipelining blindly.
         if (progress.state === ProgressState.Replicate) progress.becomeProbe();
         this.#logger.debug(`${this.id} failed to send message to ${m.from} because it is unreachable [${progress.describe()}]`);
-        return;
-      case MessageType.TransferLeader:
-        this.#handleTransferLeader(m, progress);
         return;
       default:
         return;
@@ -860,8 +873,14 @@ export class Raft {
     progress.probeSent = true;
   }
 
-  #handleTransferLeader(m: Message, progress: Progress): void {
-    const transferee = m.from;
+  /** MsgTransferLeader names the transferee in `index` (`from` is whoever asked). */
+  #handleTransferLeader(m: Message): void {
+    const transferee = m.index;
+    const progress = this.tracker.progress.get(transferee);
+    if (progress === undefined) {
+      this.#logger.debug(`${this.id} ignored transferring leadership to ${transferee}: not a member`);
+      return;
+    }
     if (progress.isLearner) {
       this.#logger.debug(`${this.id} is ignoring transferring leadership to learner ${transferee}`);
       return;

@@ -59,8 +59,9 @@ export class RawNode {
     this.#raft.step(message({ type: MessageType.ReadIndex, from: this.#raft.id, context: requestContext }));
   }
 
+  /** Asks the leader (this node or, forwarded, the one it knows) to hand leadership to `to`. */
   transferLeadership(to: NodeId): void {
-    this.#raft.step(message({ type: MessageType.TransferLeader, from: to }));
+    this.#raft.step(message({ type: MessageType.TransferLeader, from: this.#raft.id, index: to }));
   }
 
   /** Call when applying a committed conf-change entry; returns the new configuration. */

@@ -69,6 +69,10 @@ export interface Message {
   readonly from: NodeId;
   readonly term: number;
   readonly logTerm: number;
+  /**
+   * Append: the index of the entry before `entries`; vote: the candidate's last index;
+   * MsgTransferLeader: the transferee (`from` always names the real sender).
+   */
   readonly index: number;
   readonly entries: readonly Entry[];
   readonly commit: number;
