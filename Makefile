@@ -8,8 +8,9 @@ FLOTILLA := scripts/flotilla
 TSX := node --import tsx
 SEEDS ?= 300
 SEED ?=
+IMPL ?= both
 
-.PHONY: help deps deps-npm typecheck lint unit sim sim-test test bench-raft bench up down
+.PHONY: help deps deps-npm typecheck lint unit sim sim-test test bench-raft bench-store bench up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,4 +42,7 @@ test: deps typecheck lint unit sim-test ## everything CI runs
 bench-raft: deps-npm ## entries/s through an in-memory 3-replica Raft cluster
 	$(TSX) test/bench/raft.ts
 
-bench: bench-raft ## every benchmark
+bench-store: deps ## flotilla's store vs etcd 3.4, 3 members each: make bench-store [IMPL=etcd] [BENCH_SCALE=0.5]
+	$(TSX) test/bench/store/main.ts --impl $(IMPL)
+
+bench: bench-raft bench-store ## every benchmark

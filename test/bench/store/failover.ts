@@ -1,7 +1,7 @@
 /**
  * Workload 5: write unavailability after the leader is SIGKILLed. A prober starts a put every
- * `probeIntervalMs`, each with a short deadline, to the members in turn (the dead one fails at
- * once and the next probe goes elsewhere). Unavailability is the time from the kill to the
+ * `probeIntervalMs`, each with a short deadline, to one member, and moves to the next member
+ * after every failure (the dead one refuses at once), as a client trying all endpoints would. Unavailability is the time from the kill to the
  * completion of the first successful put that was sent after the kill, so a put that was
  * already committed before the kill cannot count; resolution is one probe interval.
  */

@@ -1,5 +1,7 @@
 /** Plain-text rendering of the benchmark report: the table, the targets and the footnotes. */
-import type { Cell, ImplementationResult, MetricRow, Outcome, PhaseCost, TargetCheck } from "./report.ts";
+import type { PhaseCost } from "./meter.ts";
+import type { Cell, ImplementationResult, MetricRow, Outcome, TargetCheck } from "./report.ts";
+import type { ThroughputResult } from "./workloads.ts";
 
 export function formatNumber(value: number, unit: string): string {
   if (unit === "ops/s" || unit === "events/s") return Math.round(value).toString();
@@ -51,11 +53,11 @@ export function formatCost(cost: PhaseCost): string {
 function outcomeNotes<T>(name: string, outcome: Outcome<T> | undefined, describe: (value: T) => string[]): string[] {
   if (outcome === undefined) return [];
   if (!outcome.ok) return [`${name}: error: ${outcome.error}`];
-  return describe(outcome.value).map((note, index) => `${name}: ${note}${index === 0 ? `; ${formatCost(outcome.cost)}` : ""}`);
+  return describe(outcome.value).map((note) => `${name}: ${note}`);
 }
 
-function throughputNotes(value: { completed: number; failed: number; stoppedBy: string; firstError: string | undefined; elapsedMs: number }): string[] {
-  const notes = [`${value.completed} ok in ${(value.elapsedMs / 1000).toFixed(1)} s`];
+function throughputNotes(value: ThroughputResult): string[] {
+  const notes = [`${value.completed} ok in ${(value.elapsedMs / 1000).toFixed(1)} s`, formatCost(value.cost)];
   if (value.failed > 0) notes.push(`${value.failed} failed, first: ${value.firstError ?? "?"}`);
   if (value.stoppedBy !== "count") notes.push(`stopped by ${value.stoppedBy} bound before the full count`);
   return [notes.join("; ")];
@@ -70,7 +72,7 @@ export function implementationNotes(result: ImplementationResult): string[] {
     ...outcomeNotes("concurrent put", result.concurrentPut, throughputNotes),
     ...outcomeNotes("linearizable get", result.linearizableGet, throughputNotes),
     ...outcomeNotes("watch", result.watch, (watch) => [
-      `${watch.watchers} watchers received ${watch.eventsDelivered} of ${watch.eventsWritten * watch.watchers} events; slowest watcher ${Math.round(watch.eventsPerSecondPerWatcherMin)} events/s; writer ${Math.round(watch.writer.opsPerSecond)} puts/s`,
+      `${watch.watchers} watchers received ${watch.eventsDelivered} of ${watch.eventsWritten * watch.watchers} events; slowest watcher ${Math.round(watch.eventsPerSecondPerWatcherMin)} events/s; writer ${Math.round(watch.writer.opsPerSecond)} puts/s; ${formatCost(watch.cost)}`,
       ...watch.watcherErrors.slice(0, 3).map((error) => `watcher error: ${error}`),
     ]),
     ...outcomeNotes("memory", result.memory, (members) => [members.map((member) => `${member.member} ${member.processName}[${member.pid}] ${member.residentMiB.toFixed(1)} MiB`).join(", ")]),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { membersCpuDeltaMs, parseCpuMs, parseVmRssKiB } from "./proc.ts";
+import { parseCpuMs, parseVmRssKiB } from "./proc.ts";
 
 describe("/proc parsing", () => {
   it("reads VmRSS in KiB from /proc/PID/status", () => {
@@ -15,11 +15,5 @@ describe("/proc parsing", () => {
     // utime 250 ticks and stime 50 ticks at 100 ticks per second: 3000 ms.
     const stat = "4242 (node (a) b) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 11 0 12345 1000000 2000";
     expect(parseCpuMs(stat)).toBe(3000);
-  });
-
-  it("gives no members' CPU across a restart, where a pid changed", () => {
-    const before = new Map([["m0/10", 100], ["m1/11", 200]]);
-    expect(membersCpuDeltaMs(before, new Map([["m0/10", 150], ["m1/11", 260]]))).toBe(110);
-    expect(membersCpuDeltaMs(before, new Map([["m0/10", 150], ["m1/99", 5]]))).toBeUndefined();
   });
 });

@@ -65,14 +65,3 @@ export function membersCpuMs(cluster: StoreCluster): Map<string, number> {
   for (const [member, pid] of runningPids(cluster)) cpu.set(`${member}/${pid}`, parseCpuMs(readFileSync(`/proc/${pid}/stat`, "utf8")));
   return cpu;
 }
-
-/** CPU the members used between two readings, or undefined when a member restarted in between. */
-export function membersCpuDeltaMs(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number | undefined {
-  let totalMs = 0;
-  for (const [key, afterMs] of after) {
-    const beforeMs = before.get(key);
-    if (beforeMs === undefined) return undefined;
-    totalMs += afterMs - beforeMs;
-  }
-  return before.size === after.size ? totalMs : undefined;
-}

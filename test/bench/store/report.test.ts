@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { metricRows, targetChecks, type ImplementationResult, type Outcome, type PhaseCost } from "./report.ts";
+import type { PhaseCost } from "./meter.ts";
+import { metricRows, targetChecks, type ImplementationResult, type Outcome } from "./report.ts";
 import type { ThroughputResult } from "./workloads.ts";
 import type { FailoverRound } from "./failover.ts";
 
@@ -7,7 +8,7 @@ const cost: PhaseCost = { wallMs: 1000, clientCpuMs: 500, membersCpuMs: 800 };
 
 function throughput(opsPerSecond: number, p50Ms: number): Outcome<ThroughputResult> {
   const latency = { count: 1000, meanMs: p50Ms, p50Ms, p99Ms: p50Ms * 3, maxMs: p50Ms * 4 };
-  return { ok: true, cost, value: { completed: 1000, failed: 0, elapsedMs: 1000, opsPerSecond, latency, stoppedBy: "count", firstError: undefined } };
+  return { ok: true, cost, value: { completed: 1000, failed: 0, elapsedMs: 1000, opsPerSecond, latency, stoppedBy: "count", firstError: undefined, cost } };
 }
 
 function kills(...unavailableMs: (number | undefined)[]): Outcome<FailoverRound[]> {

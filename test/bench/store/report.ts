@@ -4,17 +4,10 @@
  */
 import type { StoreImplementation } from "../../harness/store-cluster.ts";
 import type { FailoverRound } from "./failover.ts";
+import type { PhaseCost } from "./meter.ts";
 import type { MemberMemory } from "./proc.ts";
 import type { WatchResult } from "./watch.ts";
 import type { ThroughputResult } from "./workloads.ts";
-
-/** What a phase cost: wall time, this client process's CPU, and the members' CPU (summed). */
-export interface PhaseCost {
-  readonly wallMs: number;
-  readonly clientCpuMs: number;
-  /** Undefined when a member restarted during the phase (the leader-kill phase). */
-  readonly membersCpuMs: number | undefined;
-}
 
 export type Outcome<T> = ({ readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string }) & { readonly cost: PhaseCost };
 
@@ -84,10 +77,10 @@ function rounds(result: ImplementationResult): number {
   return result.failover?.ok === true ? result.failover.value.length : 0;
 }
 
-/** CPU the three members spent per 1000 completed operations: server cost, whatever the client. */
-function membersCpuPerThousand(outcome: Outcome<{ completed: number }> | undefined): number | undefined {
-  if (outcome?.ok !== true || outcome.cost.membersCpuMs === undefined || outcome.value.completed === 0) return undefined;
-  return (outcome.cost.membersCpuMs * 1000) / outcome.value.completed;
+/** CPU the three members spent per 1000 completed operations of the measured loop. */
+function membersCpuPerThousand(value: ThroughputResult): number | undefined {
+  if (value.cost.membersCpuMs === undefined || value.completed === 0) return undefined;
+  return (value.cost.membersCpuMs * 1000) / value.completed;
 }
 
 function failoverMax(values: readonly FailoverRound[]): number | undefined {
@@ -108,11 +101,11 @@ export const metricDefinitions: readonly MetricDefinition[] = [
   { id: "concurrentPut.opsPerSecond", label: "put throughput (128 in flight)", unit: "ops/s", better: "higher", cell: (r) => fromOutcome(r, r.concurrentPut, (v) => v.opsPerSecond) },
   { id: "concurrentPut.p50Ms", label: "put p50 (128 in flight)", unit: "ms", better: "lower", cell: (r) => fromOutcome(r, r.concurrentPut, (v) => v.latency?.p50Ms) },
   { id: "concurrentPut.p99Ms", label: "put p99 (128 in flight)", unit: "ms", better: "lower", cell: (r) => fromOutcome(r, r.concurrentPut, (v) => v.latency?.p99Ms) },
-  { id: "concurrentPut.membersCpuMsPer1000", label: "members' CPU per 1000 puts (128 in flight)", unit: "CPU ms", better: "lower", cell: (r) => fromOutcome(r, r.concurrentPut, () => membersCpuPerThousand(r.concurrentPut)) },
+  { id: "concurrentPut.membersCpuMsPer1000", label: "members' CPU per 1000 puts (128 in flight)", unit: "CPU ms", better: "lower", cell: (r) => fromOutcome(r, r.concurrentPut, membersCpuPerThousand) },
   { id: "linearizableGet.opsPerSecond", label: "linearizable get throughput (128 in flight)", unit: "ops/s", better: "higher", cell: (r) => fromOutcome(r, r.linearizableGet, (v) => v.opsPerSecond) },
   { id: "linearizableGet.p50Ms", label: "linearizable get p50", unit: "ms", better: "lower", cell: (r) => fromOutcome(r, r.linearizableGet, (v) => v.latency?.p50Ms) },
   { id: "linearizableGet.p99Ms", label: "linearizable get p99", unit: "ms", better: "lower", cell: (r) => fromOutcome(r, r.linearizableGet, (v) => v.latency?.p99Ms) },
-  { id: "linearizableGet.membersCpuMsPer1000", label: "members' CPU per 1000 gets", unit: "CPU ms", better: "lower", cell: (r) => fromOutcome(r, r.linearizableGet, () => membersCpuPerThousand(r.linearizableGet)) },
+  { id: "linearizableGet.membersCpuMsPer1000", label: "members' CPU per 1000 gets", unit: "CPU ms", better: "lower", cell: (r) => fromOutcome(r, r.linearizableGet, membersCpuPerThousand) },
   { id: "watch.eventsPerSecondPerWatcher", label: "watch events/s per watcher (mean)", unit: "events/s", better: "higher", cell: (r) => fromOutcome(r, r.watch, (v) => v.eventsPerSecondPerWatcherMean) },
   { id: "watch.p99Ms", label: "watch delivery p99", unit: "ms", better: "lower", cell: (r) => fromOutcome(r, r.watch, (v) => v.latency?.p99Ms) },
   { id: "failover.round1Ms", label: "write unavailability, leader kill 1", unit: "ms", better: "lower", cell: failoverRoundCell(0) },

@@ -14,6 +14,7 @@ describe.skipIf(etcdReason !== undefined)("benchImplementation against etcd", ()
     for (const outcome of [result.sequentialPut, result.concurrentPut, result.linearizableGet]) {
       expect(outcome?.ok && outcome.value.completed).toBeGreaterThan(0);
       expect(outcome?.ok && outcome.value.failed).toBe(0);
+      expect(outcome?.ok && outcome.value.cost.membersCpuMs).toBeGreaterThan(0);
     }
     const watch = result.watch;
     expect(watch?.ok && watch.value.eventsDelivered).toBe(sizes.watchers * sizes.watchEvents);

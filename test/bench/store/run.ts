@@ -9,8 +9,9 @@ import { StoreCluster, type StoreImplementation } from "../../harness/store-clus
 import { commands } from "../../../services/cli/commands.ts";
 import { clusterSize, type BenchSizes } from "./config.ts";
 import { findLeader, measureFailover } from "./failover.ts";
-import { memberMemory, membersCpuDeltaMs, membersCpuMs } from "./proc.ts";
-import type { ImplementationResult, Outcome, PhaseCost } from "./report.ts";
+import { memberMemory, membersCpuMs } from "./proc.ts";
+import { cpuMeter, type Meter } from "./meter.ts";
+import type { ImplementationResult, Outcome } from "./report.ts";
 import { watchDelivery } from "./watch.ts";
 import { concurrentPuts, linearizableGets, sequentialPuts } from "./workloads.ts";
 
@@ -29,33 +30,22 @@ function readMembersCpu(cluster: StoreCluster): Map<string, number> | undefined 
   try {
     return membersCpuMs(cluster);
   } catch {
-    return undefined; // a member is down: this phase's members' CPU is not known.
+    return undefined; // a member is down: the members' CPU over this stretch is not known.
   }
 }
 
-/** Runs one phase, recording its cost and turning a failure into a recorded error. */
-async function attempt<T>(cluster: StoreCluster, name: string, progress: Progress, body: () => Promise<T>, describe: (value: T) => string): Promise<Outcome<T>> {
+/** Runs one phase, recording its whole cost and turning a failure into a recorded error. */
+async function attempt<T>(meter: Meter, name: string, progress: Progress, body: () => Promise<T>, describe: (value: T) => string): Promise<Outcome<T>> {
   progress(`${name}...`);
-  const startedAtMs = performance.now();
-  const clientCpuBefore = process.cpuUsage();
-  const membersCpuBefore = readMembersCpu(cluster);
-  const cost = (): PhaseCost => {
-    const clientCpu = process.cpuUsage(clientCpuBefore);
-    const membersCpuAfter = readMembersCpu(cluster);
-    return {
-      wallMs: performance.now() - startedAtMs,
-      clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
-      membersCpuMs: membersCpuBefore === undefined || membersCpuAfter === undefined ? undefined : membersCpuDeltaMs(membersCpuBefore, membersCpuAfter),
-    };
-  };
+  const end = meter.begin();
   try {
     const value = await body();
-    const spent = cost();
-    progress(`${name}: ${describe(value)} (${(spent.wallMs / 1000).toFixed(1)} s)`);
-    return { ok: true, value, cost: spent };
+    const cost = end();
+    progress(`${name}: ${describe(value)} (${(cost.wallMs / 1000).toFixed(1)} s)`);
+    return { ok: true, value, cost };
   } catch (error) {
     progress(`${name}: error: ${message(error)}`);
-    return { ok: false, error: message(error), cost: cost() };
+    return { ok: false, error: message(error), cost: end() };
   }
 }
 
@@ -80,19 +70,20 @@ const rate = (value: { opsPerSecond: number; latency?: { p50Ms: number; p99Ms: n
 
 async function runPhases(cluster: StoreCluster, sizes: BenchSizes, progress: Progress): Promise<Omit<ImplementationResult, "implementation" | "status" | "durationMs">> {
   const endpoints = cluster.members.map((member) => member.clientUrl);
+  const meter = cpuMeter(() => readMembersCpu(cluster));
   const boundMs = sizes.phaseDurationMsMax;
-  const sequentialPut = await attempt(cluster, "sequential put", progress, async () => sequentialPuts(await leaderUrl(cluster), sizes.sequentialPuts, boundMs), rate);
-  const concurrentPut = await attempt(cluster, "concurrent put", progress, async () => concurrentPuts(await leaderUrl(cluster), sizes.concurrentPuts, boundMs), rate);
-  const linearizableGet = await attempt(cluster, "linearizable get", progress, async () => linearizableGets(await leaderUrl(cluster), endpoints, sizes.gets, sizes.getKeys, boundMs), rate);
+  const sequentialPut = await attempt(meter, "sequential put", progress, async () => sequentialPuts(meter, await leaderUrl(cluster), sizes.sequentialPuts, boundMs), rate);
+  const concurrentPut = await attempt(meter, "concurrent put", progress, async () => concurrentPuts(meter, await leaderUrl(cluster), sizes.concurrentPuts, boundMs), rate);
+  const linearizableGet = await attempt(meter, "linearizable get", progress, async () => linearizableGets(meter, await leaderUrl(cluster), endpoints, sizes.gets, sizes.getKeys, boundMs), rate);
   const watch = await attempt(
-    cluster,
+    meter,
     "watch",
     progress,
-    async () => watchDelivery(await leaderUrl(cluster), endpoints, sizes.watchers, sizes.watchEvents, boundMs),
+    async () => watchDelivery(meter, await leaderUrl(cluster), endpoints, sizes.watchers, sizes.watchEvents, boundMs),
     (value) => `${Math.round(value.eventsPerSecondPerWatcherMean)} events/s per watcher, p99 ${value.latency?.p99Ms.toFixed(2) ?? "-"} ms`,
   );
-  const memory = await attempt(cluster, "memory", progress, async () => memberMemory(cluster), (members) => members.map((member) => `${member.residentMiB.toFixed(1)} MiB`).join(", "));
-  const failover = await attempt(cluster, "leader kill", progress, async () => measureFailover(cluster, sizes.failoverRounds), (rounds) =>
+  const memory = await attempt(meter, "memory", progress, async () => memberMemory(cluster), (members) => members.map((member) => `${member.residentMiB.toFixed(1)} MiB`).join(", "));
+  const failover = await attempt(meter, "leader kill", progress, async () => measureFailover(cluster, sizes.failoverRounds), (rounds) =>
     rounds.map((round) => (round.unavailableMs === undefined ? "not resumed" : `${Math.round(round.unavailableMs)} ms`)).join(", "),
   );
   return { sequentialPut, concurrentPut, linearizableGet, watch, memory, failover };

@@ -9,6 +9,7 @@ import { EtcdClient, prefixEnd, type Watch } from "../../../libs/etcd-client/ind
 import { runClosedLoop } from "./load.ts";
 import { ratePerSecond, summarize, type LatencySummary } from "./stats.ts";
 import { watchWriterInFlight } from "./config.ts";
+import type { Meter, PhaseCost } from "./meter.ts";
 import { benchKey, loadRequestTimeoutMs, paddedValue, rotatedEndpoints, throughputResult, withClients, type ThroughputResult } from "./workloads.ts";
 
 export interface WatchResult {
@@ -21,6 +22,8 @@ export interface WatchResult {
   readonly latency: LatencySummary | undefined;
   readonly writer: ThroughputResult;
   readonly watcherErrors: readonly string[];
+  /** From the writer's start until every watcher finished. */
+  readonly cost: PhaseCost;
 }
 
 interface Received {
@@ -71,8 +74,9 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, descriptio
   }
 }
 
-async function writeEvents(leaderUrl: string, events: number, durationMsMax: number): Promise<ThroughputResult> {
+async function writeEvents(meter: Meter, leaderUrl: string, events: number, durationMsMax: number): Promise<ThroughputResult> {
   return withClients([[leaderUrl]], async ([writer]) => {
+    const end = meter.begin();
     const loop = await runClosedLoop({
       inFlight: watchWriterInFlight,
       operationsMax: events,
@@ -82,11 +86,11 @@ async function writeEvents(leaderUrl: string, events: number, durationMsMax: num
         await (writer as EtcdClient).put({ key: benchKey("watch", index), value: paddedValue(nowMs().toFixed(3)) });
       },
     });
-    return throughputResult(loop);
+    return throughputResult(loop, end());
   });
 }
 
-export async function watchDelivery(leaderUrl: string, endpoints: readonly string[], watchers: number, events: number, durationMsMax: number): Promise<WatchResult> {
+export async function watchDelivery(meter: Meter, leaderUrl: string, endpoints: readonly string[], watchers: number, events: number, durationMsMax: number): Promise<WatchResult> {
   const clients = rotatedEndpoints(endpoints, watchers).map((list) => new EtcdClient({ endpoints: list, requestTimeoutMs: loadRequestTimeoutMs }));
   const watches: Watch[] = [];
   let drainTimer: NodeJS.Timeout | undefined;
@@ -100,10 +104,11 @@ export async function watchDelivery(leaderUrl: string, endpoints: readonly strin
     }
     await withTimeout(Promise.all(readies), watchCreateTimeoutMs, `${watchers} watches created`);
     const writeStartedAtMs = nowMs();
-    const writer = await writeEvents(leaderUrl, events, durationMsMax);
+    const end = meter.begin();
+    const writer = await writeEvents(meter, leaderUrl, events, durationMsMax);
     drainTimer = setTimeout(() => watches.forEach((watch) => watch.cancel()), watchDrainTimeoutMs);
     const received = await Promise.all(consumers);
-    return summarizeWatch(received, writer, writeStartedAtMs);
+    return summarizeWatch(received, writer, writeStartedAtMs, end());
   } finally {
     clearTimeout(drainTimer);
     for (const watch of watches) watch.cancel();
@@ -111,7 +116,7 @@ export async function watchDelivery(leaderUrl: string, endpoints: readonly strin
   }
 }
 
-function summarizeWatch(received: readonly Received[], writer: ThroughputResult, writeStartedAtMs: number): WatchResult {
+function summarizeWatch(received: readonly Received[], writer: ThroughputResult, writeStartedAtMs: number, cost: PhaseCost): WatchResult {
   const rates = received.map((watcher) => ratePerSecond(watcher.count, watcher.lastReceivedAtMs - writeStartedAtMs));
   const allLatenciesMs = new Float64Array(received.reduce((total, watcher) => total + watcher.count, 0));
   let offset = 0;
@@ -128,5 +133,6 @@ function summarizeWatch(received: readonly Received[], writer: ThroughputResult,
     latency: summarize(allLatenciesMs),
     writer,
     watcherErrors: received.flatMap((watcher) => (watcher.error === undefined ? [] : [watcher.error])),
+    cost,
   };
 }

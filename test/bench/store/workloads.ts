@@ -8,6 +8,7 @@ import { EtcdClient } from "../../../libs/etcd-client/index.ts";
 import { runClosedLoop, type ClosedLoopResult, type StopReason } from "./load.ts";
 import { ratePerSecond, summarize, type LatencySummary } from "./stats.ts";
 import { loadClients, loadInFlight, valueBytes, warmupOperations } from "./config.ts";
+import type { Meter, PhaseCost } from "./meter.ts";
 
 export interface ThroughputResult {
   readonly completed: number;
@@ -17,6 +18,8 @@ export interface ThroughputResult {
   readonly latency: LatencySummary | undefined;
   readonly stoppedBy: StopReason;
   readonly firstError: string | undefined;
+  /** Cost of the measured loop alone (no warm-up, no key loading). */
+  readonly cost: PhaseCost;
 }
 
 /** Deadline of each benchmark request: long enough that a slow store is measured, not failed. */
@@ -48,7 +51,7 @@ export async function withClients<T>(endpointLists: readonly (readonly string[])
   }
 }
 
-export function throughputResult(loop: ClosedLoopResult): ThroughputResult {
+export function throughputResult(loop: ClosedLoopResult, cost: PhaseCost): ThroughputResult {
   return {
     completed: loop.completed,
     failed: loop.failed,
@@ -57,6 +60,7 @@ export function throughputResult(loop: ClosedLoopResult): ThroughputResult {
     latency: summarize(loop.latenciesMs),
     stoppedBy: loop.stoppedBy,
     firstError: loop.firstError,
+    cost,
   };
 }
 
@@ -73,43 +77,45 @@ async function putLoop(clients: readonly EtcdClient[], phase: string, inFlight: 
   });
 }
 
+/** Runs the measured loop between the meter's begin and end. */
+async function metered(meter: Meter, loop: () => Promise<ClosedLoopResult>): Promise<ThroughputResult> {
+  const end = meter.begin();
+  const result = await loop();
+  return throughputResult(result, end());
+}
+
 /** Warm-up failures are not fatal here: the measured phase that follows reports them. */
 async function warmUp(clients: readonly EtcdClient[], inFlight: number, durationMsMax: number): Promise<void> {
   await putLoop(clients, "warmup", inFlight, warmupOperations, durationMsMax);
 }
 
 /** Workload 1: one client, one put at a time, distinct keys. */
-export async function sequentialPuts(leaderUrl: string, count: number, durationMsMax: number): Promise<ThroughputResult> {
+export async function sequentialPuts(meter: Meter, leaderUrl: string, count: number, durationMsMax: number): Promise<ThroughputResult> {
   return withClients([[leaderUrl]], async (clients) => {
     await warmUp(clients, 1, durationMsMax);
-    return throughputResult(await putLoop(clients, "sequential", 1, count, durationMsMax));
+    return metered(meter, async () => putLoop(clients, "sequential", 1, count, durationMsMax));
   });
 }
 
 /** Workload 2: `loadInFlight` puts outstanding over `loadClients` clients. */
-export async function concurrentPuts(leaderUrl: string, count: number, durationMsMax: number): Promise<ThroughputResult> {
+export async function concurrentPuts(meter: Meter, leaderUrl: string, count: number, durationMsMax: number): Promise<ThroughputResult> {
   return withClients(rotatedEndpoints([leaderUrl], loadClients), async (clients) => {
     await warmUp(clients, loadInFlight, durationMsMax);
-    return throughputResult(await putLoop(clients, "concurrent", loadInFlight, count, durationMsMax));
+    return metered(meter, async () => putLoop(clients, "concurrent", loadInFlight, count, durationMsMax));
   });
 }
 
 /** Workload 3: linearizable (not serializable) gets of `keyCount` existing keys, over every member. */
-export async function linearizableGets(leaderUrl: string, endpoints: readonly string[], count: number, keyCount: number, durationMsMax: number): Promise<ThroughputResult> {
+export async function linearizableGets(meter: Meter, leaderUrl: string, endpoints: readonly string[], count: number, keyCount: number, durationMsMax: number): Promise<ThroughputResult> {
   const loaded = await withClients(rotatedEndpoints([leaderUrl], loadClients), async (clients) => putLoop(clients, "get", loadInFlight, keyCount, durationMsMax));
   if (loaded.completed < keyCount) throw new Error(`get phase: wrote only ${loaded.completed} of ${keyCount} keys: ${loaded.firstError ?? "out of time"}`);
   return withClients(rotatedEndpoints(endpoints, loadClients), async (clients) => {
     await warmUp(clients, loadInFlight, durationMsMax);
-    const loop = await runClosedLoop({
-      inFlight: loadInFlight,
-      operationsMax: count,
-      durationMsMax,
-      nowMs,
-      operation: async (index) => {
-        const response = await (clients[index % clients.length] as EtcdClient).range({ key: benchKey("get", index % keyCount), serializable: false });
-        if (response.kvs.length !== 1) throw new Error(`get ${benchKey("get", index % keyCount).toString()}: ${response.kvs.length} keys`);
-      },
-    });
-    return throughputResult(loop);
+    const get = async (index: number): Promise<void> => {
+      const key = benchKey("get", index % keyCount);
+      const response = await (clients[index % clients.length] as EtcdClient).range({ key, serializable: false });
+      if (response.kvs.length !== 1) throw new Error(`get ${key.toString()}: ${response.kvs.length} keys`);
+    };
+    return metered(meter, async () => runClosedLoop({ inFlight: loadInFlight, operationsMax: count, durationMsMax, nowMs, operation: get }));
   });
 }
