@@ -15,7 +15,7 @@ import { NotLeaderError, ProposalDroppedError } from "./errors.ts";
 import { MemoryStorage } from "./memory-storage.ts";
 import { RawNode } from "./raw-node.ts";
 import { ConfChangeType, EntryType } from "./types.ts";
-import type { ConfState, Entry, Message, NodeId } from "./types.ts";
+import type { ConfState, Entry, Message, NodeId, Ready } from "./types.ts";
 import { emptyBytes } from "./util.ts";
 
 /** Bound on stabilize rounds; a script that needs more has a livelock worth seeing. */
@@ -33,6 +33,8 @@ interface EnvNode {
   applied: string[];
   appliedIndex: number;
   confState: ConfState;
+  /** A Ready whose messages were sent but which is not yet persisted (take-ready). */
+  pendingReady: Ready | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -70,6 +72,12 @@ export class InteractionEnv {
       "tick-heartbeat": (a) => this.#tick(a.id(0), this.#node(a.id(0)).config.heartbeatTicks),
       "deliver-msgs": (a) => this.#deliverMessages(a.ids()),
       "process-ready": (a) => a.ids().forEach((id) => this.#processReady(this.#node(id))),
+      "take-ready": (a) => a.ids().forEach((id) => this.#takeReady(this.#node(id))),
+      "finish-ready": (a) =>
+        a.ids().forEach((id) => {
+          this.#print(`> ${id} persisting, applying and acknowledging its Ready`);
+          this.#finishReady(this.#node(id));
+        }),
       stabilize: (a) => this.#quietly(a.flag("quiet"), () => this.#stabilize(a.ids())),
       partition: (a) => this.#partition(a.ids()),
       heal: () => this.#heal(),
@@ -161,12 +169,17 @@ export class InteractionEnv {
         logger: this.#logger(),
       };
       const confState = storage.initialState().confState;
-      this.nodes.set(id, { id, storage, node: new RawNode(config), config, applied: [], appliedIndex: 0, confState });
+      this.nodes.set(id, { id, storage, node: new RawNode(config), config, applied: [], appliedIndex: 0, confState, pendingReady: undefined });
     }
   }
 
-  /** restart ID: the node crashes (losing whatever it had not persisted) and starts over its storage. */
+  /**
+   * restart ID: the node crashes, losing whatever it had not persisted (a taken Ready's entries
+   * and hard state among them), and starts over its storage.
+   */
   #restart(n: EnvNode): void {
+    if (n.pendingReady !== undefined) this.#print(`${n.id} crashed before persisting its Ready`);
+    n.pendingReady = undefined;
     const config: RaftConfig = { ...n.config, appliedIndex: n.appliedIndex };
     n.node = new RawNode(config);
   }
@@ -207,6 +220,13 @@ export class InteractionEnv {
 
   /** Handles one Ready in the documented order: send, persist, send after persist, apply, advance. */
   #processReady(n: EnvNode): void {
+    this.#takeReady(n);
+    this.#finishReady(n);
+  }
+
+  /** take-ready: the first step of handling a Ready only, sending `messages`. */
+  #takeReady(n: EnvNode): void {
+    assert(n.pendingReady === undefined, "take-ready follows finish-ready", () => `node ${n.id}`);
     this.#print(`> ${n.id} handling Ready`);
     this.#withIndent("  ", () => {
       if (!n.node.hasReady()) {
@@ -216,6 +236,16 @@ export class InteractionEnv {
       const ready = n.node.ready();
       this.#print(describeReady(ready));
       this.inFlight.push(...ready.messages);
+      n.pendingReady = ready;
+    });
+  }
+
+  /** finish-ready: persist, send `messagesAfterPersist`, apply and advance the taken Ready. */
+  #finishReady(n: EnvNode): void {
+    const ready = n.pendingReady;
+    if (ready === undefined) return;
+    n.pendingReady = undefined;
+    this.#withIndent("  ", () => {
       if (ready.snapshot !== undefined) {
         n.storage.applySnapshot(ready.snapshot);
         n.applied = decodeState(ready.snapshot.data);
@@ -275,7 +305,7 @@ export class InteractionEnv {
       let moved = false;
       for (const id of targets) {
         const n = this.#node(id);
-        if (!n.node.hasReady()) continue;
+        if (n.pendingReady !== undefined || !n.node.hasReady()) continue;
         this.#processReady(n);
         moved = true;
       }
