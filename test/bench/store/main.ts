@@ -75,7 +75,8 @@ function writeJson(date: Date, body: unknown): string {
   const directory = join(repoRoot, ".tmp");
   mkdirSync(directory, { recursive: true });
   const path = join(directory, `bench-store-${date.toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+  // A missing figure is written as null, not dropped, so every record has the same keys.
+  writeFileSync(path, `${JSON.stringify(body, (_key, value: unknown) => (value === undefined ? null : value), 2)}\n`);
   return path;
 }
 
