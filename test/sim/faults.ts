@@ -5,14 +5,15 @@
  */
 import type { Prng } from "../../libs/prng/index.ts";
 import type { NodeId } from "../../libs/raft/index.ts";
-import { readyPhases } from "./node.ts";
-import type { SimNode } from "./node.ts";
+import type { ReadyPhase, SimNode } from "./node.ts";
 import { shuffle } from "./network.ts";
 import type { LinkFaults, Network } from "./network.ts";
 import { pick } from "./workload.ts";
 
-/** A crashed node stays down for 1..downTicksMax ticks. */
+/** A crashed node stays down for 1..downTicksMax ticks, or half the time only 1..quickRestartTicksMax
+ * (a process supervisor restarting it at once), so that it is back while its old term is still current. */
 export const downTicksMax = 80;
+export const quickRestartTicksMax = 4;
 /** A stalled fsync lasts 1..stallTicksMax ticks. */
 export const stallTicksMax = 12;
 /** Committed entries a planned mid-apply crash lets through before it strikes. */
@@ -20,6 +21,8 @@ export const crashAfterEntriesMax = 4;
 
 export interface FaultCluster {
   readonly prng: Prng;
+  /** The Ready phases before which a planned crash may strike. */
+  readonly crashPhases: readonly ReadyPhase[];
   readonly network: Network;
   now(): number;
   /** Nodes that are members or joining (not retired), up or down, in id order. */
@@ -35,6 +38,7 @@ type FaultAction = (cluster: FaultCluster) => void;
 const actions: readonly (readonly [weight: number, action: FaultAction])[] = [
   [2, crashNow],
   [3, planCrash],
+  [1, planCrashAfterVoteGrant],
   [2, stall],
   [2, partitionSymmetric],
   [1, partitionOneWay],
@@ -73,6 +77,11 @@ export class Nemesis {
     this.restartDue(false);
   }
 
+  #downTicks(): number {
+    const prng = this.#cluster.prng;
+    return prng.nextInt(prng.nextInt(2) === 0 ? quickRestartTicksMax : downTicksMax);
+  }
+
   /** Restarts crashed nodes whose downtime is over (all of them when `now` is true). */
   restartDue(all: boolean): void {
     const cluster = this.#cluster;
@@ -82,7 +91,7 @@ export class Nemesis {
         continue;
       }
       const at = this.#restartAt.get(node.id);
-      if (at === undefined && !all) this.#restartAt.set(node.id, cluster.now() + 1 + cluster.prng.nextInt(downTicksMax));
+      if (at === undefined && !all) this.#restartAt.set(node.id, cluster.now() + 1 + this.#downTicks());
       else if (all || (at !== undefined && at <= cluster.now())) {
         this.#restartAt.delete(node.id);
         cluster.restart(node);
@@ -115,10 +124,19 @@ function crashNow(cluster: FaultCluster): void {
 function planCrash(cluster: FaultCluster): void {
   const node = victim(cluster);
   if (node === undefined) return;
-  const phase = readyPhases[cluster.prng.nextInt(readyPhases.length)] ?? "send";
+  const phase = pick(cluster.prng, cluster.crashPhases) ?? "send";
   const afterEntries = cluster.prng.nextInt(crashAfterEntriesMax + 1);
   cluster.note(`n${node.id} will crash at ${phase}${phase === "apply" ? ` after ${afterEntries} entries` : ""} of its next Ready`);
   node.planCrash(phase, afterEntries);
+}
+
+/** A node that crashes right after granting a vote and comes back in the same term is where a
+ * lost vote (double voting) would show. */
+function planCrashAfterVoteGrant(cluster: FaultCluster): void {
+  const node = pick(cluster.prng, crashCandidates(cluster));
+  if (node === undefined) return;
+  cluster.note(`n${node.id} will crash right after it next grants a vote`);
+  node.planCrashAfterVoteGrant();
 }
 
 function stall(cluster: FaultCluster): void {

@@ -9,6 +9,7 @@ import { createPrng } from "../../libs/prng/index.ts";
 import {
   EntryType,
   MemoryStorage,
+  MessageType,
   NotLeaderError,
   ProposalDroppedError,
   RawNode,
@@ -180,6 +181,8 @@ interface ReadyInProgress {
 
 interface CrashPlan {
   readonly phase: ReadyPhase;
+  /** Strike only in a Ready that grants a vote: the crash lands right after the grant was sent. */
+  readonly afterVoteGrant: boolean;
   /** For the "apply" phase: crash after applying this many committed entries. */
   readonly afterEntries: number;
 }
@@ -265,7 +268,12 @@ export class SimNode {
   }
 
   planCrash(phase: ReadyPhase, afterEntries: number): void {
-    this.#crashPlan = { phase, afterEntries };
+    this.#crashPlan = { phase, afterEntries, afterVoteGrant: false };
+  }
+
+  /** Crash right after the node next grants a vote (before it applies anything). */
+  planCrashAfterVoteGrant(): void {
+    this.#crashPlan = { phase: "apply", afterEntries: 0, afterVoteGrant: true };
   }
 
   /** The next Ready's persistence will take `ticks` ticks after its messages left. */
@@ -355,7 +363,7 @@ export class SimNode {
   #continueReady(progress: ReadyInProgress): boolean {
     while (progress.phase < readyPhases.length) {
       const phase = readyPhases[progress.phase] as ReadyPhase;
-      if (this.#crashPlan?.phase === phase && phase !== "apply") {
+      if (this.#crashPlan?.phase === phase && this.#crashStrikes(progress.ready)) {
         this.#env.note(`n${this.id} crashes before ${phase}`);
         this.crash();
         return false;
@@ -371,6 +379,15 @@ export class SimNode {
       progress.phase++;
     }
     return true;
+  }
+
+  /** A planned crash strikes at its phase, except mid-apply crashes (handled in #apply) and
+   * vote-grant crashes in a Ready that grants no vote. */
+  #crashStrikes(ready: Ready): boolean {
+    const plan = this.#crashPlan;
+    if (plan === undefined) return false;
+    if (plan.afterVoteGrant) return ready.messagesAfterPersist.some((message) => message.type === MessageType.VoteResp && !message.reject);
+    return plan.phase !== "apply";
   }
 
   #runPhase(phase: ReadyPhase, ready: Ready): void {
@@ -421,7 +438,7 @@ export class SimNode {
     }
     let appliedEntries = 0;
     for (const entry of ready.committedEntries) {
-      if (this.#crashPlan?.phase === "apply" && appliedEntries >= this.#crashPlan.afterEntries) {
+      if (this.#crashPlan?.phase === "apply" && !this.#crashPlan.afterVoteGrant && appliedEntries >= this.#crashPlan.afterEntries) {
         this.#env.note(`n${this.id} crashes after applying ${appliedEntries} of ${ready.committedEntries.length} entries`);
         this.crash();
         return;

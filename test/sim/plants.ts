@@ -24,6 +24,7 @@ export function isPlantName(name: string): name is PlantName {
 export const workaroundDescriptions = {
   "joiners-after-compaction": "add a learner only once the leader's log no longer starts at index 1, so the joiner is sent a snapshot",
   "prevote": "always run with PreVote on",
+  "atomic-persist": "persist a Ready's snapshot, entries and hard state atomically (no crash between them)",
 } as const;
 
 export type WorkaroundName = keyof typeof workaroundDescriptions;

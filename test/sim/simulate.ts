@@ -14,8 +14,8 @@ import { Nemesis } from "./faults.ts";
 import type { FaultCluster } from "./faults.ts";
 import { Network, calmLinks } from "./network.ts";
 import type { InFlight } from "./network.ts";
-import { SimNode, decodeValue } from "./node.ts";
-import type { NodeEnvironment, NodeSettings } from "./node.ts";
+import { SimNode, decodeValue, readyPhases } from "./node.ts";
+import type { NodeEnvironment, NodeSettings, ReadyPhase } from "./node.ts";
 import type { PlantName, WorkaroundName } from "./plants.ts";
 import { Trace } from "./trace.ts";
 import { Workload } from "./workload.ts";
@@ -113,6 +113,7 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
   readonly checker = new Checker();
   readonly trace = new Trace();
   readonly settings: NodeSettings;
+  readonly crashPhases: readonly ReadyPhase[];
   readonly workload: Workload;
   readonly nemesis: Nemesis;
   tick = 0;
@@ -129,7 +130,10 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
     this.prng = createPrng(options.seed);
     this.network = new Network(this.prng);
     this.settings = drawSettings(this.prng, options.workarounds);
-    const rates = { proposePerTick: 0.3 + this.prng.nextFloat() * 0.4, readPerTick: 0.1 + this.prng.nextFloat() * 0.2, membershipPerTick: 0.01 + this.prng.nextFloat() * 0.02, transferPerTick: 0.003, campaignPerTick: 0.003 };
+    // With atomic persistence a crash lands before or after the whole write, never inside it.
+    const insideWrite: readonly ReadyPhase[] = ["persist-entries", "persist-hard-state"];
+    this.crashPhases = options.workarounds.has("atomic-persist") ? readyPhases.filter((phase) => !insideWrite.includes(phase)) : readyPhases;
+    const rates = { proposePerTick: 0.3 + this.prng.nextFloat() * 0.4, readPerTick: 0.1 + this.prng.nextFloat() * 0.2, membershipPerTick: 0.01 + this.prng.nextFloat() * 0.02, transferPerTick: 0.003, campaignPerTick: 0.01 };
     this.workload = new Workload(this, options.replicas, rates, options.workarounds.has("joiners-after-compaction"));
     this.nemesis = new Nemesis(this, 0.01 + this.prng.nextFloat() * 0.04);
     if (this.plants.has("grant-votes")) this.network.rewrite = grantVotes;
