@@ -53,8 +53,11 @@ install_npm() {
   if [ -f "$stamp" ] && [ "$stamp" -nt "$root/package-lock.json" ] && [ "$stamp" -nt "$root/package.json" ]; then
     return 0
   fi
-  echo "install-deps: npm ci"
-  (cd "$root" && npm ci --include=dev --no-audit --no-fund --loglevel=error)
+  # `npm install` rather than `npm ci`: the lock lists every platform's optional binaries
+  # (rollup, esbuild) and the registry here serves only this platform's, which `npm ci` refuses.
+  # With the lock present, `npm install` installs exactly the locked versions.
+  echo "install-deps: npm install (from package-lock.json)"
+  (cd "$root" && npm install --include=dev --no-audit --no-fund --loglevel=error)
   touch "$stamp"
 }
 

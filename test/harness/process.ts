@@ -28,6 +28,8 @@ export async function run(command: string, args: readonly string[], options: { t
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A child that exits without reading its stdin makes the write fail with EPIPE: harmless here.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }

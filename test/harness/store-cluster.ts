@@ -3,7 +3,7 @@
  * Flotilla's store or a real etcd 3.4, started with the same etcd flags on loopback ports.
  * Running one test suite against both keeps Flotilla honest about etcd compatibility.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePorts } from "./ports.ts";
@@ -64,8 +64,9 @@ export class StoreCluster {
       for (const member of cluster.members) cluster.startMember(member, "new");
       await cluster.waitHealthy();
     } catch (error) {
+      const logs = cluster.logTails();
       await cluster.destroy();
-      throw error;
+      throw new Error(`${options.implementation} cluster did not start: ${error instanceof Error ? error.message : String(error)}\n${logs}`, { cause: error });
     }
     return cluster;
   }
@@ -162,6 +163,17 @@ export class StoreCluster {
       .filter((member) => member.daemon?.running === true)
       .map((member) => member.clientUrl)
       .join(",");
+  }
+
+  /** The last lines of every member's log, for failure messages. */
+  logTails(linesMax = 30): string {
+    return this.members
+      .map((member) => {
+        const path = join(this.workDir, `${member.name}.log`);
+        const text = existsSync(path) ? readFileSync(path, "utf8") : "(no log)";
+        return `--- ${member.name} log (last ${linesMax} lines) ---\n${text.split("\n").slice(-linesMax).join("\n")}`;
+      })
+      .join("\n");
   }
 
   async destroy(): Promise<void> {
