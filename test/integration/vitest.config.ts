@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   root: fileURLToPath(new URL("../..", import.meta.url)),
   test: {
-    include: ["test/integration/**/*.test.ts"],
+    include: ["test/integration/**/*.test.ts", "test/bench/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
