@@ -157,6 +157,8 @@ export const raftNodeDefaults = {
   loopRoundsMax: 64,
   /** An unanswered ReadIndex request is re-sent this often (etcd: 500 ms). */
   readIndexRetryMs: 500,
+  /** Leadership transfers waiting to complete; more are refused with TooManyRequestsError. */
+  transferWaitersMax: 16,
   /** etcd promotes a learner only when its log is within 90% of the leader's. */
   learnerReadyFraction: 0.9,
 } as const;
@@ -363,6 +365,9 @@ export class RaftNode<R = unknown> {
     if (this.#lead === to) return Promise.resolve();
     if (this.#role !== Role.Leader) return Promise.reject(new NotLeaderError(this.#lead));
     if (!this.#confState.voters.includes(to)) return Promise.reject(new MemberNotFoundError(to));
+    if (this.#transferWaiters.length >= raftNodeDefaults.transferWaitersMax) {
+      return Promise.reject(new TooManyRequestsError(raftNodeDefaults.transferWaitersMax, this.#lead));
+    }
     return new Promise<void>((resolve, reject) => {
       this.#transferWaiters.push({ to, resolve, reject, deadlineMs: Date.now() + this.#settings.requestTimeoutMs });
       this.#inbox.transfers.push(to);
@@ -729,7 +734,20 @@ export class RaftNode<R = unknown> {
     if (this.#state !== "running") return;
     this.#inbox.ticks = Math.min(this.#inbox.ticks + 1, raftNodeDefaults.ticksPendingMax);
     this.#expire(Date.now());
+    this.#retryTransfer();
     this.#wake();
+  }
+
+  /**
+   * Raft aborts a transfer that did not finish within an election timeout, e.g. because the
+   * transferee had not yet applied a committed conf change and so could not campaign. While the
+   * caller still waits and this member still leads, ask again.
+   */
+  #retryTransfer(): void {
+    const waiter = this.#transferWaiters.at(-1);
+    if (waiter === undefined || this.#role !== Role.Leader || this.#inbox.transfers.length > 0) return;
+    if (this.#raw.status().leadTransferee !== 0) return;
+    this.#inbox.transfers.push(waiter.to);
   }
 
   #expire(nowMs: number): void {

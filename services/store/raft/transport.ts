@@ -150,6 +150,10 @@ export class Transport {
   static async start(options: TransportOptions): Promise<Transport> {
     const limits = { ...defaultTransportLimits, ...options.limits };
     assert(limits.peerQueueMessagesMax > 0 && limits.snapshotChunkBytes > 0 && limits.batchMessagesMax > 0, "transport limits are positive");
+    const chunkOverheadBytes = 1024;
+    assert(limits.snapshotChunkBytes + chunkOverheadBytes <= limits.receiveMessageBytesMax, "a snapshot chunk fits in one received message", () =>
+      `${limits.snapshotChunkBytes} + ${chunkOverheadBytes} > ${limits.receiveMessageBytesMax}`,
+    );
     const context: PeerContext = {
       localId: options.localId,
       clusterId: options.clusterId ?? 0,
@@ -213,13 +217,13 @@ export class Transport {
   }
 
   /** Cancels every stream and stops the server; in-flight messages are lost (Raft retransmits). */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();
     this.#server.forceShutdown();
-    await Promise.resolve();
+    return Promise.resolve();
   }
 }
 

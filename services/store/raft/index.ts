@@ -1,0 +1,22 @@
+/**
+ * The store's replication layer: Raft (libs/raft) driven over LevelDB and gRPC, generic over a
+ * state machine. See README.md for what goes in and out and why it survives a crash.
+ */
+export { RaftNode, raftNodeDefaults } from "./raft-node.ts";
+export type { ApplyResult, RaftNodeCounters, RaftNodeLogger, RaftNodeOptions, StateMachine } from "./raft-node.ts";
+export { CorruptRecordError, DurableLog, defaultSnapshotInlineBytesMax } from "./durable-log.ts";
+export type { AppliedUpdate, DurableLogOptions, RaftUpdate, StateRecord } from "./durable-log.ts";
+export { Transport, defaultTransportLimits, peerTarget } from "./transport.ts";
+export type { TransportHandler, TransportLimits, TransportLogger, TransportOptions } from "./transport.ts";
+export {
+  LearnerNotReadyError,
+  MemberExistsError,
+  MemberNotFoundError,
+  NodeStoppedError,
+  RequestDroppedError,
+  RequestTimeoutError,
+  TooManyRequestsError,
+} from "./errors.ts";
+export { crc32c } from "./crc32c.ts";
+// propose() and friends reject with the Raft core's NotLeaderError (it carries a leader hint).
+export { NotLeaderError } from "../../../libs/raft/index.ts";
