@@ -46,7 +46,7 @@ export interface FieldConflict {
   readonly operation: "Apply" | "Update";
   readonly apiVersion: string;
   readonly subresource: string;
-  /** The entry's time (RFC 3339), when it has one; upstream prints it for Update managers. */
+  /** The entry's time (RFC 3339), when it has one (not part of the message, like upstream). */
   readonly time: string | undefined;
   /** The field in structured-merge-diff's notation: `.spec.replicas`, `.spec.ports[port=80,protocol="TCP"]`. */
   readonly field: string;
@@ -67,14 +67,12 @@ export class ApplyConflictError extends Error {
   }
 }
 
-/** How upstream names a manager in a conflict: applier by name, updater with its version and time. */
+/** How upstream names a manager in a conflict: an applier by name, an updater with its API version. */
 export function describeManager(conflict: FieldConflict): string {
   let text = JSON.stringify(conflict.manager);
   if (conflict.subresource !== "") text += ` with subresource ${JSON.stringify(conflict.subresource)}`;
-  if (conflict.operation === "Update") {
-    text += ` using ${conflict.apiVersion}`;
-    if (conflict.time !== undefined) text += ` at ${conflict.time}`;
-  }
+  // Upstream prints the manager identifier, which never holds the entry's time.
+  if (conflict.operation === "Update") text += ` using ${conflict.apiVersion}`;
   return text;
 }
 

@@ -24,3 +24,23 @@ export {
   requireMetadataKeyUnchanged,
 } from "./strategic-diff.ts";
 export type { PatchPrecondition } from "./strategic-diff.ts";
+export {
+  FieldSet,
+  compareValues,
+  fieldElement,
+  formatFieldPath,
+  keyElement,
+  parsePathElement,
+  serializePathElement,
+} from "./fieldpath.ts";
+export type { FieldPath, PathElement } from "./fieldpath.ts";
+export { compareObjects, mergeObjects, toFieldSet } from "./typed.ts";
+export type { Comparison } from "./typed.ts";
+export {
+  ancientChangesManager,
+  apply,
+  beforeFirstApplyManager,
+  updateManagedFields,
+  updateManagersMax,
+} from "./managed-fields.ts";
+export type { FieldManagerOptions, ManagedFieldsEntry } from "./managed-fields.ts";
