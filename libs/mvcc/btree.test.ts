@@ -42,6 +42,14 @@ describe("WeightedTree", () => {
       tree.scan(bound, (key) => firstFive.push(key) < 5);
       expect(firstFive).toEqual(sorted.filter((key) => key >= bound).slice(0, 5));
       expect(tree.get(bound)).toBe(model.get(bound)?.value);
+      const upper = randomKey((n) => prng.nextInt(n));
+      const between: number[] = [];
+      tree.scanValues(bound, upper, (value) => between.push(value) < 1000);
+      const expectedBetween = sorted.filter((key) => key >= bound && key < upper).slice(0, 1000);
+      expect(between).toEqual(expectedBetween.map((key) => model.get(key)?.value));
+      const unbounded: number[] = [];
+      tree.scanValues(bound, "", (value) => unbounded.push(value) < 70);
+      expect(unbounded).toEqual(sorted.filter((key) => key >= bound).slice(0, 70).map((key) => model.get(key)?.value));
     }
     expect(tree.totalWeight).toBe(sorted.reduce((sum, key) => sum + (model.get(key)?.weight ?? 0), 0));
   });

@@ -157,6 +157,23 @@ export class WeightedTree<V> {
     }
   }
 
+  /**
+   * Visits the values of keys in [start, end) in order (end "" = no bound) until `visit` returns
+   * false. Whole leaves below `end` skip the per-key bound check, so a scan touches only values.
+   */
+  scanValues(start: string, end: string, visit: (value: V) => boolean): void {
+    let leaf: Leaf<V> | undefined = this.#leafFor(start);
+    let index = lowerBound(leaf.keys, start);
+    while (leaf !== undefined) {
+      const keys = leaf.keys;
+      const stop = end === "" || (keys.at(-1) ?? "") < end ? keys.length : lowerBound(keys, end);
+      for (; index < stop; index++) if (!visit(leaf.values[index] as V)) return;
+      if (stop < keys.length) return;
+      leaf = leaf.next;
+      index = 0;
+    }
+  }
+
   /** Replaces the whole content with `entries`, which must be sorted by key without duplicates. */
   rebuild(entries: readonly TreeEntry<V>[]): void {
     const leaves: Leaf<V>[] = [];

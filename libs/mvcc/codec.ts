@@ -230,12 +230,17 @@ class Reader {
     throw new CorruptDataError("varint longer than ten bytes");
   }
 
+  /** A copy, so that decoded values never pin the (possibly huge) input buffer. */
   lengthDelimited(): Uint8Array {
+    return copyBytes(this.lengthDelimitedView());
+  }
+
+  lengthDelimitedView(): Uint8Array {
     const length = this.varint();
     if (this.offset + length > this.bytes.length) throw new CorruptDataError("truncated bytes field");
-    const slice = copyBytes(this.bytes.subarray(this.offset, this.offset + length));
+    const view = this.bytes.subarray(this.offset, this.offset + length);
     this.offset += length;
-    return slice;
+    return view;
   }
 
   skip(wireType: number): void {
@@ -318,40 +323,45 @@ export function decodeLease(bytes: Uint8Array): LeaseRecord {
   return { id, ttlSeconds, remainingTtlSeconds };
 }
 
-/** Length-prefixed framing for snapshots: varint length then bytes. */
+/** Length-prefixed framing for snapshots, written into one buffer sized in advance. */
 export class FrameWriter {
-  readonly #chunks: Uint8Array[] = [];
-  #length = 0;
+  readonly #writer: Writer;
+
+  constructor(lengthBytes: number) {
+    this.#writer = new Writer(lengthBytes);
+  }
+
+  static frameLength(bytes: Uint8Array): number {
+    return varintLength(bytes.length) + bytes.length;
+  }
+
+  static varintLength(value: number): number {
+    return varintLength(value);
+  }
 
   varint(value: number): void {
-    const writer = new Writer(varintLength(value));
-    writer.varint(value);
-    this.#push(writer.bytes);
+    this.#writer.varint(value);
   }
 
   frame(bytes: Uint8Array): void {
-    this.varint(bytes.length);
-    this.#push(bytes);
+    this.#writer.varint(bytes.length);
+    this.#writer.raw(bytes);
   }
 
   raw(bytes: Uint8Array): void {
-    this.#push(bytes);
+    this.#writer.raw(bytes);
   }
 
-  #push(bytes: Uint8Array): void {
-    this.#chunks.push(bytes);
-    this.#length += bytes.length;
+  byte(value: number): void {
+    this.#writer.bytes[this.#writer.offset++] = value;
   }
 
-  /** Concatenates everything written, with `trailerBytes` of zeroed room at the end. */
-  finish(trailerBytes: number): Uint8Array {
-    const out = new Uint8Array(this.#length + trailerBytes);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+  get offset(): number {
+    return this.#writer.offset;
+  }
+
+  get bytes(): Uint8Array {
+    return this.#writer.bytes;
   }
 }
 
@@ -381,7 +391,8 @@ export class FrameReader {
     return byte;
   }
 
+  /** A view into the input: callers decode and copy what they keep. */
   frame(): Uint8Array {
-    return this.#reader.lengthDelimited();
+    return this.#reader.lengthDelimitedView();
   }
 }

@@ -27,6 +27,8 @@ export class KeyIndex {
   readonly keyString: string;
   /** Never empty; only the last generation may be empty (the key is deleted or never written). */
   generations: RevisionRecord[][] = [[]];
+  /** The live value at the newest revision, cached so that scans touch one object per key. */
+  currentKv: KeyValue | undefined;
   #last: RevisionRecord | undefined;
 
   constructor(key: Uint8Array, keyString: string) {
@@ -36,7 +38,7 @@ export class KeyIndex {
 
   /** The key exists at the newest revision. */
   get live(): boolean {
-    return (this.generations.at(-1) as RevisionRecord[]).length > 0;
+    return this.currentKv !== undefined;
   }
 
   /** The newest put of the current life, when the key is live. */
@@ -56,6 +58,7 @@ export class KeyIndex {
   put(record: RevisionRecord): void {
     assert(!record.tombstone, "keyIndex.put takes a put record");
     this.#append(record);
+    this.currentKv = record.kv;
   }
 
   tombstone(record: RevisionRecord): void {
@@ -63,6 +66,7 @@ export class KeyIndex {
     assert(this.live, "tombstone of a live key");
     this.#append(record);
     this.generations.push([]);
+    this.currentKv = undefined;
   }
 
   /**
@@ -89,6 +93,9 @@ export class KeyIndex {
 
   /** The put visible at `atRevision`, or undefined when the key did not exist then. */
   get(atRevision: number): RevisionRecord | undefined {
+    // Most keys did not change since the revision asked for: their newest record answers.
+    const last = this.#last;
+    if (last !== undefined && last.main <= atRevision) return last.tombstone ? undefined : last;
     const generation = this.#findGeneration(atRevision);
     if (generation === undefined) return undefined;
     for (let i = generation.length - 1; i >= 0; i--) {

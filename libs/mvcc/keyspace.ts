@@ -7,7 +7,7 @@
  */
 import { assert } from "../assert/index.ts";
 import { WeightedTree, type TreeEntry } from "./btree.ts";
-import { bytesToBinary, copyBytes, emptyBytes, type KeySpan } from "./bytes.ts";
+import { bytesToBinary, copyBytes, emptyBytes, spanContains, type KeySpan } from "./bytes.ts";
 import { encodeKeyValue, encodeRevisionKey, encodeTombstone, encodeUint64 } from "./codec.ts";
 import { Crc32c } from "./crc32.ts";
 import { MvccError } from "./errors.ts";
@@ -18,6 +18,8 @@ import { EventType, type Event, type KeyValue, type PersistRecord } from "./type
 export const metaCurrentRevisionKey = new Uint8Array([0x63, 0x75, 0x72, 0x72, 0x65, 0x6e, 0x74]); // "current"
 export const metaCompactRevisionKey = new Uint8Array([0x63, 0x6f, 0x6d, 0x70, 0x61, 0x63, 0x74]); // "compact"
 const keyBucketName = new Uint8Array([0x6b, 0x65, 0x79]); // "key", as etcd's hash starts
+/** A past-revision count corrects today's count when fewer records than this plus the range's keys follow it. */
+const countCorrectionSlackRecords = 1024;
 
 /** The state of one write transaction; see KeySpace.beginWrite. */
 export class WriteTxn {
@@ -127,15 +129,15 @@ export class KeySpace {
     const newest = atRevision === currentRevision;
     if (span.end === null) {
       const keyIndex = this.#keys.get(span.start);
-      const record = newest ? keyIndex?.current : keyIndex?.get(atRevision);
-      if (record === undefined) return { kvs: [], count: 0 };
-      return { kvs: countOnly ? [] : [record.kv], count: 1 };
+      const kv = newest ? keyIndex?.currentKv : keyIndex?.get(atRevision)?.kv;
+      if (kv === undefined) return { kvs: [], count: 0 };
+      return { kvs: countOnly ? [] : [kv], count: 1 };
     }
-    if (newest) {
-      const count = this.#countLive(span);
-      return { kvs: countOnly ? [] : this.#scanLive(span, limit), count };
-    }
-    return this.#scanAt(span, atRevision, countOnly ? 0 : limit, countOnly);
+    if (countOnly) return { kvs: [], count: newest ? this.#countLive(span) : this.#countAt(span, atRevision) };
+    const kvs = newest ? this.#scanLive(span, limit) : this.#scanAt(span, atRevision, limit);
+    // A scan that stopped short of its limit saw the whole range: its length is the count.
+    if (limit <= 0 || kvs.length < limit) return { kvs, count: kvs.length };
+    return { kvs, count: newest ? this.#countLive(span) : this.#countAt(span, atRevision) };
   }
 
   #countLive(span: KeySpan): number {
@@ -147,29 +149,52 @@ export class KeySpace {
 
   #scanLive(span: KeySpan, limit: number): KeyValue[] {
     const kvs: KeyValue[] = [];
-    const end = span.end as string;
-    this.#tree.scan(span.start, (key, keyIndex) => {
-      if (end !== "" && key >= end) return false;
-      const record = keyIndex.current;
+    this.#tree.scanValues(span.start, span.end as string, (keyIndex) => {
+      const kv = keyIndex.currentKv;
+      if (kv !== undefined) kvs.push(kv);
+      return limit <= 0 || kvs.length < limit;
+    });
+    return kvs;
+  }
+
+  #scanAt(span: KeySpan, atRevision: number, limit: number): KeyValue[] {
+    const kvs: KeyValue[] = [];
+    this.#tree.scanValues(span.start, span.end as string, (keyIndex) => {
+      const record = keyIndex.get(atRevision);
       if (record !== undefined) kvs.push(record.kv);
       return limit <= 0 || kvs.length < limit;
     });
     return kvs;
   }
 
-  #scanAt(span: KeySpan, atRevision: number, limit: number, countOnly: boolean): RangeKeysResult {
-    const kvs: KeyValue[] = [];
+  /**
+   * Keys of `span` live at a past revision. Counting through the whole range costs one step per
+   * key; correcting today's count by the keys changed since costs one step per later revision.
+   * Paginated lists read slightly in the past, so the correction is usually far cheaper.
+   */
+  #countAt(span: KeySpan, atRevision: number): number {
+    const first = this.#firstHistoryIndexAbove(atRevision);
+    const liveNow = this.#countLive(span);
+    if (this.#history.length - first > liveNow + countCorrectionSlackRecords) return this.#scanCount(span, atRevision);
+    let count = liveNow;
+    const seen = new Set<string>();
+    for (let i = first; i < this.#history.length; i++) {
+      const key = (this.#history[i] as RevisionRecord).keyString;
+      if (seen.has(key) || !spanContains(span, key)) continue;
+      seen.add(key);
+      const keyIndex = this.#keys.get(key) as KeyIndex;
+      count += (keyIndex.get(atRevision) === undefined ? 0 : 1) - (keyIndex.live ? 1 : 0);
+    }
+    return count;
+  }
+
+  #scanCount(span: KeySpan, atRevision: number): number {
     let count = 0;
-    const end = span.end as string;
-    this.#tree.scan(span.start, (key, keyIndex) => {
-      if (end !== "" && key >= end) return false;
-      const record = keyIndex.get(atRevision);
-      if (record === undefined) return true;
-      count++;
-      if (!countOnly && (limit <= 0 || kvs.length < limit)) kvs.push(record.kv);
+    this.#tree.scanValues(span.start, span.end as string, (keyIndex) => {
+      if (keyIndex.get(atRevision) !== undefined) count++;
       return true;
     });
-    return { kvs, count };
+    return count;
   }
 
   /** The live keys of `span` at the newest revision, in key order. */
@@ -179,9 +204,7 @@ export class KeySpace {
       return keyIndex?.live === true ? [keyIndex] : [];
     }
     const found: KeyIndex[] = [];
-    const end = span.end;
-    this.#tree.scan(span.start, (key, keyIndex) => {
-      if (end !== "" && key >= end) return false;
+    this.#tree.scanValues(span.start, span.end, (keyIndex) => {
       if (keyIndex.live) found.push(keyIndex);
       return true;
     });
@@ -192,7 +215,7 @@ export class KeySpace {
   getKey(keyString: string, atRevision?: number): KeyValue | undefined {
     const keyIndex = this.#keys.get(keyString);
     if (keyIndex === undefined) return undefined;
-    if (atRevision === undefined) return keyIndex.current?.kv;
+    if (atRevision === undefined) return keyIndex.currentKv;
     if (atRevision < this.#compactRevision) return undefined;
     return keyIndex.get(atRevision)?.kv;
   }

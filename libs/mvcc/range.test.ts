@@ -125,6 +125,23 @@ describe("range: revisions", () => {
     expect(response).toMatchObject({ more: true, count: 4 });
   });
 
+  it("counts a past revision the same whether few or many revisions followed it", () => {
+    // Few later revisions: today's count is corrected; many: the range is counted key by key.
+    const store = newStore();
+    for (const key of ["a", "b", "c", "d"]) putText(store, key, "1");
+    const revision = store.currentRevision;
+    store.deleteRange({ key: b("b") });
+    store.deleteRange({ key: b("d") });
+    putText(store, "e", "1");
+    const few = store.range({ key: b("a"), rangeEnd: all, revision, limit: 1 });
+    expect(few).toMatchObject({ count: 4, more: true });
+    for (let i = 0; i < 1100; i++) putText(store, "c", `${i}`);
+    const many = store.range({ key: b("a"), rangeEnd: all, revision, limit: 1 });
+    expect(many).toMatchObject({ count: 4, more: true });
+    expect(store.range({ key: b("a"), rangeEnd: all, revision, countOnly: true }).count).toBe(4);
+    expect(store.range({ key: b("a"), rangeEnd: all, countOnly: true }).count).toBe(3);
+  });
+
   it("fails with OutOfRange for a future revision and for a compacted one", () => {
     const store = seeded();
     const future = () => store.range({ key: b("a"), revision: 10 });

@@ -4,6 +4,7 @@
  *   varint-framed value | CRC-32C of everything before it (4 bytes, big-endian).
  * The checksum is verified before anything is decoded; every decode error names what was wrong.
  */
+import { assert } from "../assert/index.ts";
 import { FrameReader, FrameWriter } from "./codec.ts";
 import { crc32c } from "./crc32.ts";
 import { CorruptDataError } from "./errors.ts";
@@ -16,18 +17,20 @@ const headerBytes = magic.length + 1;
 const buckets: readonly Bucket[] = ["key", "lease", "meta"];
 
 export function writeSnapshot(records: readonly StoredRecord[]): Uint8Array {
-  const writer = new FrameWriter();
+  let bodyBytes = headerBytes + FrameWriter.varintLength(records.length);
+  for (const record of records) bodyBytes += 1 + FrameWriter.frameLength(record.key) + FrameWriter.frameLength(record.value);
+  const writer = new FrameWriter(bodyBytes + checksumBytes);
   writer.raw(magic);
-  writer.raw(new Uint8Array([snapshotFormatVersion]));
+  writer.byte(snapshotFormatVersion);
   writer.varint(records.length);
   for (const record of records) {
-    writer.raw(new Uint8Array([buckets.indexOf(record.bucket)]));
+    writer.byte(buckets.indexOf(record.bucket));
     writer.frame(record.key);
     writer.frame(record.value);
   }
-  const bytes = writer.finish(checksumBytes);
-  const bodyLength = bytes.length - checksumBytes;
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(bodyLength, crc32c(bytes.subarray(0, bodyLength)));
+  assert(writer.offset === bodyBytes, "snapshot size computed exactly");
+  const bytes = writer.bytes;
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(bodyBytes, crc32c(bytes.subarray(0, bodyBytes)));
   return bytes;
 }
 

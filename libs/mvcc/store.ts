@@ -166,7 +166,7 @@ export class MvccStore {
 
   #executeDeleteRange(txn: WriteTxn, request: DeleteRangeRequest): DeleteRangeResponse {
     const keyIndexes = this.#space.liveKeyIndexes(keySpan(request.key, request.rangeEnd));
-    const prevKvs = request.prevKv === true ? keyIndexes.map((keyIndex) => keyIndex.current?.kv).filter((kv) => kv !== undefined) : [];
+    const prevKvs = request.prevKv === true ? keyIndexes.map((keyIndex) => keyIndex.currentKv).filter((kv) => kv !== undefined) : [];
     for (const keyIndex of keyIndexes) this.#space.deleteKey(txn, keyIndex);
     const revision = keyIndexes.length > 0 || txn.changes > 0 ? txn.beginRevision + 1 : txn.beginRevision;
     return { header: { revision }, deleted: keyIndexes.length, prevKvs };
@@ -329,7 +329,8 @@ export class MvccStore {
    */
   restoreSnapshot(bytes: Uint8Array): PersistRecord[] {
     const records = parseSnapshot(bytes);
-    this.restore(records);
-    return this.storedRecords().map((record) => ({ op: "put", ...record }));
+    const report = this.restore(records);
+    // The snapshot's records are what the database should hold (they are views into `bytes`).
+    return [...records.map((record): PersistRecord => ({ op: "put", ...record })), ...report.cleanup];
   }
 }
