@@ -87,7 +87,7 @@ export function apply(live: JsonObject | undefined, applied: JsonValue, manager:
   const liveObject = withoutManagedFields(live ?? {});
   const managers = decodeManagedFields(managedFieldsOf(live));
   const schema = schemaFor(options, config);
-  const apiVersion = typeof config["apiVersion"] === "string" ? config["apiVersion"] : "";
+  const apiVersion = apiVersionOf(config);
   const subresource = options.subresource ?? "";
   const id = identity(manager, "Apply", apiVersion, subresource);
   const appliedSet = ownableFields(toFieldSet(config, schema), options);
@@ -129,7 +129,7 @@ export function updateManagedFields(old: JsonObject | undefined, updated: JsonOb
   const managers = managersForUpdate(old, updated, subresource !== "");
   if (managers.size === 0 && old !== undefined && !isReset(updated)) return after;
   const schema = schemaFor(options, after);
-  const apiVersion = typeof after["apiVersion"] === "string" ? after["apiVersion"] : "";
+  const apiVersion = apiVersionOf(after);
   recordUpdate(managers, before, after, identity(manager, operation, apiVersion, subresource), { manager, operation, apiVersion, subresource }, schema, options);
   return withManagedFields(after, managers);
 }
@@ -174,6 +174,15 @@ function isReset(object: JsonObject): boolean {
   if (!isJsonObject(metadata) || !Array.isArray(metadata["managedFields"])) return false;
   const entries = metadata["managedFields"];
   return entries.length === 0 || (entries.length === 1 && deepEqual(entries[0] as JsonValue, {}));
+}
+
+/** Managed fields are recorded per API version, so every tracked object must carry one. */
+function apiVersionOf(object: JsonObject): string {
+  const apiVersion = object["apiVersion"];
+  if (typeof apiVersion !== "string" || apiVersion === "" || typeof object["kind"] !== "string") {
+    throw new PatchFormatError("apiVersion and kind must be set");
+  }
+  return apiVersion;
 }
 
 function schemaFor(options: FieldManagerOptions, object: JsonObject): PatchSchema {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { builtinSchema } from "./builtin-schema.ts";
 import { PatchFormatError } from "./errors.ts";
 import type { JsonObject } from "./json.ts";
-import { schemaFromTable } from "./schema.ts";
+import { deducedSchema, schemaFromTable } from "./schema.ts";
 import type { PatchSchema } from "./schema.ts";
 import { applyStrategicMergePatch } from "./strategic-merge.ts";
 
@@ -197,5 +197,13 @@ describe("applyStrategicMergePatch() with $setElementOrder", () => {
       mergingList: [{ name: 3, value: 3 }, { name: 1, value: 1 }],
     };
     expect(() => applyStrategicMergePatch({ mergingList: [{ name: 1 }, { name: 3 }, { name: 2 }] }, patch, mergeItemSchema)).toThrow(/doesn't match/);
+  });
+});
+
+describe("applyStrategicMergePatch() without schema tags", () => {
+  it("behaves like a JSON merge patch: maps merge, lists are replaced, nulls delete", () => {
+    const live = { spec: { items: [{ name: "a" }, { name: "b" }], map: { x: 1, y: 2 } } };
+    const patch = { spec: { items: [{ name: "c" }], map: { y: null, z: 3 } } };
+    expect(applyStrategicMergePatch(live, patch, deducedSchema)).toEqual({ spec: { items: [{ name: "c" }], map: { x: 1, z: 3 } } });
   });
 });
