@@ -98,6 +98,7 @@ function printFailure(result: SimulationResult, cli: CliOptions): void {
 function main(): number {
   const cli = parseCli(process.argv.slice(2));
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const failures: SimulationResult[] = [];
   const runsByReplicas = new Map<number, number>();
   for (const plant of cli.plants) console.log(`planted bug ${plant}: ${plantDescriptions[plant]}`);
@@ -116,6 +117,8 @@ function main(): number {
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const runs = [...runsByReplicas.values()].reduce((sum, count) => sum + count, 0);
   const perReplicas = [...runsByReplicas].map(([replicas, count]) => `${count}x${replicas} replicas`).join(", ");
   if (failures.length > printedFailuresMax) {
@@ -123,7 +126,8 @@ function main(): number {
   }
   console.log(
     `sim: ${runs} seeds (${perReplicas}), ${cli.steps} steps each, ${failures.length} failures, ` +
-      `${seconds.toFixed(1)} s, ${(runs / seconds).toFixed(1)} seeds/s, ${((seconds * 1000) / runs).toFixed(0)} ms/seed`,
+      `${seconds.toFixed(1)} s wall, ${(runs / seconds).toFixed(1)} seeds/s, ${((seconds * 1000) / runs).toFixed(0)} ms/seed ` +
+      `(cpu ${cpuSeconds.toFixed(1)} s, ${((cpuSeconds * 1000) / runs).toFixed(0)} ms/seed)`,
   );
   return failures.length === 0 ? 0 : 1;
 }

@@ -292,11 +292,6 @@ export class SimNode {
     this.#stalledUntilTick = Math.min(this.#stalledUntilTick, this.#env.now());
   }
 
-  /** First index still in the in-memory log (1 until the first compaction). */
-  firstLogIndex(): number | undefined {
-    return this.#storage?.firstIndex();
-  }
-
   status(): Status | undefined {
     return this.#raw?.status();
   }

@@ -22,7 +22,6 @@ export function isPlantName(name: string): name is PlantName {
  * bugs stay visible while a finding is open (`--workaround NAME`). Off by default.
  */
 export const workaroundDescriptions = {
-  "joiners-after-compaction": "add a learner only once the leader's log no longer starts at index 1, so the joiner is sent a snapshot",
   "prevote": "always run with PreVote on",
   "atomic-persist": "persist a Ready's snapshot, entries and hard state atomically (no crash between them)",
 } as const;

@@ -5,7 +5,7 @@ import { simulate } from "./simulate.ts";
 import type { SimulationResult } from "./simulate.ts";
 
 /** Steer clear of the open Raft findings so that only the planted bug can fail a run. */
-const workarounds: ReadonlySet<WorkaroundName> = new Set(["joiners-after-compaction", "prevote", "atomic-persist"]);
+const workarounds: ReadonlySet<WorkaroundName> = new Set(["prevote", "atomic-persist"]);
 /** Seeds tried per planted bug before the test gives up on the simulator catching it. */
 const seedsPerPlantMax = 40;
 

@@ -45,16 +45,14 @@ export class Workload {
   readonly #cluster: WorkloadCluster;
   readonly #replicas: number;
   readonly #rates: WorkloadRates;
-  readonly #joinersAfterCompaction: boolean;
   readonly #nextSequence: number[] = new Array<number>(clientsCount).fill(1);
   #nextReadId = 1;
   /** A node spawned to join but not yet a member; reused until its AddLearner is applied. */
   #joining: SimNode | undefined;
   readonly stats: WorkloadStats = { proposalsAttempted: 0, proposalsAccepted: 0, readsIssued: 0, membershipChangesProposed: 0 };
 
-  constructor(cluster: WorkloadCluster, replicas: number, rates: WorkloadRates, joinersAfterCompaction: boolean) {
+  constructor(cluster: WorkloadCluster, replicas: number, rates: WorkloadRates) {
     this.#cluster = cluster;
-    this.#joinersAfterCompaction = joinersAfterCompaction;
     this.#replicas = replicas;
     this.#rates = rates;
   }
@@ -132,9 +130,6 @@ export class Workload {
   }
 
   #addLearner(leader: SimNode): void {
-    // Workaround for finding F1: a joiner that replays the log from index 1 never learns the
-    // bootstrap voters; once the leader has compacted index 1 it must send a snapshot instead.
-    if (this.#joinersAfterCompaction && (leader.firstLogIndex() ?? 1) <= 1) return;
     this.#joining ??= this.#cluster.spawnJoiningNode();
     this.#proposeChange(leader, ConfChangeType.AddLearnerNode, this.#joining.id);
   }
