@@ -186,7 +186,7 @@ function drainSome(prng: Prng, hub: WatchHub, watchers: TrackedWatcher[], model:
   const roundsMax = everything ? 100_000 : 20;
   for (const watcher of watchers) {
     if (watcher.canceled || (!everything && prng.nextInt(3) !== 0)) continue;
-    for (let round = 0; round < roundsMax && hub.ready().includes(watcher.id); round++) {
+    for (let round = 0; round < roundsMax && hub.isReady(watcher.id); round++) {
       const response: WatchResponse | undefined = hub.take(watcher.id, 1 + prng.nextInt(4));
       if (response === undefined) continue;
       if (response.canceled) {

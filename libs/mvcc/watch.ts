@@ -170,6 +170,11 @@ export class WatchHub {
     return [...this.#ready];
   }
 
+  isReady(watchId: number): boolean {
+    this.#syncEpoch();
+    return this.#ready.has(watchId);
+  }
+
   /**
    * Delivers one write's events (one revision, as returned by the store) to synced watchers. Call
    * it once per write that returned events, in order, before serving any take() or progress().
