@@ -18,7 +18,7 @@ import { ConfChangeType, EntryType, MessageType, ProgressState, Role, noneNodeId
 import type {
   ConfChange, ConfState, Entry, HardState, Message, NodeId, ProgressStatus, ReadState, Snapshot, SoftState, Status,
 } from "./types.ts";
-import { bytesEqual, emptyBytes, entry, message, payloadBytes, sortedIds, voteResponseType } from "./util.ts";
+import { buildMessage, bytesEqual, emptyBytes, entry, message, payloadBytes, sortedIds, voteResponseType } from "./util.ts";
 
 export enum CampaignType {
   /** PreVote's first phase: ask whether an election could be won, without raising the term. */
@@ -1063,7 +1063,7 @@ export class Raft {
       // Proposals and read requests are forwarded without a term: they are local to the leader.
       term = this.term;
     }
-    const m = message({ ...fields, from: fields.from ?? this.id, term });
+    const m = buildMessage(fields, fields.from ?? this.id, term);
     assert(m.to !== this.id && m.to !== noneNodeId, "a message goes to another node", () => `Msg${MessageType[m.type]} to ${m.to}`);
     if (persistFirst.has(m.type)) this.msgsAfterPersist.push(m);
     else this.msgs.push(m);

@@ -96,11 +96,8 @@ export class RawNode {
     const entries = [...raft.log.unstableEntries()];
     const snapshot = raft.log.unstable.snapshot;
     const committedEntries = raft.log.nextCommittedEntries();
-    const ready: Ready = {
-      ...(softChanged ? { softState } : {}),
-      ...(hardChanged ? { hardState } : {}),
+    const ready: MutableReady = {
       entries,
-      ...(snapshot !== undefined ? { snapshot } : {}),
       committedEntries,
       messages: raft.msgs,
       messagesAfterPersist: raft.msgsAfterPersist,
@@ -111,19 +108,21 @@ export class RawNode {
         hardState.term !== this.#previousHardState.term ||
         hardState.vote !== this.#previousHardState.vote,
     };
+    if (softChanged) ready.softState = softState;
+    if (hardChanged) ready.hardState = hardState;
+    if (snapshot !== undefined) ready.snapshot = snapshot;
     raft.msgs = [];
     raft.msgsAfterPersist = [];
     raft.readStates = [];
     this.#previousSoftState = softState;
     this.#previousHardState = hardState;
+    const outstanding: Mutable<ReadyAcknowledgement> = { committedBytes: payloadBytes(committedEntries) };
     const lastEntry = entries[entries.length - 1];
+    if (lastEntry !== undefined) outstanding.lastEntry = { index: lastEntry.index, term: lastEntry.term };
+    if (snapshot !== undefined) outstanding.snapshotIndex = snapshot.metadata.index;
     const lastCommitted = committedEntries[committedEntries.length - 1];
-    this.#outstanding = {
-      ...(lastEntry !== undefined ? { lastEntry: { index: lastEntry.index, term: lastEntry.term } } : {}),
-      ...(snapshot !== undefined ? { snapshotIndex: snapshot.metadata.index } : {}),
-      ...(lastCommitted !== undefined ? { committedLastIndex: lastCommitted.index } : {}),
-      committedBytes: payloadBytes(committedEntries),
-    };
+    if (lastCommitted !== undefined) outstanding.committedLastIndex = lastCommitted.index;
+    this.#outstanding = outstanding;
     return ready;
   }
 
@@ -149,6 +148,9 @@ export class RawNode {
     this.#raft.step(message({ type: MessageType.SnapStatus, from: id, reject: status === "failure", context: emptyBytes }));
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type MutableReady = Mutable<Ready>;
 
 function softStateEqual(a: SoftState, b: SoftState): boolean {
   return a.lead === b.lead && a.role === b.role;

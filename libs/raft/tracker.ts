@@ -19,6 +19,8 @@ export class ProgressTracker {
   readonly progress = new Map<NodeId, Progress>();
   readonly votes = new Map<NodeId, boolean>();
   readonly maxInflightMessages: number;
+  /** memberIds() in id order, recomputed only when the configuration changes. */
+  #sortedMemberIds: NodeId[] | undefined;
 
   constructor(maxInflightMessages: number) {
     this.maxInflightMessages = maxInflightMessages;
@@ -26,6 +28,7 @@ export class ProgressTracker {
 
   /** Replaces the configuration; progress of new members starts probing at `nextIndex`. */
   setConfState(confState: ConfState, nextIndex: number): void {
+    this.#sortedMemberIds = undefined;
     this.voters.clear();
     this.learners.clear();
     this.progress.clear();
@@ -35,6 +38,7 @@ export class ProgressTracker {
 
   addMember(id: NodeId, isLearner: boolean, nextIndex: number): void {
     assert(id !== 0, "a member id is not zero");
+    this.#sortedMemberIds = undefined;
     if (isLearner) {
       this.voters.delete(id);
       this.learners.add(id);
@@ -63,6 +67,7 @@ export class ProgressTracker {
   }
 
   removeMember(id: NodeId): void {
+    this.#sortedMemberIds = undefined;
     this.voters.delete(id);
     this.learners.delete(id);
     this.progress.delete(id);
@@ -86,8 +91,9 @@ export class ProgressTracker {
   }
 
   /** Every member in id order, so that message order is deterministic. */
-  memberIds(): NodeId[] {
-    return sortedIds(this.progress.keys());
+  memberIds(): readonly NodeId[] {
+    this.#sortedMemberIds ??= sortedIds(this.progress.keys());
+    return this.#sortedMemberIds;
   }
 
   getProgress(id: NodeId): Progress {

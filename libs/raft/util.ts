@@ -1,7 +1,7 @@
 /** Small helpers shared by the Raft core: message construction, entry sizes, size-limited slices. */
 import { assert } from "../assert/index.ts";
 import { EntryType, MessageType, noneNodeId } from "./types.ts";
-import type { Entry, Message } from "./types.ts";
+import type { Entry, Message, NodeId } from "./types.ts";
 
 /** A shared empty byte array; zero-length arrays cannot be mutated, so sharing is safe. */
 export const emptyBytes: Uint8Array = new Uint8Array(0);
@@ -11,20 +11,35 @@ export const unlimitedBytes = Number.MAX_SAFE_INTEGER;
 
 /** A message with every field at its zero value except those given. */
 export function message(fields: Partial<Message> & Pick<Message, "type">): Message {
-  return {
-    to: noneNodeId,
-    from: noneNodeId,
-    term: 0,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    context: emptyBytes,
-    ...fields,
-  };
+  return buildMessage(fields, fields.from ?? noneNodeId, fields.term ?? 0);
 }
+
+type MutableMessage = { -readonly [K in keyof Message]: Message[K] };
+
+/**
+ * `fields` with the given sender and term, the rest at zero values. Messages are the hot path:
+ * built as one literal in a fixed field order (object spread is far slower in V8 here, and
+ * objects of one shape keep property access fast).
+ */
+export function buildMessage(fields: Partial<Message> & Pick<Message, "type">, from: NodeId, term: number): Message {
+  const m: MutableMessage = {
+    type: fields.type,
+    to: fields.to ?? noneNodeId,
+    from,
+    term,
+    logTerm: fields.logTerm ?? 0,
+    index: fields.index ?? 0,
+    entries: fields.entries ?? noEntries,
+    commit: fields.commit ?? 0,
+    reject: fields.reject ?? false,
+    rejectHint: fields.rejectHint ?? 0,
+    context: fields.context ?? emptyBytes,
+  };
+  if (fields.snapshot !== undefined) m.snapshot = fields.snapshot;
+  return m;
+}
+
+const noEntries: readonly Entry[] = Object.freeze([]);
 
 export function entry(term: number, index: number, data: Uint8Array = emptyBytes, type = EntryType.Normal): Entry {
   return { term, index, type, data };
