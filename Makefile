@@ -46,3 +46,14 @@ bench-store: deps ## flotilla's store vs etcd 3.4, 3 members each: make bench-st
 	$(TSX) test/bench/store/main.ts --impl $(IMPL)
 
 bench: bench-raft bench-store ## every benchmark
+
+# Store chaos: faults (kills, pauses, partitions, membership changes) under load, then the
+# linearizability, watch and convergence checks. Needs root. CHAOS_FULL=1 runs every scenario;
+# CHAOS_PLANT=stale-reads shows the checker catching planted stale reads.
+CHAOS_IMPL ?= flotilla
+CHAOS_SECONDS ?= 60
+CHAOS_FULL ?=
+CHAOS_PLANT ?= none
+.PHONY: chaos-store
+chaos-store: deps ## store fault injection + linearizability check: [CHAOS_IMPL=etcd] [CHAOS_SECONDS=60] [CHAOS_FULL=1] [CHAOS_PLANT=stale-reads]
+	$(TSX) test/chaos/main.ts --impl $(CHAOS_IMPL) --seconds $(CHAOS_SECONDS) --plant $(CHAOS_PLANT) $(if $(filter 1 yes true,$(CHAOS_FULL)),--full,)
