@@ -122,11 +122,13 @@ export class Raft {
   }
 
   #loadHardState(hardState: HardState): void {
-    if (hardState.term === 0 && hardState.vote === 0 && hardState.commit === 0) return;
-    assert(hardState.commit >= this.log.committed && hardState.commit <= this.log.lastIndex(), "stored commit index is within the log", () =>
-      `commit=${hardState.commit} range=[${this.log.committed}, ${this.log.lastIndex()}]`,
+    // A snapshot is committed by definition. The caller persists snapshot, entries and hard
+    // state in that order, not atomically: a crash in between may leave a stored commit index
+    // below the snapshot. Past the last entry, though, it means the log was lost.
+    assert(hardState.commit <= this.log.lastIndex(), "stored commit index is within the log", () =>
+      `commit=${hardState.commit} lastIndex=${this.log.lastIndex()}`,
     );
-    this.log.committed = hardState.commit;
+    this.log.committed = Math.max(hardState.commit, this.log.committed);
     this.term = hardState.term;
     this.vote = hardState.vote;
   }

@@ -105,4 +105,20 @@ describe("RawNode", () => {
     expect(ready.mustSync).toBe(true);
     expect(ready.hardState).toEqual({ term: 1, vote: 1, commit: 0 });
   });
+
+  it("a node that crashed after persisting a snapshot but before its hard state restarts at the snapshot", () => {
+    const storage = new MemoryStorage();
+    storage.applySnapshot({ data: new Uint8Array(), metadata: { index: 107, term: 7, confState: { voters: [1, 2], learners: [3] } } });
+    storage.setHardState({ term: 6, vote: 0, commit: 0 });
+    const node = new RawNode({ id: 3, storage, ...defaultRaftBounds, preVote: false, checkQuorum: false, disableProposalForwarding: false, prng: createPrng(3) });
+    expect(node.status().hardState).toEqual({ term: 6, vote: 0, commit: 107 });
+    expect(node.status().applied).toBe(107);
+  });
+
+  it("a stored commit index past the end of the log is a broken invariant (the log was lost)", () => {
+    const storage = new MemoryStorage({ voters: [1], learners: [] });
+    storage.setHardState({ term: 1, vote: 1, commit: 5 });
+    const config = { id: 1, storage, ...defaultRaftBounds, preVote: false, checkQuorum: false, disableProposalForwarding: false, prng: createPrng(1) };
+    expect(() => new RawNode(config)).toThrow(/stored commit index is within the log/);
+  });
 });
