@@ -11,6 +11,10 @@ export interface CommandSpec {
 }
 
 export const commands: Readonly<Record<string, CommandSpec>> = {
+  store: {
+    summary: "run one member of the Raft-replicated store (etcd v3 API, etcd's flags)",
+    load: async () => import("../store/main.ts"),
+  },
   version: {
     summary: "print the Flotilla version",
     load: async () => import("./version.ts"),

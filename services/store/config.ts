@@ -91,8 +91,8 @@ export function resolveStoreConfig(flags: StoreFlags, given: ReadonlySet<string>
   checkTimers(flags);
   const listenClientUrls = parseUrls("listen-client-urls", flags["listen-client-urls"]);
   const listenPeerUrls = parseUrls("listen-peer-urls", flags["listen-peer-urls"]);
-  const advertisePeerUrls = parseUrls("initial-advertise-peer-urls", flags["initial-advertise-peer-urls"]).map(String);
-  const advertiseClientUrls = parseUrls("advertise-client-urls", flags["advertise-client-urls"]).map(String);
+  const advertisePeerUrls = parseUrls("initial-advertise-peer-urls", flags["initial-advertise-peer-urls"]).map(urlText);
+  const advertiseClientUrls = parseUrls("advertise-client-urls", flags["advertise-client-urls"]).map(urlText);
   const clusterText = given.has("initial-cluster") ? flags["initial-cluster"] : `${flags.name}=${advertisePeerUrls.join(`,${flags.name}=`)}`;
   const initialCluster = parseInitialCluster(clusterText, flags["initial-cluster-token"]);
   const self = initialCluster.find((member) => member.name === flags.name);
@@ -167,7 +167,7 @@ export function parseInitialCluster(text: string, clusterToken: string): Initial
     const name = pair.slice(0, equals);
     const [url] = parseUrls("initial-cluster", [pair.slice(equals + 1)]);
     const urls = urlsByName.get(name) ?? [];
-    urls.push(String(url));
+    urls.push(urlText(url as URL));
     urlsByName.set(name, urls);
   }
   if (urlsByName.size === 0) throw new FlagError("initial-cluster", "no members given");
@@ -181,6 +181,11 @@ export function parseInitialCluster(text: string, clusterToken: string): Initial
     }
   }
   return members;
+}
+
+/** A URL as etcd prints it: scheme://host:port, no trailing slash. */
+export function urlText(url: URL): string {
+  return `${url.protocol}//${url.host}`;
 }
 
 function sameUrls(a: readonly string[], b: readonly string[]): boolean {

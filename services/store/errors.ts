@@ -50,6 +50,8 @@ export const etcdErrors = {
   notSupportedForLearner: error(grpcStatus.UNAVAILABLE, "etcdserver: rpc not supported for learner"),
   badLeaderTransferee: error(grpcStatus.FAILED_PRECONDITION, "etcdserver: bad leader transferee"),
   ttlZero: error(grpcStatus.INVALID_ARGUMENT, "etcdserver: ttl is 0"),
+  /** Ours: etcd ignores an unknown alarm type; we say so instead of doing nothing. */
+  alarmUnknown: error(grpcStatus.INVALID_ARGUMENT, "etcdserver: unknown alarm type (want NOSPACE or CORRUPT)"),
 } as const;
 
 /** A gRPC ServiceError for grpc-js callbacks; anything that is not an EtcdError becomes UNKNOWN. */

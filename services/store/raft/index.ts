@@ -7,7 +7,7 @@ export type { ApplyResult, RaftNodeCounters, RaftNodeLogger, RaftNodeOptions, St
 export { CorruptRecordError, DurableLog, defaultSnapshotInlineBytesMax } from "./durable-log.ts";
 export type { AppliedUpdate, DurableLogOptions, RaftUpdate, StateRecord } from "./durable-log.ts";
 export { Transport, defaultTransportLimits, peerTarget } from "./transport.ts";
-export type { TransportHandler, TransportLimits, TransportLogger, TransportOptions } from "./transport.ts";
+export type { PeerService, TransportHandler, TransportLimits, TransportLogger, TransportOptions } from "./transport.ts";
 export {
   LearnerNotReadyError,
   MemberExistsError,

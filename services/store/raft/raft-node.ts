@@ -53,7 +53,7 @@ import {
   TooManyRequestsError,
 } from "./errors.ts";
 import { ProposalTracker, ReadBatcher, type Proposal, type Waiter } from "./requests.ts";
-import { Transport, type TransportLimits } from "./transport.ts";
+import { Transport, type PeerService, type TransportLimits } from "./transport.ts";
 
 export interface ApplyResult<R> {
   /** Writes that make the entry's effect durable (ignored for an in-memory machine). */
@@ -117,7 +117,7 @@ export interface RaftNodeOptions<R> {
   readonly requestTimeoutMs?: number;
   /** Snapshots larger than this are stored in a file rather than in LevelDB. */
   readonly snapshotInlineBytesMax?: number;
-  readonly raft?: Partial<Pick<RaftConfig, "maxMessageBytes" | "maxInflightMessages" | "maxUncommittedEntriesBytes" | "maxCommittedBytesPerReady" | "preVote" | "checkQuorum">>;
+  readonly raft?: Partial<Pick<RaftConfig, "maxMessageBytes" | "maxInflightMessages" | "maxUncommittedEntriesBytes" | "maxCommittedBytesPerReady" | "preVote" | "checkQuorum" | "disableProposalForwarding">>;
   readonly transportLimits?: Partial<TransportLimits>;
   readonly serverCredentials?: ServerCredentials;
   readonly channelCredentials?: ChannelCredentials;
@@ -128,6 +128,8 @@ export interface RaftNodeOptions<R> {
   readonly onFatal?: (error: Error) => void;
   /** Called once when a committed change removes this member; the owner should stop it. */
   readonly onRemoved?: () => void;
+  /** More gRPC services to serve on the peer port. */
+  readonly peerServices?: readonly PeerService[];
 }
 
 export interface RaftNodeCounters {
@@ -768,6 +770,7 @@ export class RaftNode<R = unknown> {
     this.#transport = await Transport.start({
       localId: this.id,
       listenAddress: this.#options.listenAddress,
+      ...(this.#options.peerServices === undefined ? {} : { extraServices: this.#options.peerServices }),
       handler: {
         receive: (message) => {
           if (inbox.messages.length >= raftNodeDefaults.inboxMessagesMax) {
@@ -862,8 +865,10 @@ function raftConfig<R>(options: RaftNodeOptions<R>, log: DurableLog, appliedInde
     maxCommittedBytesPerReady: options.raft?.maxCommittedBytesPerReady ?? defaultRaftBounds.maxCommittedBytesPerReady,
     preVote: options.raft?.preVote ?? true,
     checkQuorum: options.raft?.checkQuorum ?? true,
-    // Clients get NotLeaderError with a hint and retry at the leader (the API layer may forward).
-    disableProposalForwarding: true,
+    // By default clients get NotLeaderError with a hint and retry at the leader. The store turns
+    // forwarding on: a follower's proposal travels to the leader inside Raft (as etcd does) and
+    // completes here when the entry is applied, matched by its request id.
+    disableProposalForwarding: options.raft?.disableProposalForwarding ?? true,
     prng: createPrng(options.seed ?? randomInt(0, 2 ** 31)),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   };

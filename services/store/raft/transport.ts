@@ -26,6 +26,8 @@ import {
   type StatusObject,
   type ServiceError,
   type sendUnaryData,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { assert } from "../../../libs/assert/index.ts";
 import { MessageType, type Message, type NodeId, type SnapshotStatus } from "../../../libs/raft/index.ts";
@@ -105,6 +107,13 @@ export interface TransportOptions {
   readonly limits?: Partial<TransportLimits>;
   readonly handler: TransportHandler;
   readonly logger?: TransportLogger;
+  /** More gRPC services served on the peer port (the store serves member discovery there). */
+  readonly extraServices?: readonly PeerService[];
+}
+
+export interface PeerService {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
 }
 
 const headerFrom = "flotilla-raft-from";
@@ -168,6 +177,7 @@ export class Transport {
       Stream: (call: ServerReadableStream<WireMessageBatch, object>, callback: sendUnaryData<object>) => receiver.stream(call, callback),
       SendSnapshot: (call: ServerReadableStream<WireSnapshotChunk, object>, callback: sendUnaryData<object>) => receiver.snapshot(call, callback),
     });
+    for (const service of options.extraServices ?? []) server.addService(service.definition, service.implementation);
     const credentials = options.serverCredentials ?? ServerCredentials.createInsecure();
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(options.listenAddress, credentials, (error, boundPort) => (error === null ? resolve(boundPort) : reject(error)));
