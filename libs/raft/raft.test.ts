@@ -507,6 +507,16 @@ describe("snapshots", () => {
     expect(takeMessages(raft)).toMatchObject([{ type: MessageType.AppResp, index: 10 }]);
   });
 
+  it("a member added after the leader's snapshot restores it, and is promotable once it applies its own addition", () => {
+    const { raft } = newTestRaft(4, { voters: [], learners: [] });
+    const snapshot = { data: text("state"), metadata: { index: 10, term: 1, confState: { voters: [1, 2, 3], learners: [] } } };
+    raft.step(message({ type: MessageType.Snap, from: 1, to: 4, term: 1, snapshot }));
+    expect(raft.log.committed).toBe(10);
+    expect(raft.promotable()).toBe(false);
+    raft.applyConfChange({ type: ConfChangeType.AddNode, nodeId: 4, context: new Uint8Array() });
+    expect(raft.tracker.confState().voters).toEqual([1, 2, 3, 4]);
+  });
+
   it("a follower ignores a snapshot at or below its commit index", () => {
     const { raft } = newTestRaft(2, { log: entriesWithTerms(1, 1, 1), term: 1 });
     raft.log.commitTo(3);

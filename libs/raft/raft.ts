@@ -597,8 +597,10 @@ export class Raft {
     if (index <= this.log.committed) return false;
     assert(this.role === Role.Follower, "only a follower restores a snapshot");
     if (!confState.voters.includes(this.id) && !confState.learners.includes(this.id)) {
-      this.#logger.warn(`${this.id} attempted to restore snapshot but it is not in the ConfState ${describeConfState(confState)}; ignoring`);
-      return false;
+      // We were added after the snapshot was taken: the entries after it add us. Until then we
+      // are not promotable, so a configuration without us is safe to hold (etcd refuses here,
+      // which would leave a new member stuck until the leader's next snapshot).
+      this.#logger.info(`${this.id} restores a snapshot from before it joined ${describeConfState(confState)}`);
     }
     if (this.log.matchTerm(index, term)) {
       // We already hold that entry: the snapshot only tells us it is committed.
