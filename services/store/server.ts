@@ -71,14 +71,17 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
   contextRef.current = context;
   const servers: Server[] = [];
   const httpServers: HttpServer[] = [];
+  signal.addEventListener("abort", () => stopped.abort(), { once: true });
   try {
-    servers.push(...(await step("serve clients", () => serveClients(context))));
     httpServers.push(...(await step("serve metrics", () => serveMetricsUrls(context))));
-    logger.info({ memberId: identity.memberId.toString(16), clientUrls: config.advertiseClientUrls }, "ready to serve client requests");
-    const publishing = publishAttributes(context, stopped.signal);
-    await waitForAbort(signal, stopped.signal);
-    stopped.abort();
-    await publishing;
+    // As etcd: clients are served only once this member's name and URLs are in the log, so a
+    // client never sees a member list with unnamed members (and a member without quorum waits).
+    await step("publish member attributes", () => publishAttributes(context, stopped.signal));
+    if (!stopped.signal.aborted) {
+      servers.push(...(await step("serve clients", () => serveClients(context))));
+      logger.info({ memberId: identity.memberId.toString(16), clientUrls: config.advertiseClientUrls }, "ready to serve client requests");
+    }
+    await waitForAbort(stopped.signal);
   } finally {
     await Promise.all(servers.map((server) => shutdownGrpc(server)));
     await Promise.all(httpServers.map((server) => new Promise((resolve) => server.close(resolve))));
