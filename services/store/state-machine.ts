@@ -25,6 +25,15 @@ import { decodePayload, PayloadTag, type AlarmBody, type MemberAttributesBody, t
 
 export type ApplyOutcome = { readonly ok: true; readonly response: unknown } | { readonly ok: false; readonly error: EtcdError };
 
+/**
+ * What the lease keeper and the watch streams follow besides events: leases appearing and going
+ * away as entries apply, and a restore (from disk or a snapshot) that replaced the whole state.
+ */
+export type StateChange =
+  | { readonly kind: "leaseGranted"; readonly id: bigint; readonly ttlSeconds: number }
+  | { readonly kind: "leaseRevoked"; readonly id: bigint }
+  | { readonly kind: "restored" };
+
 export interface MemberAttributes {
   readonly name: string;
   readonly clientUrls: readonly string[];
@@ -69,6 +78,7 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
   readonly #recordBytes = new Map<string, number>();
   #sizeBytes = 0;
   readonly #listeners = new Set<(events: readonly Event[]) => void>();
+  readonly #changeListeners = new Set<(change: StateChange) => void>();
 
   constructor(options: StoreStateMachineOptions) {
     this.#options = options;
@@ -98,6 +108,16 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
   onEvents(listener: (events: readonly Event[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called after a lease is granted or revoked by an applied entry, and after a restore. */
+  onChange(listener: (change: StateChange) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #changed(change: StateChange): void {
+    for (const listener of this.#changeListeners) listener(change);
   }
 
   headerIds(): HeaderIds {
@@ -134,16 +154,18 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
       }
       case PayloadTag.Compaction:
         return this.#write(this.mvcc.compact(toNumber(payload.request.revision)), (response) => ({ header: headerToWire(response.header, ids) }));
-      case PayloadTag.LeaseGrant:
+      case PayloadTag.LeaseGrant: {
         this.#refuseWhenOutOfSpace();
-        return this.#write(this.mvcc.leaseGrant(BigInt(payload.body.id), payload.body.ttlSeconds), (response) => ({
-          header: headerToWire(response.header, ids),
-          ID: response.id.toString(),
-          TTL: response.ttlSeconds,
-          error: "",
-        }));
-      case PayloadTag.LeaseRevoke:
-        return this.#write(this.mvcc.leaseRevoke(BigInt(payload.body.id)), (response) => ({ header: headerToWire(response.header, ids) }));
+        const granted = this.mvcc.leaseGrant(BigInt(payload.body.id), payload.body.ttlSeconds);
+        const result = this.#write(granted, (response) => ({ header: headerToWire(response.header, ids), ID: response.id.toString(), TTL: response.ttlSeconds, error: "" }));
+        this.#changed({ kind: "leaseGranted", id: granted.response.id, ttlSeconds: granted.response.ttlSeconds });
+        return result;
+      }
+      case PayloadTag.LeaseRevoke: {
+        const result = this.#write(this.mvcc.leaseRevoke(BigInt(payload.body.id)), (response) => ({ header: headerToWire(response.header, ids) }));
+        this.#changed({ kind: "leaseRevoked", id: BigInt(payload.body.id) });
+        return result;
+      }
       case PayloadTag.LeaseCheckpoint: {
         const checkpoints = payload.body.checkpoints.map((checkpoint) => ({ id: BigInt(checkpoint.id), remainingTtlSeconds: checkpoint.remainingTtlSeconds }));
         return this.#write(this.mvcc.leaseCheckpoint(checkpoints), () => ({}));
@@ -270,6 +292,7 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
    */
   #resyncWatchers(): void {
     this.watchHub.ready();
+    this.#changed({ kind: "restored" });
   }
 
   #loadExtra(name: string, value: Uint8Array): void {
