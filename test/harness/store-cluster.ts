@@ -119,7 +119,7 @@ export class StoreCluster {
   }
 
   async etcdctl(args: readonly string[], endpoints = this.endpoints, timeoutMs = 15_000): Promise<RunResult> {
-    return run("etcdctl", [`--endpoints=${endpoints}`, "--dial-timeout=3s", "--command-timeout=10s", ...args], {
+    return run("etcdctl", [`--endpoints=${withoutScheme(endpoints)}`, "--dial-timeout=3s", "--command-timeout=10s", ...args], {
       timeoutMs,
       env: { ...process.env, ETCDCTL_API: "3" },
     });
@@ -152,7 +152,7 @@ export class StoreCluster {
         const exact = result.stdout.replace(/(:\s*)(\d{16,})/g, '$1"$2"');
         const statuses = JSON.parse(exact) as { Endpoint: string; Status: { header: { member_id: string }; leader: string } }[];
         const leaderStatus = statuses.find((entry) => String(entry.Status.header.member_id) === String(entry.Status.leader));
-        return leaderStatus === undefined ? undefined : this.members.find((member) => member.clientUrl === leaderStatus.Endpoint);
+        return leaderStatus === undefined ? undefined : this.members.find((member) => withoutScheme(member.clientUrl) === leaderStatus.Endpoint);
       },
       { timeoutMs: startTimeoutMs, intervalMs: 200, description: "a leader" },
     );
@@ -180,6 +180,15 @@ export class StoreCluster {
     await Promise.all(this.members.map(async (member) => member.daemon?.kill()));
     rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Endpoints as host:port for etcdctl. With a scheme, etcdctl 3.4's per-endpoint commands
+ * (endpoint status/health) send "http://host:port" as the HTTP/2 :authority; Node's HTTP/2 stack
+ * (nghttp2) refuses that as malformed, where Go's accepts it. See services/store/README.md.
+ */
+export function withoutScheme(endpoints: string): string {
+  return endpoints.replace(/[a-z]+:\/\//g, "");
 }
 
 /** Implementations under test: STORE_IMPL=etcd|flotilla|both (default both). */
