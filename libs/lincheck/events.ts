@@ -5,12 +5,17 @@
 import { assert } from "../assert/index.ts";
 import type { PartitionOperation } from "./history.ts";
 
+/** An operation with a deadline must be linearized before its completion; the others never must. */
+export function hasDeadline(operation: PartitionOperation): boolean {
+  return Number.isFinite(operation.completeTime);
+}
+
 /** Returned by EventList.first/after at the end of the list. */
 export const headNode = -1;
 
 /**
  * The call/return event list; node 2*id is the call of operation id, 2*id+1 its return. An
- * unknown-outcome operation has no return node: it never ends the candidate window.
+ * operation without a deadline has no return node: it never ends the candidate window.
  */
 export class EventList {
   readonly #next: Int32Array;
@@ -23,7 +28,7 @@ export class EventList {
     this.#head = nodeCount;
     this.#next = new Int32Array(nodeCount + 1);
     this.#prev = new Int32Array(nodeCount + 1);
-    this.#hasReturn = new Uint8Array(operations.map((operation) => (operation.result === undefined ? 0 : 1)));
+    this.#hasReturn = new Uint8Array(operations.map((operation) => (hasDeadline(operation) ? 1 : 0)));
     const eventTime = (node: number): number => {
       const operation = operations[node >> 1];
       assert(operation !== undefined, "event node names an operation");

@@ -6,12 +6,13 @@
  *   compares against it) cannot be told apart from another such value by any operation: every
  *   read and CAS rejects all of them alike, and a delete sees only "present". So the cache
  *   keys all of them as one value.
- * - Unknown-outcome operations have no deadline: a state with fewer of them placed offers every
- *   option of one with more placed. A state (definite set D, value v, unknowns placed U) is
- *   covered by an explored (D, v, U') whenever U' is a subset of U.
  * - Interchangeable unknown operations: two pending ones with the same effect on canonical
  *   values (two puts of junk, two deletes, ...) can swap roles in any completion once both
- *   are invoked, so the search tries only the first of each class in the window.
+ *   are invoked, so the search tries only the first of each class in the window, and a state
+ *   is known by how many of each class it placed, not which.
+ * - Unknown-outcome operations have no deadline: a state with fewer of them placed offers every
+ *   option of one with more placed. A state (definite set D, value v, counts placed per class)
+ *   is covered by an explored (D, v, counts') whenever counts' is at most counts in every class.
  */
 import { unreachable } from "../assert/index.ts";
 import type { PartitionOperation } from "./history.ts";
@@ -52,39 +53,43 @@ export class ValueCanon {
   }
 }
 
-/** Sorted-array subset test: every element of `small` is in `large`. */
-function isSubset(small: readonly number[], large: readonly number[]): boolean {
-  if (small.length > large.length) return false;
+/**
+ * A multiset of placed unknown operations, as flattened pairs [class, count, class, count, ...]
+ * sorted by class. `small` is covered by `large` when no class has a higher count in `small`.
+ */
+function countsAtMost(small: readonly number[], large: readonly number[]): boolean {
   let j = 0;
-  for (const element of small) {
-    while (j < large.length && (large[j] as number) < element) j++;
-    if (j === large.length || large[j] !== element) return false;
-    j++;
+  for (let i = 0; i < small.length; i += 2) {
+    const effectClass = small[i] as number;
+    while (j < large.length && (large[j] as number) < effectClass) j += 2;
+    if (j >= large.length || large[j] !== effectClass || (large[j + 1] as number) < (small[i + 1] as number)) return false;
   }
   return true;
 }
 
 export class ExploredStates {
-  /** Per (definite set, canonical value): the minimal sets of placed unknown operations seen. */
-  readonly #placedUnknownSets = new Map<string, number[][]>();
+  /** Per (definite set, canonical value): the minimal placed-unknown counts seen. */
+  readonly #placedCounts = new Map<string, number[][]>();
   size = 0;
 
   /**
-   * Records the state unless an explored state covers it; returns whether it was new.
-   * `placedUnknown` must be sorted ascending.
+   * Records the state unless an explored state covers it; returns whether it was new. Unknown
+   * operations of one class that are already invoked are interchangeable, and for a given
+   * definite set the same ones are invoked, so only how many of each class were placed matters,
+   * and fewer is better.
    */
-  visit(definiteKey: string, placedUnknown: readonly number[]): boolean {
-    const sets = this.#placedUnknownSets.get(definiteKey);
-    if (sets === undefined) {
-      this.#placedUnknownSets.set(definiteKey, [[...placedUnknown]]);
+  visit(definiteKey: string, placedCounts: readonly number[]): boolean {
+    const seen = this.#placedCounts.get(definiteKey);
+    if (seen === undefined) {
+      this.#placedCounts.set(definiteKey, [[...placedCounts]]);
       this.size++;
       return true;
     }
-    if (sets.some((set) => isSubset(set, placedUnknown))) return false;
-    // Keep only minimal sets: one the new set is a subset of can no longer cover anything more.
-    const minimal = sets.filter((set) => !isSubset(placedUnknown, set));
-    minimal.push([...placedUnknown]);
-    this.#placedUnknownSets.set(definiteKey, minimal);
+    if (seen.some((counts) => countsAtMost(counts, placedCounts))) return false;
+    // Keep only minimal entries: one the new counts are at most can no longer cover anything more.
+    const minimal = seen.filter((counts) => !countsAtMost(placedCounts, counts));
+    minimal.push([...placedCounts]);
+    this.#placedCounts.set(definiteKey, minimal);
     this.size++;
     return true;
   }

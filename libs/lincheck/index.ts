@@ -20,6 +20,7 @@ export { formatKeyVerdict, formatLinearizabilityReport, formatOperation } from "
 export {
   checkWatchStreams,
   formatWatchReport,
+  settleRevealedWrites,
   watchProblemsMax,
   type RevealedWrite,
   type WatchEvent,

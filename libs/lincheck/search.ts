@@ -10,9 +10,11 @@
  * - A cache of explored (linearized set, model state) pairs prunes every revisit: two paths that
  *   linearized the same operations into the same state have the same future.
  *
- * Unknown-outcome operations have no return event: they stay candidates for the rest of the
- * walk, and once only they remain the search succeeds (the rest did not take effect, or took
- * effect after everything observed). On top of that, sound reductions that drop only choices
+ * Operations without a deadline (unknown outcome) have no return event: they stay candidates for
+ * the rest of the walk, and once only they remain the search succeeds (the rest did not take
+ * effect, or took effect after everything observed). "Definite" below means "has a deadline":
+ * an acknowledged operation, or an unknown write pinned by what was observed (see pin.ts), and
+ * "unknown" means "without a deadline". On top of that, sound reductions that drop only choices
  * another choice dominates (see also explored.ts):
  * - A definite operation that never changes the value (a read, a CAS reported failed, a delete
  *   that deleted nothing) and fits the current value is placed at once, with no alternatives:
@@ -22,7 +24,7 @@
  *   change the value is never placed: leaving it unplaced keeps the same value and more options.
  */
 import { assert } from "../assert/index.ts";
-import { EventList, headNode, LinearizedSet } from "./events.ts";
+import { EventList, hasDeadline, headNode, LinearizedSet } from "./events.ts";
 import { ExploredStates, ValueCanon } from "./explored.ts";
 import type { PartitionOperation } from "./history.ts";
 import { alwaysPreservesValue, rejected, stepRegister } from "./model.ts";
@@ -77,8 +79,8 @@ class Search {
   /** Classes of unknown candidates the current unknown-phase scan has met. */
   readonly #classesSeen = new Set<number>();
   readonly #stack: Frame[] = [];
-  /** Unknown-outcome operations placed so far, sorted by id. */
-  readonly #placedUnknown: number[] = [];
+  /** Unknown operations placed so far, per class, as flattened sorted [class, count] pairs. */
+  readonly #placedCounts: number[] = [];
   #definiteLeft: number;
   #state: RegisterValue;
   #deepest: StuckPoint | undefined;
@@ -91,12 +93,12 @@ class Search {
     this.#canon = new ValueCanon(operations, initialState);
     const classIds = new Map<string, number>();
     this.#effectClass = Int32Array.from(operations, (operation) => {
-      if (operation.result !== undefined) return -1;
+      if (hasDeadline(operation)) return -1;
       const name = this.#canon.effectClass(operation.entry.operation);
       if (!classIds.has(name)) classIds.set(name, classIds.size);
       return classIds.get(name) as number;
     });
-    this.#definiteLeft = operations.filter((operation) => operation.result !== undefined).length;
+    this.#definiteLeft = operations.filter(hasDeadline).length;
     this.#state = initialState;
   }
 
@@ -169,7 +171,7 @@ class Search {
 
   #tryPlace(id: number, phase: Phase): "placed" | "skipped" | "budget" {
     const operation = this.#operation(id);
-    const definite = operation.result !== undefined;
+    const definite = hasDeadline(operation);
     if (definite !== (phase === "definite")) return "skipped";
     if (!definite) {
       const effectClass = this.#effectClass[id] as number;
@@ -183,12 +185,12 @@ class Search {
   }
 
   #place(id: number, next: RegisterValue, forced: boolean): PlaceOutcome {
-    const definite = this.#operation(id).result !== undefined;
+    const definite = hasDeadline(this.#operation(id));
     if (definite) this.#linearized.add(id);
-    else insertSorted(this.#placedUnknown, id);
-    if (!this.#explored.visit(`${this.#linearized.encode()}|${this.#canon.key(next)}`, this.#placedUnknown)) {
+    else addCount(this.#placedCounts, this.#effectClass[id] as number, 1);
+    if (!this.#explored.visit(`${this.#linearized.encode()}|${this.#canon.key(next)}`, this.#placedCounts)) {
       if (definite) this.#linearized.remove(id);
-      else removeSorted(this.#placedUnknown, id);
+      else addCount(this.#placedCounts, this.#effectClass[id] as number, -1);
       return "covered";
     }
     if (this.#explored.size > this.#maxStates) return "budget";
@@ -210,13 +212,13 @@ class Search {
     for (;;) {
       const frame = this.#stack.pop();
       if (frame === undefined) return undefined;
-      const definite = this.#operation(frame.id).result !== undefined;
+      const definite = hasDeadline(this.#operation(frame.id));
       this.#events.unlift(frame.id);
       if (definite) {
         this.#linearized.remove(frame.id);
         this.#definiteLeft++;
       } else {
-        removeSorted(this.#placedUnknown, frame.id);
+        addCount(this.#placedCounts, this.#effectClass[frame.id] as number, -1);
       }
       this.#state = frame.stateBefore;
       if (frame.forced) continue;
@@ -245,16 +247,19 @@ class Search {
   }
 }
 
-function insertSorted(list: number[], value: number): void {
-  let index = list.length;
-  while (index > 0 && (list[index - 1] as number) > value) index--;
-  list.splice(index, 0, value);
-}
-
-function removeSorted(list: number[], value: number): void {
-  const index = list.lastIndexOf(value);
-  assert(index >= 0, "removing a placed unknown operation");
-  list.splice(index, 1);
+/** Adds `delta` to the count of `effectClass` in flattened sorted [class, count] pairs, dropping zeros. */
+function addCount(pairs: number[], effectClass: number, delta: number): void {
+  let index = 0;
+  while (index < pairs.length && (pairs[index] as number) < effectClass) index += 2;
+  if (index < pairs.length && pairs[index] === effectClass) {
+    const count = (pairs[index + 1] as number) + delta;
+    assert(count >= 0, "placed counts stay non-negative");
+    if (count === 0) pairs.splice(index, 2);
+    else pairs[index + 1] = count;
+    return;
+  }
+  assert(delta > 0, "a class absent from the counts has none placed");
+  pairs.splice(index, 0, effectClass, delta);
 }
 
 function stuckPoint(events: EventList, prefix: readonly number[], state: RegisterValue, blockingId: number): StuckPoint {

@@ -15,7 +15,7 @@
 import { assert, unreachable } from "../assert/index.ts";
 import { validateHistory } from "./history.ts";
 import { keyInRange } from "./keys.ts";
-import type { HistoryEntry } from "./types.ts";
+import type { HistoryEntry, KvResult } from "./types.ts";
 
 export interface WatchEvent {
   readonly type: "put" | "delete";
@@ -298,4 +298,66 @@ export function formatWatchReport(report: WatchReport): string {
     lines.push(`  history[${write.historyIndex}] (outcome unknown) took effect at revision ${write.revision}`);
   }
   return lines.join("\n");
+}
+
+/**
+ * Feeds what the streams revealed back into the history for checkLinearizability. A revealed
+ * write took effect at its revision, so before any acknowledged write with a higher revision
+ * completed: it becomes an ok outcome completing at the earliest such completion. A revealed
+ * write that no later acknowledged write bounds stays unknown (placing it last is as good as
+ * omitting it, so nothing is learned). Only this time bound is passed on: the order against
+ * writes that complete at or after it is not. Assumes the store numbers revisions in apply
+ * order, which checkWatchStreams's revision-order check tests.
+ */
+export function settleRevealedWrites(history: readonly HistoryEntry[], revealedWrites: readonly RevealedWrite[]): HistoryEntry[] {
+  const acknowledged: { revision: number; completeTime: number }[] = [];
+  for (const entry of history) {
+    const outcome = entry.outcome;
+    const revision = outcome.status === "ok" && entry.operation.kind !== "get" ? outcome.result.revision : undefined;
+    if (outcome.status === "ok" && revision !== undefined) acknowledged.push({ revision, completeTime: outcome.completeTime });
+  }
+  acknowledged.sort((a, b) => b.revision - a.revision);
+  // earliestLaterCompletion[i]: the earliest completion among acknowledged[0..i] (all revisions >= acknowledged[i]).
+  const earliestLaterCompletion: number[] = [];
+  for (const [index, write] of acknowledged.entries()) {
+    earliestLaterCompletion.push(Math.min(write.completeTime, earliestLaterCompletion[index - 1] ?? Number.POSITIVE_INFINITY));
+  }
+  const settled = [...history];
+  for (const { historyIndex, revision } of revealedWrites) {
+    const entry = history[historyIndex];
+    assert(entry !== undefined && entry.outcome.status === "unknown", "revealed writes are unknown-outcome entries");
+    const completeTime = earliestLaterCompletion[countAbove(acknowledged, revision) - 1];
+    if (completeTime === undefined || completeTime < entry.invokeTime) continue;
+    settled[historyIndex] = { ...entry, outcome: { status: "ok", completeTime, result: tookEffectResult(entry, revision) } };
+  }
+  return settled;
+}
+
+function tookEffectResult(entry: HistoryEntry, revision: number): KvResult {
+  const operation = entry.operation;
+  switch (operation.kind) {
+    case "put":
+      return { kind: "put", revision };
+    case "delete":
+      return { kind: "delete", deleted: 1, revision };
+    case "cas":
+      return { kind: "cas", succeeded: true, revision };
+    case "get":
+      assert(false, "a read reveals no write");
+      break;
+    default:
+      return unreachable(operation, "operation kind");
+  }
+}
+
+/** How many writes of `descending` (sorted by revision, highest first) have a revision above `revision`. */
+function countAbove(descending: readonly { revision: number }[], revision: number): number {
+  let low = 0;
+  let high = descending.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((descending[middle]?.revision ?? 0) > revision) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
