@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkWatchStreams, type HistoryEntry, type KvOperation, type KvResult, type WatchEvent, type WatchStream } from "../../libs/lincheck/index.ts";
-import { analyzeHistory, countOutcomes, longestWriteUnavailabilityMs, lostAcknowledgedWrites, refineUnknownWrites } from "./analysis.ts";
+import { analyzeHistory, countOutcomes, longestWriteUnavailabilityMs, lostAcknowledgedWrites, refineUnknownWrites, statusWithout } from "./analysis.ts";
 
 const key = "/p/a";
 
@@ -71,6 +71,9 @@ describe("analyzeHistory", () => {
     const analysis = analyzeHistory(history, [stream([put("v1", 2), put("v2", 3)])], true);
     expect(analysis.watch.status).toBe("ok");
     expect(analysis.linearizability.status).toBe("violation");
+    // The control a plant relies on: the same history without the stale read is linearizable.
+    expect(statusWithout(analysis, new Set([2]))).toBe("linearizable");
+    expect(statusWithout(analysis, new Set([0]))).toBe("violation");
   });
 
   it("reports a read of a value that no stream delivered, since that write then never took effect", () => {

@@ -8,7 +8,8 @@
  * write, they settle every unknown write: one whose event some stream delivered took effect,
  * before any acknowledged write with a later revision completed; one no stream delivered never
  * took effect (or took effect as a no-op). The linearizability check then runs on that refined
- * history. If the watch check fails, the raw history is checked instead, under a state budget.
+ * history, which is smaller to search and constrains more. If the watch check fails, the raw
+ * history is checked instead, under a state budget.
  */
 import {
   checkLinearizability,
@@ -49,6 +50,11 @@ export interface Analysis {
   readonly refinement: Refinement;
   readonly linearizability: LinearizabilityReport;
   readonly lostWrites: readonly LostWrite[];
+  /**
+   * When the settled history has a violation: the verdict on the raw history (unknown writes
+   * left unknown), so a report can tell a real violation from a wrong settling.
+   */
+  readonly rawStatus: LinearizabilityReport["status"] | undefined;
 }
 
 /** State budget per key for the raw (unrefined) history: bounds the time a failed watch check costs. */
@@ -164,8 +170,18 @@ export function analyzeHistory(history: readonly HistoryEntry[], streams: readon
   const watch = checkWatchStreams(history, streams);
   const refinement = refineUnknownWrites(history, watch, streamsComplete);
   const budget = refinement.skippedBecause === undefined ? {} : { maxStatesExploredPerKey: rawHistoryStatesPerKeyMax };
+  // Any order of the settled history is an order of the raw one, so a pass here is a pass there.
   const linearizability = checkLinearizability(refinement.history, budget);
-  return { counts: countOutcomes(history), watch, refinement, linearizability, lostWrites: lostAcknowledgedWrites(history, streams) };
+  const rawStatus = linearizability.status === "violation" && refinement.history !== history
+    ? checkLinearizability(history, { maxStatesExploredPerKey: rawHistoryStatesPerKeyMax }).status
+    : undefined;
+  return { counts: countOutcomes(history), watch, refinement, linearizability, lostWrites: lostAcknowledgedWrites(history, streams), rawStatus };
+}
+
+/** The settled history's verdict with some entries (planted reads) left out: the plant's control. */
+export function statusWithout(analysis: Analysis, left: ReadonlySet<number>): LinearizabilityReport["status"] {
+  const kept = analysis.refinement.history.filter((_, historyIndex) => !left.has(historyIndex));
+  return checkLinearizability(kept, { maxStatesExploredPerKey: rawHistoryStatesPerKeyMax }).status;
 }
 
 /**

@@ -29,10 +29,14 @@ export function formatScenario(result: ScenarioResult): string {
     lines.push(refinement.skippedBecause === undefined
       ? `  unknown writes settled by the watch streams: ${refinement.revealed} took effect, ${refinement.dropped} never did`
       : `  unknown writes NOT settled (${refinement.skippedBecause}): checked raw, with a state budget`);
-    if (result.plantedReads > 0) lines.push(`  planted stale reads: ${result.plantedReads} (serializable gets on an isolated member)`);
+    if (result.plantedReads > 0) {
+      lines.push(`  planted stale reads: ${result.plantedReads} (serializable gets on an isolated member); ` +
+        `without them the same history is ${result.statusWithoutPlanted ?? "?"}`);
+    }
     lines.push(`watch: ${analysis.watch.status}, ${result.watchReconnects} reconnects, streams ${result.streamsComplete ? "reached" : "did NOT reach"} the final write`);
     const statesExplored = analysis.linearizability.keys.reduce((sum, verdict) => sum + verdict.statesExplored, 0);
-    lines.push(`linearizability: ${analysis.linearizability.status} (${analysis.linearizability.keys.length} keys, ${statesExplored} states explored)`);
+    const raw = analysis.rawStatus === undefined ? "" : `; the raw history, unknown writes unsettled: ${analysis.rawStatus}`;
+    lines.push(`linearizability: ${analysis.linearizability.status} (${analysis.linearizability.keys.length} keys, ${statesExplored} states explored)${raw}`);
     lines.push(`acknowledged writes lost: ${analysis.lostWrites.length} with a revision missing from every watch stream; ` +
       `${violatingKeys(result)} keys where the checker found a read that misses an acknowledged write or sees a stale one`);
   }

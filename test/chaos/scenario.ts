@@ -10,7 +10,7 @@ import { prefixEnd } from "../../libs/etcd-client/index.ts";
 import type { HistoryEntry } from "../../libs/lincheck/index.ts";
 import { createPrng, type Prng } from "../../libs/prng/index.ts";
 import { errorText } from "./admin.ts";
-import { analyzeHistory, longestWriteUnavailabilityMs, type Analysis } from "./analysis.ts";
+import { analyzeHistory, longestWriteUnavailabilityMs, statusWithout, type Analysis } from "./analysis.ts";
 import { ClientPool } from "./client-pool.ts";
 import { ScenarioClock, sleepMs } from "./clock.ts";
 import { checkConvergence, type Convergence } from "./convergence.ts";
@@ -52,6 +52,8 @@ export interface ScenarioResult {
   readonly plantedReads: number;
   /** History indexes of planted reads named in a linearizability violation. */
   readonly plantedInViolation: readonly number[];
+  /** The control of a plant: the verdict on the same history without the planted reads. */
+  readonly statusWithoutPlanted: "linearizable" | "violation" | "unknown" | undefined;
   readonly watchReconnects: number;
   readonly streamsComplete: boolean;
   /** A step that failed outright (cluster did not start, recovery failed). */
@@ -113,7 +115,7 @@ export async function runScenario(spec: ScenarioSpec, index: number, settings: R
 function failedResult(name: string, spec: ScenarioSpec, clock: ScenarioClock, error: string, workDir: string): ScenarioResult {
   return {
     name, spec, durationMs: clock.nowMs(), events: [], leaderLosses: [], analysis: undefined, convergence: undefined,
-    unavailabilityAfterKillMs: undefined, plantedReads: 0, plantedInViolation: [], watchReconnects: 0, streamsComplete: false,
+    unavailabilityAfterKillMs: undefined, plantedReads: 0, plantedInViolation: [], statusWithoutPlanted: undefined, watchReconnects: 0, streamsComplete: false,
     error, artifactsDir: workDir, lab: undefined, plantedMembers: new Map(),
   };
 }
@@ -152,7 +154,7 @@ async function driveScenario(spec: ScenarioSpec, index: number, settings: RunSet
     const streams = watchers.map((watcher) => watcher.toStream());
     const analysis = analyzeHistory(recorder.entries, streams, caughtUp.every(Boolean));
     const result = summarize(spec, parts, { ctx, recorder, analysis, convergence, watchers, streamsComplete: caughtUp.every(Boolean) });
-    return { ...result, artifactsDir: saveArtifacts(parts.workDir, settings, result, recorder, streams) };
+    return { ...result, artifactsDir: saveArtifacts(parts.workDir, settings, result, recorder, watchers) };
   } finally {
     for (const watcher of watchers) await watcher.stop();
   }
@@ -242,6 +244,7 @@ function summarize(spec: ScenarioSpec, parts: ScenarioParts, seen: Observations)
     analysis: seen.analysis, convergence: seen.convergence,
     unavailabilityAfterKillMs: longestWriteUnavailabilityMs(seen.recorder.entries, kills),
     plantedReads: plantedMembers.size, plantedInViolation: plantedNamedInViolations(seen.analysis, plantedMembers), plantedMembers,
+    statusWithoutPlanted: plantedMembers.size === 0 ? undefined : statusWithout(seen.analysis, new Set(plantedMembers.keys())),
     watchReconnects: seen.watchers.reduce((sum, watcher) => sum + Math.max(0, watcher.reconnectLog.length - 1), 0),
     streamsComplete: seen.streamsComplete, error: undefined, artifactsDir: undefined, lab: undefined,
   };
@@ -258,7 +261,7 @@ function plantedNamedInViolations(analysis: Analysis, planted: ReadonlyMap<numbe
 }
 
 /** Keeps history, streams and member logs when something is wrong (or when asked); else removes them. */
-function saveArtifacts(workDir: string, settings: RunSettings, result: ScenarioResult, recorder: HistoryRecorder, streams: unknown): string | undefined {
+function saveArtifacts(workDir: string, settings: RunSettings, result: ScenarioResult, recorder: HistoryRecorder, watchers: readonly WatchRecorder[]): string | undefined {
   const suspicious = scenarioAnomalies(result).length > 0 || settings.plantStaleReads;
   if (!suspicious && !settings.keepArtifacts) {
     rmSync(workDir, { recursive: true, force: true });
@@ -266,6 +269,7 @@ function saveArtifacts(workDir: string, settings: RunSettings, result: ScenarioR
   }
   const history: { entry: HistoryEntry; meta: OperationMeta }[] = recorder.entries.map((entry, historyIndex) => ({ entry, meta: recorder.meta[historyIndex] as OperationMeta }));
   writeFileSync(join(workDir, "history.json"), JSON.stringify(history));
+  const streams = watchers.map((watcher) => ({ ...watcher.toStream(), arrivalMs: watcher.arrivalMs, reconnects: watcher.reconnectLog }));
   writeFileSync(join(workDir, "watch-streams.json"), JSON.stringify(streams));
   writeFileSync(join(workDir, "faults.json"), JSON.stringify({ events: result.events, leaderLosses: result.leaderLosses }, null, 1));
   return workDir;
