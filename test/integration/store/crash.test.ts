@@ -45,7 +45,7 @@ function startWriters(cluster: StoreCluster): { stop: () => Promise<Acknowledged
   };
 }
 
-async function keySpace(cluster: StoreCluster, member: StoreMember): Promise<Map<string, string>> {
+async function keySpace(member: StoreMember): Promise<Map<string, string>> {
   const client = new EtcdClient({ endpoints: [member.clientUrl], requestTimeoutMs: 5000 });
   try {
     const response = await client.range({ key: Buffer.from("crash/"), range_end: prefixEnd("crash/") });
@@ -84,13 +84,13 @@ describe.each(storeImplementations())("kill -9 recovery on a %s cluster", (imple
     for (const write of acknowledged) latest.set(write.key, write.value);
     await waitFor(
       async () => {
-        const spaces = await Promise.all(cluster.members.map((member) => keySpace(cluster, member)));
+        const spaces = await Promise.all(cluster.members.map((member) => keySpace(member)));
         const first = JSON.stringify([...(spaces[0] ?? new Map())].sort());
         return spaces.every((space) => JSON.stringify([...space].sort()) === first) ? true : undefined;
       },
       { timeoutMs: 30_000, description: "all members to hold the same key space" },
     );
-    const space = await keySpace(cluster, cluster.members[0] as StoreMember);
+    const space = await keySpace(cluster.members[0] as StoreMember);
     const lost = [...latest].filter(([key, value]) => {
       const held = space.get(key);
       if (held === undefined) return true;
