@@ -16,6 +16,10 @@ import type { StoreConfig, TlsFiles } from "./config.ts";
 import { createStoreContext, type StoreContext } from "./context.ts";
 import { clusterService, peerClusterService } from "./api/cluster.ts";
 import { kvService } from "./api/kv.ts";
+import { leaseService } from "./api/lease.ts";
+import { leaseForwardDefinition, leaseForwardService } from "./api/lease-forward.ts";
+import { WatchStreams } from "./api/watch.ts";
+import { LeaseKeeper } from "./lease-keeper.ts";
 import { maintenanceService } from "./api/maintenance.ts";
 import { registerStoreMetrics } from "./metrics.ts";
 import { publishAttributes } from "./publish.ts";
@@ -38,6 +42,7 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
     raftTerm: () => raftTerm,
   });
   const contextRef: { current?: StoreContext } = {};
+  const leaseKeeperRef: { current?: LeaseKeeper } = {};
   const stopped = new AbortController();
   const node = await step("start raft", () =>
     RaftNode.start({
@@ -53,7 +58,10 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
       snapshotCount: config.snapshotCount,
       raft: { disableProposalForwarding: false },
       ...peerTls(config),
-      peerServices: [{ definition: loadEtcdProto().etcdserverpb.Cluster.service, implementation: peerClusterService(contextRef) }],
+      peerServices: [
+        { definition: loadEtcdProto().etcdserverpb.Cluster.service, implementation: peerClusterService(contextRef) },
+        { definition: leaseForwardDefinition(), implementation: leaseForwardService(leaseKeeperRef) },
+      ],
       logger: raftLogger(logger),
       onFatal: (error) => {
         logger.fatal({ err: error }, "raft node failed; stopping");
@@ -69,6 +77,12 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
   raftTerm = node.status().hardState.term;
   const context = createStoreContext(config, node, stateMachine, logger);
   contextRef.current = context;
+  // Lease expiry (decided by the leader) and watch delivery follow the applies from now on.
+  const leaseKeeper = new LeaseKeeper(context, { peerCredentials: peerChannelCredentials(config) });
+  leaseKeeperRef.current = leaseKeeper;
+  leaseKeeper.start();
+  const watchStreams = new WatchStreams(context);
+  watchStreams.start();
   const servers: Server[] = [];
   const httpServers: HttpServer[] = [];
   signal.addEventListener("abort", () => stopped.abort(), { once: true });
@@ -78,12 +92,14 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
     // client never sees a member list with unnamed members (and a member without quorum waits).
     await step("publish member attributes", () => publishAttributes(context, stopped.signal));
     if (!stopped.signal.aborted) {
-      servers.push(...(await step("serve clients", () => serveClients(context))));
+      servers.push(...(await step("serve clients", () => serveClients(context, watchStreams, leaseKeeper))));
       logger.info({ memberId: identity.memberId.toString(16), clientUrls: config.advertiseClientUrls }, "ready to serve client requests");
     }
     await waitForAbort(stopped.signal);
   } finally {
     await Promise.all(servers.map((server) => shutdownGrpc(server)));
+    watchStreams.stop();
+    leaseKeeper.stop();
     await Promise.all(httpServers.map((server) => new Promise((resolve) => server.close(resolve))));
     await node.stop();
     logger.info("stopped");
@@ -102,7 +118,7 @@ function hostPort(url: URL): string {
   return `${url.hostname}:${url.port}`;
 }
 
-async function serveClients(context: StoreContext): Promise<Server[]> {
+async function serveClients(context: StoreContext, watchStreams: WatchStreams, leaseKeeper: LeaseKeeper): Promise<Server[]> {
   const { config } = context;
   const proto = loadEtcdProto().etcdserverpb;
   const servers: Server[] = [];
@@ -113,6 +129,8 @@ async function serveClients(context: StoreContext): Promise<Server[]> {
       "grpc.keepalive_permit_without_calls": 1,
     });
     server.addService(proto.KV.service, kvService(context));
+    server.addService(proto.Watch.service, watchStreams.service());
+    server.addService(proto.Lease.service, leaseService(context, leaseKeeper));
     server.addService(proto.Cluster.service, clusterService(context));
     server.addService(proto.Maintenance.service, maintenanceService(context));
     const credentials = url.protocol === "https:" && config.clientTls !== undefined ? serverCredentials(config.clientTls) : ServerCredentials.createInsecure();
