@@ -10,7 +10,7 @@ SEEDS ?= 300
 SEED ?=
 IMPL ?= both
 
-.PHONY: help deps deps-npm typecheck lint unit sim sim-test test bench-raft bench-store bench up down
+.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration test bench-raft bench-store bench up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,7 +37,16 @@ sim-test: deps-npm
 	$(TSX) test/sim/main.ts --seeds 300 --replicas 3
 	$(TSX) test/sim/main.ts --seeds 300 --replicas 5
 
-test: deps typecheck lint unit sim-test ## everything CI runs
+integration: deps ## integration suites: real processes, etcdctl, etcd 3.4, network namespaces (root)
+	npx vitest run --config test/integration/vitest.config.ts
+
+test: deps typecheck lint unit sim-test integration ## everything CI runs
+
+up: deps ## start a local 3-member store cluster and show how to use it
+	scripts/local-cluster.sh up
+
+down: ## stop the local cluster and remove its data
+	scripts/local-cluster.sh down
 
 bench-raft: deps-npm ## entries/s through an in-memory 3-replica Raft cluster
 	$(TSX) test/bench/raft.ts
