@@ -222,4 +222,28 @@ describe("RaftNode in a three-member cluster over gRPC", () => {
     await waitUntil(() => joiner.node?.removed === true, { timeoutMs: waitMs, description: "member 4 to learn it was removed" });
     expect(removedCalls).toBe(1);
   });
+
+  it("updateMember() moves a member to a new peer address on every member without changing the configuration", async () => {
+    const list = await startCluster(3);
+    const leader = await agreedLeader(list);
+    // Applied after the first leader's bootstrap configuration: no change is pending any more.
+    await leader.node.propose(kvCommand({ op: "put", key: "before move", value: "b" }));
+    const moved = running(list).find((member) => member.id !== leader.id) as Member & { node: RaftNode<KvResult> };
+    await stopMember(moved);
+    const newPort = await freePort();
+    const newAddress = `http://127.0.0.1:${newPort}`;
+    const afterUpdate = await leader.node.updateMember(moved.id, newAddress);
+    expect([...afterUpdate.voters].sort()).toEqual([1, 2, 3]);
+    expect(leader.node.peers.get(moved.id)).toBe(newAddress);
+    const restarted = { ...moved, port: newPort };
+    members.push(restarted);
+    await startMember(restarted, peersOf(list));
+    await leader.node.propose(kvCommand({ op: "put", key: "after move", value: "m" }));
+    await converged([...list.filter((member) => member !== moved), restarted], { "after move": "m", "before move": "b" });
+    await waitUntil(() => (restarted.node?.peers.get(moved.id) === newAddress ? true : undefined), {
+      timeoutMs: waitMs,
+      description: "the moved member to learn its own new address",
+    });
+    await expect(leader.node.updateMember(99, newAddress)).rejects.toThrow();
+  });
 });

@@ -409,6 +409,18 @@ export class RaftNode<R = unknown> {
     return this.#proposeConfChange(ConfChangeType.AddNode, id, new Uint8Array(0));
   }
 
+  /**
+   * Moves a member to a new peer URL (etcd's MemberUpdate). Raft has no update change, so this
+   * re-adds the member in its current role, which changes no configuration; applying it moves
+   * the address. Propose it on the leader, which refuses it while another change is pending.
+   */
+  updateMember(id: NodeId, peerUrl: string): Promise<ConfState> {
+    if (peerUrl === "") return Promise.reject(new RangeError(`updateMember: invalid address for member ${id}`));
+    if (!isMember(this.#confState, id)) return Promise.reject(new MemberNotFoundError(id));
+    const type = this.#confState.learners.includes(id) ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
+    return this.#proposeConfChange(type, id, encodeUtf8(peerUrl));
+  }
+
   /** Stops ticking, finishes the Ready in progress, rejects what waits, closes transport and disk. */
   async stop(): Promise<void> {
     this.#stopping ??= this.#stop();
