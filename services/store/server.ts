@@ -14,7 +14,7 @@ import { minLeaseTtlSeconds } from "../../libs/mvcc/index.ts";
 import { createRegistry, serveMetrics } from "../../libs/metrics/index.ts";
 import type { StoreConfig, TlsFiles } from "./config.ts";
 import { createStoreContext, type StoreContext } from "./context.ts";
-import { clusterService, peerClusterService } from "./api/cluster.ts";
+import { clusterService, peerClusterService, startMembershipMonitor } from "./api/cluster.ts";
 import { kvService } from "./api/kv.ts";
 import { leaseService } from "./api/lease.ts";
 import { leaseForwardDefinition, leaseForwardService } from "./api/lease-forward.ts";
@@ -83,6 +83,8 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
   leaseKeeper.start();
   const watchStreams = new WatchStreams(context);
   watchStreams.start();
+  // The leader's record of which followers answer, for etcd's strict reconfiguration checks.
+  const stopMembershipMonitor = startMembershipMonitor(context);
   const servers: Server[] = [];
   const httpServers: HttpServer[] = [];
   signal.addEventListener("abort", () => stopped.abort(), { once: true });
@@ -100,6 +102,7 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
     await Promise.all(servers.map((server) => shutdownGrpc(server)));
     watchStreams.stop();
     leaseKeeper.stop();
+    stopMembershipMonitor();
     await Promise.all(httpServers.map((server) => new Promise((resolve) => server.close(resolve))));
     await node.stop();
     logger.info("stopped");
