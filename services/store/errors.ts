@@ -49,6 +49,7 @@ export const etcdErrors = {
   corrupt: error(grpcStatus.DATA_LOSS, "etcdserver: corrupt cluster"),
   notSupportedForLearner: error(grpcStatus.UNAVAILABLE, "etcdserver: rpc not supported for learner"),
   badLeaderTransferee: error(grpcStatus.FAILED_PRECONDITION, "etcdserver: bad leader transferee"),
+  leaderTransferTimeout: error(grpcStatus.UNAVAILABLE, "etcdserver: request timed out, leader transfer took too long"),
   ttlZero: error(grpcStatus.INVALID_ARGUMENT, "etcdserver: ttl is 0"),
   /** Ours: etcd ignores an unknown alarm type; we say so instead of doing nothing. */
   alarmUnknown: error(grpcStatus.INVALID_ARGUMENT, "etcdserver: unknown alarm type (want NOSPACE or CORRUPT)"),
