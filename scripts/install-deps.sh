@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # the reference store and its CLI; containerd, runc, CNI plugins and busybox-static run pods.
 apt_packages=(
   etcd-server etcd-client containerd runc containernetworking-plugins busybox-static
-  nftables iptables iproute2 dnsutils curl iputils-ping procps util-linux kmod
+  nftables iptables iproute2 dnsutils curl iputils-ping procps util-linux kmod openssl
 )
 
 need_root() {

@@ -21,11 +21,19 @@ export interface StoreMember {
   daemon: Daemon | undefined;
 }
 
+export interface TlsMaterial {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 export interface StoreClusterOptions {
   readonly implementation: StoreImplementation;
   readonly size: number;
   readonly extraFlags?: readonly string[];
   readonly clusterToken?: string;
+  /** Serve clients and peers over https with this CA-signed certificate (client certs required). */
+  readonly tls?: TlsMaterial;
 }
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -38,12 +46,18 @@ export class StoreCluster {
   readonly workDir: string;
   readonly #extraFlags: readonly string[];
   readonly #clusterToken: string;
+  readonly tls: TlsMaterial | undefined;
 
   private constructor(options: StoreClusterOptions, workDir: string) {
     this.implementation = options.implementation;
     this.workDir = workDir;
     this.#extraFlags = options.extraFlags ?? [];
     this.#clusterToken = options.clusterToken ?? `test-${process.pid}-${Date.now()}`;
+    this.tls = options.tls;
+  }
+
+  get #scheme(): string {
+    return this.tls === undefined ? "http" : "https";
   }
 
   static async start(options: StoreClusterOptions): Promise<StoreCluster> {
@@ -53,8 +67,8 @@ export class StoreCluster {
       const [client, peer, metrics] = ports.slice(i * 3, i * 3 + 3) as [number, number, number];
       cluster.members.push({
         name: `m${i}`,
-        clientUrl: `http://127.0.0.1:${client}`,
-        peerUrl: `http://127.0.0.1:${peer}`,
+        clientUrl: `${cluster.#scheme}://127.0.0.1:${client}`,
+        peerUrl: `${cluster.#scheme}://127.0.0.1:${peer}`,
         metricsUrl: `http://127.0.0.1:${metrics}`,
         dataDir: join(cluster.workDir, `m${i}`),
         daemon: undefined,
@@ -92,8 +106,30 @@ export class StoreCluster {
       `--initial-cluster=${initialCluster}`,
       `--initial-cluster-state=${state}`,
       `--initial-cluster-token=${this.#clusterToken}`,
+      ...this.#tlsFlags(),
       ...this.#extraFlags,
     ];
+  }
+
+  #tlsFlags(): string[] {
+    const tls = this.tls;
+    if (tls === undefined) return [];
+    return [
+      `--cert-file=${tls.certFile}`,
+      `--key-file=${tls.keyFile}`,
+      `--trusted-ca-file=${tls.caFile}`,
+      "--client-cert-auth",
+      `--peer-cert-file=${tls.certFile}`,
+      `--peer-key-file=${tls.keyFile}`,
+      `--peer-trusted-ca-file=${tls.caFile}`,
+      "--peer-client-cert-auth",
+    ];
+  }
+
+  /** etcdctl's flags for this cluster's TLS (none without TLS). */
+  etcdctlTlsFlags(): string[] {
+    const tls = this.tls;
+    return tls === undefined ? [] : [`--cacert=${tls.caFile}`, `--cert=${tls.certFile}`, `--key=${tls.keyFile}`];
   }
 
   startMember(member: StoreMember, state: "new" | "existing", initialCluster?: string): void {
@@ -108,8 +144,8 @@ export class StoreCluster {
     const [client, peer, metrics] = (await freePorts(3)) as [number, number, number];
     const member: StoreMember = {
       name,
-      clientUrl: `http://127.0.0.1:${client}`,
-      peerUrl: `http://127.0.0.1:${peer}`,
+      clientUrl: `${this.#scheme}://127.0.0.1:${client}`,
+      peerUrl: `${this.#scheme}://127.0.0.1:${peer}`,
       metricsUrl: `http://127.0.0.1:${metrics}`,
       dataDir: join(this.workDir, name),
       daemon: undefined,
@@ -119,7 +155,7 @@ export class StoreCluster {
   }
 
   async etcdctl(args: readonly string[], endpoints = this.endpoints, timeoutMs = 15_000): Promise<RunResult> {
-    return run("etcdctl", [`--endpoints=${withoutScheme(endpoints)}`, "--dial-timeout=3s", "--command-timeout=10s", ...args], {
+    return run("etcdctl", [`--endpoints=${withoutScheme(endpoints)}`, "--dial-timeout=3s", "--command-timeout=10s", ...this.etcdctlTlsFlags(), ...args], {
       timeoutMs,
       env: { ...process.env, ETCDCTL_API: "3" },
     });
