@@ -16,6 +16,7 @@ import { deleteRangeFromWire, putFromWire, rangeFromWire, rangeResponseToWire, t
 import type { StoreContext } from "../context.ts";
 import { etcdErrors } from "../errors.ts";
 import { encodeClientRequest, PayloadTag } from "../payload.ts";
+import { enforceQuota, putCostBytes, txnCostBytes } from "../quota.ts";
 import { fromMvccError } from "../state-machine.ts";
 import { unary } from "./grpc.ts";
 
@@ -44,6 +45,7 @@ export function kvService(context: StoreContext): UntypedServiceImplementation {
     Put: unary(logger, "Put", async (request: wire.PutRequest__Output) => {
       validate(() => validatePutRequest(putFromWire(request)));
       refuseWhenOutOfSpace(context);
+      await enforceQuota(context, putCostBytes(request));
       return context.propose(encodeClientRequest(PayloadTag.Put, request));
     }),
     DeleteRange: unary(logger, "DeleteRange", async (request: wire.DeleteRangeRequest__Output) => {
@@ -53,6 +55,7 @@ export function kvService(context: StoreContext): UntypedServiceImplementation {
     Txn: unary(logger, "Txn", async (request: wire.TxnRequest__Output) => {
       validate(() => validateTxnRequest(txnFromWire(request)));
       if (isReadOnly(request)) return readOnlyTxn(context, request);
+      await enforceQuota(context, txnCostBytes(request));
       return context.propose(encodeClientRequest(PayloadTag.Txn, request));
     }),
     Compact: unary(logger, "Compact", async (request: wire.CompactionRequest__Output) => {
