@@ -39,6 +39,24 @@ describe.each(storeImplementations())("clients against a %s member", (implementa
     expect(failed.responses[0]?.response_range?.kvs[0]?.value.toString()).toBe("3");
   });
 
+  it("refuses bad requests with etcd's errors and stores nothing", async () => {
+    const refusal = async (attempt: Promise<unknown>): Promise<string> =>
+      attempt.then(
+        () => "accepted",
+        (error: unknown) => (error as { details?: string }).details ?? String(error),
+      );
+    const before = await client.range({ key: Buffer.from("bad/"), range_end: prefixEnd("bad/"), count_only: true });
+    expect(await refusal(client.put({ key: Buffer.from(""), value: Buffer.from("v") }))).toBe("etcdserver: key is not provided");
+    expect(await refusal(client.put({ key: Buffer.from("bad/big"), value: Buffer.alloc(1_600_000, 0x61) }))).toBe("etcdserver: request is too large");
+    const ops = Array.from({ length: 129 }, (_, i) => ({ request_put: { key: Buffer.from(`bad/${i}`), value: Buffer.from("v") } }));
+    expect(await refusal(client.txn({ success: ops }))).toBe("etcdserver: too many operations in txn request");
+    const duplicate = [0, 1].map(() => ({ request_put: { key: Buffer.from("bad/dup"), value: Buffer.from("v") } }));
+    expect(await refusal(client.txn({ success: duplicate }))).toBe("etcdserver: duplicate key given in txn request");
+    const after = await client.range({ key: Buffer.from("bad/"), range_end: prefixEnd("bad/"), count_only: true });
+    expect(after.count).toBe(before.count);
+    expect(after.header?.revision).toBe(before.header?.revision);
+  });
+
   it("EtcdClient watches from a revision and sees puts and deletes in order", async () => {
     const start = await client.put({ key: Buffer.from("w/x"), value: Buffer.from("a") });
     await client.deleteRange({ key: Buffer.from("w/x") });
