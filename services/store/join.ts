@@ -94,7 +94,8 @@ async function readIdentity(dataDir: string): Promise<MemberIdentity | undefined
   return { memberId: parsed.memberId, clusterId: parsed.clusterId, peers: new Map(parsed.peers) };
 }
 
-async function writeIdentity(dataDir: string, identity: MemberIdentity): Promise<void> {
+/** Records the identity in the data directory (also used by `flotilla snapshot restore`). */
+export async function writeIdentity(dataDir: string, identity: MemberIdentity): Promise<void> {
   const path = join(dataDir, identityFile);
   const text = JSON.stringify({ memberId: identity.memberId, clusterId: identity.clusterId, peers: [...identity.peers] });
   await writeFile(`${path}.tmp`, text, { mode: 0o600 });

@@ -18,5 +18,7 @@ export {
   TooManyRequestsError,
 } from "./errors.ts";
 export { crc32c } from "./crc32c.ts";
+// A Raft snapshot's data as RaftNode writes it (peers, removed members, state machine bytes).
+export { encodeNodeSnapshot } from "./codec.ts";
 // propose() and friends reject with the Raft core's NotLeaderError (it carries a leader hint).
 export { NotLeaderError } from "../../../libs/raft/index.ts";
