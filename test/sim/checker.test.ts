@@ -46,6 +46,20 @@ describe("Checker leaders", () => {
   });
 });
 
+describe("Checker votes", () => {
+  it("accepts a vote granted twice to the same candidate (a duplicate or a retry)", () => {
+    const checker = new Checker();
+    checker.voteGranted(1, 2, 5, 1);
+    expect(violation(() => checker.voteGranted(2, 2, 5, 1))).toBe("no violation");
+  });
+
+  it("rejects a replica granting its vote to two candidates in one term", () => {
+    const checker = new Checker();
+    checker.voteGranted(1, 2, 5, 1);
+    expect(violation(() => checker.voteGranted(2, 2, 5, 3))).toBe(invariants.oneVotePerTerm);
+  });
+});
+
 describe("Checker log matching", () => {
   it("accepts logs that share a prefix and diverge only after it", () => {
     const checker = new Checker();
@@ -106,6 +120,20 @@ describe("Checker committed entries", () => {
     checker.logs(1, [view("n1/mem", log(1, [1, 2, 2]), { commit: 3, term: 2 })]);
     const stale = view("n3/mem", log(1, [1]), { term: 1, isLeader: true });
     expect(violation(() => checker.logs(2, [stale]))).toBe("no violation");
+  });
+
+  it("rejects a leader that raises its commit index to an entry of an earlier term", () => {
+    const checker = new Checker();
+    const entries = log(1, [1, 1, 2, 2, 3]);
+    checker.logs(1, [view("n1/mem", entries, { commit: 2, term: 3, isLeader: true })]);
+    expect(violation(() => checker.logs(2, [view("n1/mem", entries, { commit: 4, term: 3, isLeader: true })]))).toBe(invariants.leaderCommitsOwnTerm);
+  });
+
+  it("accepts a leader that commits an entry of its own term, and earlier entries with it", () => {
+    const checker = new Checker();
+    const entries = log(1, [1, 1, 2, 2, 3]);
+    checker.logs(1, [view("n1/mem", entries, { commit: 2, term: 3, isLeader: true })]);
+    expect(violation(() => checker.logs(2, [view("n1/mem", entries, { commit: 5, term: 3, isLeader: true })]))).toBe("no violation");
   });
 
   it("rejects two replicas applying different entries at one index", () => {

@@ -24,9 +24,11 @@ export class InvariantViolation extends Error {
 /** Names of the invariants, so that tests and FINDINGS.md can refer to them exactly. */
 export const invariants = {
   oneLeaderPerTerm: "at most one leader per term",
+  oneVotePerTerm: "a replica votes for at most one candidate per term",
   logMatching: "log matching",
   committedUnchanged: "committed entry never changes",
   committedNotLost: "committed entry never lost (leader completeness)",
+  leaderCommitsOwnTerm: "a leader commits by counting replicas only entries of its own term",
   sameApplied: "every replica applies the same entry at each index",
   stateDigest: "replicas reach the same state at the same index",
   applyContiguous: "entries are applied in order without gaps",
@@ -89,12 +91,16 @@ export const emptyDigest = 0x811c9dc5;
 
 export class Checker {
   readonly #leaderByTerm = new Map<number, NodeId>();
+  /** "voter/term" -> the candidate it granted its vote to. */
+  readonly #votes = new Map<string, NodeId>();
   readonly #committed = new Map<number, CommitRecord>();
   #committedIndexMax = 0;
   readonly #digestByIndex = new Map<number, number>();
   readonly #live = new Map<NodeId, Progress>();
   readonly #durable = new Map<NodeId, Progress>();
   readonly #checkedVersions = new Map<string, number>();
+  /** label -> term and commit index when that log was first seen leading its current term. */
+  readonly #leaderBaselines = new Map<string, { term: number; commit: number }>();
   /** label -> "version:committedIndexMax" at the last leader-completeness check. */
   readonly #checkedLeaders = new Map<string, string>();
   readonly #acknowledged: string[] = [];
@@ -122,6 +128,14 @@ export class Checker {
     else if (known !== id) fail(invariants.oneLeaderPerTerm, `term ${term} has leaders ${known} and ${id}`, tick);
   }
 
+  /** `voter` sent a granted (real, not pre-) vote for `candidate` in `term`. */
+  voteGranted(tick: number, voter: NodeId, term: number, candidate: NodeId): void {
+    const key = `${voter}/${term}`;
+    const known = this.#votes.get(key);
+    if (known === undefined) this.#votes.set(key, candidate);
+    else if (known !== candidate) fail(invariants.oneVotePerTerm, `n${voter} voted for n${known} and n${candidate} in term ${term}`, tick);
+  }
+
   /** Compares every log that changed since the last call against every other log. */
   logs(tick: number, views: readonly LogView[]): void {
     const changed = views.filter((view) => this.#checkedVersions.get(view.label) !== view.version);
@@ -131,6 +145,7 @@ export class Checker {
       this.#checkedVersions.set(view.label, view.version);
     }
     for (const view of views) {
+      this.#checkLeaderCommit(tick, view);
       if (!view.isLeader) continue;
       const stamp = `${view.version}:${this.#committedIndexMax}`;
       if (this.#checkedLeaders.get(view.label) === stamp) continue;
@@ -143,6 +158,7 @@ export class Checker {
   forgetLog(label: string): void {
     this.#checkedVersions.delete(label);
     this.#checkedLeaders.delete(label);
+    this.#leaderBaselines.delete(label);
   }
 
   /** `id` applied `entry` while at `term`, and its state digest afterwards is `digest`. */
@@ -238,6 +254,29 @@ export class Checker {
     const known = this.#digestByIndex.get(index);
     if (known === undefined) this.#digestByIndex.set(index, digest);
     else if (known !== digest) fail(invariants.stateDigest, `n${id} state at index ${index} differs from another replica's`, tick);
+  }
+
+  /**
+   * Raft §5.4.2: once leading, a node raises its commit index only to an entry of its own term
+   * (older entries become committed indirectly). Judged against the commit it had when first seen
+   * leading, so the check is sharp without knowing the exact moment of the election.
+   */
+  #checkLeaderCommit(tick: number, view: LogView): void {
+    const baseline = this.#leaderBaselines.get(view.label);
+    if (!view.isLeader) {
+      if (baseline !== undefined) this.#leaderBaselines.delete(view.label);
+      return;
+    }
+    if (baseline === undefined || baseline.term !== view.term) {
+      this.#leaderBaselines.set(view.label, { term: view.term, commit: view.commit });
+      return;
+    }
+    if (view.commit <= baseline.commit) return;
+    const first = view.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+    const entry = view.entries[view.commit - first];
+    if (entry !== undefined && entry.term !== view.term) {
+      fail(invariants.leaderCommitsOwnTerm, `leader ${view.label} of term ${view.term} raised its commit from ${baseline.commit} to ${view.commit}, an entry of term ${entry.term}`, tick);
+    }
   }
 
   /** A leader of term T holds every entry known committed at a term <= T (unless compacted). */

@@ -43,6 +43,7 @@ const actions: readonly (readonly [weight: number, action: FaultAction])[] = [
   [2, partitionSymmetric],
   [1, partitionOneWay],
   [2, isolateLeader],
+  [2, isolateLeaderOnAppend],
   [3, heal],
   [2, changeLinks],
 ];
@@ -176,6 +177,14 @@ function isolateLeader(cluster: FaultCluster): void {
   cluster.note(`isolate leader n${leader.id}`);
 }
 
+/** The leader keeps its next appended entries to itself: the first step of Raft's Figure 8. */
+function isolateLeaderOnAppend(cluster: FaultCluster): void {
+  const leader = cluster.leader();
+  if (leader === undefined) return;
+  cluster.note(`n${leader.id} will be isolated when it next appends`);
+  leader.planIsolationOnAppend();
+}
+
 function heal(cluster: FaultCluster): void {
   cluster.network.heal();
   cluster.note("heal network");
@@ -189,6 +198,7 @@ function changeLinks(cluster: FaultCluster): void {
     delayTicksMax: 1 + prng.nextInt(6),
     spikeRate: prng.nextFloat() * 0.05,
     spikeDelayTicksMax: 10 + prng.nextInt(40),
+    reorder: prng.nextInt(4) !== 0,
   };
   cluster.network.setFaults(faults);
   cluster.note(`links drop=${faults.dropRate.toFixed(2)} dup=${faults.duplicateRate.toFixed(2)} delay<=${faults.delayTicksMax}`);

@@ -12,7 +12,7 @@ import { simulate } from "./simulate.ts";
 import type { SimulationResult } from "./simulate.ts";
 
 /** Ticks of faults per seed: sized so that 300 seeds of 3 and of 5 replicas fit `make test`. */
-export const defaultSteps = 600;
+export const defaultSteps = 1000;
 export const defaultTraceEvents = 60;
 /** Failing seeds whose traces are printed in full; the rest are listed by seed only. */
 export const printedFailuresMax = 3;

@@ -20,9 +20,12 @@ export interface LinkFaults {
   /** Probability that a message is held back much longer (up to spikeDelayTicksMax). */
   readonly spikeRate: number;
   readonly spikeDelayTicksMax: number;
+  /** Whether messages due in the same tick arrive in random order (else in the order sent). */
+  readonly reorder: boolean;
 }
 
-export const calmLinks: LinkFaults = { dropRate: 0, duplicateRate: 0, delayTicksMax: 1, spikeRate: 0, spikeDelayTicksMax: 1 };
+/** A healthy network: one tick per hop, nothing lost, FIFO like a TCP connection. */
+export const calmLinks: LinkFaults = { dropRate: 0, duplicateRate: 0, delayTicksMax: 1, spikeRate: 0, spikeDelayTicksMax: 1, reorder: false };
 
 /** A message on the wire, stamped with its sender's incarnation (for snapshot status reports). */
 export interface InFlight {
@@ -65,13 +68,13 @@ export class Network {
     return "duplicated";
   }
 
-  /** Removes and returns the messages due at `now`, shuffled: same-tick arrivals race. */
+  /** Removes and returns the messages due at `now`; with reordering on, same-tick arrivals race. */
   takeDue(now: number): InFlight[] {
     const due = this.#buckets.get(now);
     if (due === undefined) return [];
     this.#buckets.delete(now);
     this.#inFlight -= due.length;
-    shuffle(this.#prng, due);
+    if (this.#faults.reorder) shuffle(this.#prng, due);
     return due;
   }
 

@@ -74,6 +74,8 @@ export interface NodeEnvironment {
   persisted(node: SimNode): void;
   readServed(node: SimNode, readId: string): void;
   readAbandoned(readId: string): void;
+  /** Cuts every link to and from `node` (a planned isolation strikes). */
+  isolate(node: SimNode): void;
   note(text: string): void;
 }
 
@@ -199,6 +201,7 @@ export class SimNode {
   #stalledUntilTick = 0;
   #crashPlan: CrashPlan | undefined;
   #stallPlanTicks = 0;
+  #isolateOnAppend = false;
   /** requestContext -> ReadState index, once known. */
   readonly #pendingReads = new Map<string, number | undefined>();
   #memoryVersion = 0;
@@ -281,6 +284,12 @@ export class SimNode {
     this.#stallPlanTicks = ticks;
   }
 
+  /** The next Ready that appends entries is cut off before its messages leave: the entries stay
+   * on this node only (how a deposed leader ends up with entries nobody else has). */
+  planIsolationOnAppend(): void {
+    this.#isolateOnAppend = true;
+  }
+
   get crashPlanned(): boolean {
     return this.#crashPlan !== undefined;
   }
@@ -289,6 +298,7 @@ export class SimNode {
   cancelPlans(): void {
     this.#crashPlan = undefined;
     this.#stallPlanTicks = 0;
+    this.#isolateOnAppend = false;
     this.#stalledUntilTick = Math.min(this.#stalledUntilTick, this.#env.now());
   }
 
@@ -362,6 +372,10 @@ export class SimNode {
         this.#env.note(`n${this.id} crashes before ${phase}`);
         this.crash();
         return false;
+      }
+      if (phase === "send" && this.#isolateOnAppend && progress.ready.entries.length > 0) {
+        this.#isolateOnAppend = false;
+        this.#env.isolate(this);
       }
       if (phase === "persist-snapshot" && this.#stallPlanTicks > 0) {
         this.#stalledUntilTick = this.#env.now() + this.#stallPlanTicks;
@@ -479,17 +493,10 @@ export class SimNode {
     this.#env.snapshotRestored(this, snapshot.metadata.index, this.disk.machine.digest);
   }
 
-  /**
-   * Snapshots the applied state every few entries and compacts the log behind it. Also snapshots
-   * as soon as the membership changed: Raft refuses a snapshot whose ConfState lacks the receiver,
-   * so a node added after the latest snapshot could never catch up from it.
-   */
+  /** Snapshots the applied state every few entries and compacts the log behind it. */
   #maybeCompact(): void {
     const machine = this.disk.machine;
-    const due = machine.applied - this.disk.snapshotIndex >= this.#settings.snapshotEveryEntries;
-    const membershipChanged = this.disk.snapshot !== undefined && !sameConfState(this.disk.snapshot.metadata.confState, machine.confState);
-    if (!due && !membershipChanged) return;
-    if (machine.applied <= this.disk.snapshotIndex) return;
+    if (machine.applied - this.disk.snapshotIndex < this.#settings.snapshotEveryEntries) return;
     const storage = this.#mustStorage();
     const data = encodeValue(JSON.stringify(machine.values));
     this.disk.saveSnapshot(storage.createSnapshot(machine.applied, machine.confState, data));
@@ -558,11 +565,6 @@ export class SimNode {
     assert(this.#storage !== undefined, "a running node has a MemoryStorage");
     return this.#storage;
   }
-}
-
-function sameConfState(a: ConfState, b: ConfState): boolean {
-  const key = (state: ConfState): string => `${[...state.voters].sort((x, y) => x - y).join()}|${[...state.learners].sort((x, y) => x - y).join()}`;
-  return key(a) === key(b);
 }
 
 /** Runs a RawNode call that may refuse; a refusal is normal, any other error is a bug. */

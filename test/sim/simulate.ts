@@ -23,8 +23,11 @@ import type { WorkloadCluster } from "./workload.ts";
 
 /** A removed node keeps running this long after its removal is applied, then its process exits. */
 export const retireDelayTicks = 30;
-/** The quiet phase must elect a leader and commit on every live voter within this many election timeouts. */
+/** The quiet phase must elect a leader and commit on every live voter within this many election
+ * timeouts, plus catchUpTicksPerEntry for every log entry a replica may have to fetch (with one
+ * entry per append and one append in flight, each entry costs a round trip of two ticks). */
 export const livenessElectionTimeouts = 40;
+export const catchUpTicksPerEntry = 2;
 /** A node skips one tick in this many, so clocks drift apart. */
 export const clockSkipOneIn = 16;
 /** Snapshot-status and unreachable reports waiting for their (busy) sender. */
@@ -179,7 +182,8 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
     for (const node of this.#nodes.values()) node.cancelPlans();
     this.#retireDue(true);
     this.nemesis.restartDue(true);
-    const deadlineTick = this.tick + livenessElectionTimeouts * this.settings.raft.electionTicks;
+    const deadlineTick = this.tick + livenessElectionTimeouts * this.settings.raft.electionTicks + catchUpTicksPerEntry * this.#backlogEntries();
+    const healedTick = this.tick;
     const finalValues: string[] = [];
     let proposedInTerm = -1;
     while (this.tick < deadlineTick) {
@@ -197,9 +201,17 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
     }
     const leader = this.leader();
     const detail = leader === undefined
-      ? `no leader ${livenessElectionTimeouts} election timeouts after healing`
-      : `leader n${leader.id} is up but no final proposal was applied on every live voter (${this.#votersProgress(leader)})`;
+      ? `no leader within ${deadlineTick - healedTick} ticks after healing`
+      : `leader n${leader.id} is up but no final proposal was applied on every live voter within ${deadlineTick - healedTick} ticks (${this.#votersProgress(leader)})`;
     this.checker.livenessFailed(this.tick, detail);
+  }
+
+  /** Entries between the least advanced replica's commit and the longest log. */
+  #backlogEntries(): number {
+    const disks = this.nodes().map((node) => node.disk);
+    const lastIndexMax = Math.max(0, ...disks.map((disk) => disk.entries.at(-1)?.index ?? disk.snapshotIndex));
+    const commitMin = Math.min(lastIndexMax, ...disks.map((disk) => disk.hardState.commit));
+    return lastIndexMax - commitMin;
   }
 
   #allVotersApplied(leader: SimNode, values: readonly string[]): boolean {
@@ -265,6 +277,7 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
   }
 
   send(from: SimNode, message: Message): void {
+    if (message.type === MessageType.VoteResp && !message.reject) this.checker.voteGranted(this.tick, message.from, message.term, message.to);
     const flight: InFlight = { message, senderIncarnation: from.incarnation };
     if (this.network.send(this.tick, flight) !== "dropped") return;
     this.trace.message("lost", message);
@@ -304,6 +317,12 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
 
   readAbandoned(readId: string): void {
     this.checker.readAbandoned(readId);
+  }
+
+  isolate(node: SimNode): void {
+    const others = this.nodes().map((other) => other.id).filter((id) => id !== node.id);
+    this.network.partition([[node.id], others]);
+    this.trace.note(`isolate n${node.id} as it appends`);
   }
 
   note(text: string): void {
