@@ -8,7 +8,7 @@ import { parseStoreFlags, type StoreConfig } from "./config.ts";
 import { encodeClientRequest, encodeInternal, PayloadTag } from "./payload.ts";
 import { RaftNode } from "./raft/index.ts";
 import { restoreSnapshot } from "./restore.ts";
-import { sealSnapshot, SnapshotFileError } from "./snapshot-file.ts";
+import { encodeSnapshotBody, sealSnapshot, SnapshotFileError } from "./snapshot-file.ts";
 import { StoreStateMachine, type ApplyOutcome } from "./state-machine.ts";
 
 const waitMs = 10_000;
@@ -25,7 +25,7 @@ function oldClusterSnapshot(): Uint8Array {
   for (let i = 0; i < 5; i++) apply(encodeClientRequest(PayloadTag.Put, { key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) }));
   apply(encodeInternal(PayloadTag.MemberAttributes, { memberId: "7", name: "old", clientUrls: ["http://old:2379"] }));
   apply(encodeInternal(PayloadTag.Alarm, { action: "activate", memberId: "7", alarm: "NOSPACE" }));
-  return sealSnapshot(old.snapshot());
+  return sealSnapshot(encodeSnapshotBody({ appliedIndex: index, state: old.snapshot() }));
 }
 
 function restoreConfig(dataDir: string, peerPort: number): StoreConfig {
@@ -114,6 +114,15 @@ describe("restoreSnapshot()", () => {
     await writeFile(file, sealSnapshot(Buffer.from("bolt pages, not a Flotilla snapshot")));
     const config = restoreConfig(join(directory, "r0"), 2380);
     await expect(restoreSnapshot(file, config)).rejects.toThrow(/not a Flotilla store snapshot/);
+    expect(existsSync(config.dataDir)).toBe(false);
+  });
+
+  it("refuses a framed file whose state does not decode", async () => {
+    const directory = await scratch();
+    const file = join(directory, "garbage.db");
+    await writeFile(file, sealSnapshot(encodeSnapshotBody({ appliedIndex: 3, state: Buffer.from("FSTO garbage") })));
+    const config = restoreConfig(join(directory, "r0"), 2380);
+    await expect(restoreSnapshot(file, config)).rejects.toThrow(/holds no valid store state/);
     expect(existsSync(config.dataDir)).toBe(false);
   });
 

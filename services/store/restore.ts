@@ -21,7 +21,7 @@ import type { StoreConfig } from "./config.ts";
 import { writeIdentity } from "./join.ts";
 import { encodeInternal, PayloadTag } from "./payload.ts";
 import { DurableLog, encodeNodeSnapshot, type StateRecord } from "./raft/index.ts";
-import { openSnapshot, SnapshotFileError } from "./snapshot-file.ts";
+import { decodeSnapshotBody, openSnapshot, SnapshotFileError } from "./snapshot-file.ts";
 import { StoreStateMachine } from "./state-machine.ts";
 
 /** The Raft position a restored member starts from: a snapshot at index 1 in term 1. */
@@ -38,8 +38,9 @@ export interface RestoreResult {
 
 export async function restoreSnapshot(snapshotPath: string, config: StoreConfig): Promise<RestoreResult> {
   const file = await readSnapshotFile(snapshotPath);
-  const body = openSnapshot(file, `snapshot file ${snapshotPath}`);
-  const restored = keySpaceOnly(body, snapshotPath, config);
+  const name = `snapshot file ${snapshotPath}`;
+  const { state } = decodeSnapshotBody(openSnapshot(file, name), name);
+  const restored = keySpaceOnly(state, snapshotPath, config);
   await refuseUsedDataDir(config.dataDir);
   const created = await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   try {
@@ -79,13 +80,13 @@ interface RestoredState {
 }
 
 /** Decodes the whole snapshot (refusing anything that is not a store snapshot) and drops the old cluster's state. */
-function keySpaceOnly(body: Uint8Array, snapshotPath: string, config: StoreConfig): RestoredState {
+function keySpaceOnly(state: Uint8Array, snapshotPath: string, config: StoreConfig): RestoredState {
   const scratch = newStateMachine(config);
   try {
-    scratch.restore(body);
+    scratch.restore(state);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new SnapshotFileError(`snapshot file ${snapshotPath} is not a Flotilla store snapshot (${reason}); an etcd snapshot restores with etcdctl`);
+    throw new SnapshotFileError(`snapshot file ${snapshotPath} holds no valid store state (${reason})`);
   }
   for (const id of [...scratch.members.keys()]) scratch.forgetMember(id);
   for (const alarm of [...scratch.alarms]) {

@@ -11,7 +11,7 @@ import { toEtcdError, type StoreContext } from "../context.ts";
 import { etcdErrors, toServiceError } from "../errors.ts";
 import { encodeInternal, PayloadTag } from "../payload.ts";
 import { RequestTimeoutError } from "../raft/index.ts";
-import { snapshotChunks } from "../snapshot-file.ts";
+import { encodeSnapshotBody, snapshotChunks } from "../snapshot-file.ts";
 import { fromMvccError } from "../state-machine.ts";
 import { unary } from "./grpc.ts";
 
@@ -116,7 +116,7 @@ async function moveLeader(context: StoreContext, request: wire.MoveLeaderRequest
 async function streamSnapshot(context: StoreContext, call: ServerWritableStream<wire.SnapshotRequest__Output, wire.SnapshotResponse>): Promise<void> {
   const { stateMachine, node, logger } = context;
   const appliedIndex = node.appliedIndex;
-  const body = stateMachine.snapshot();
+  const body = encodeSnapshotBody({ appliedIndex, state: stateMachine.snapshot() });
   const header = stateMachine.header();
   logger.info({ bytes: body.length, appliedIndex, revision: header.revision }, "sending snapshot to client");
   let first = true;
