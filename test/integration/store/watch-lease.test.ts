@@ -32,13 +32,13 @@ class RawWatchStream {
   }
 
   /** The first recorded response (from index `from` on) that satisfies `predicate`. */
-  async next(description: string, predicate: (response: WatchResponse__Output) => boolean, from = 0): Promise<WatchResponse__Output> {
+  async next(description: string, predicate: (response: WatchResponse__Output) => boolean, from = 0, timeoutMs = waitMs): Promise<WatchResponse__Output> {
     return waitFor(
       () => {
         if (this.#failure !== undefined) throw this.#failure;
         return this.responses.slice(from).find(predicate);
       },
-      { timeoutMs: waitMs, intervalMs: 20, description },
+      { timeoutMs, intervalMs: 20, description },
     );
   }
 
@@ -195,32 +195,40 @@ describe.each(storeImplementations())("watches and leases on a 3-member %s clust
   // Kills the leader: keep this case last.
   it("a new leader gives leases a full TTL again and still expires them; watchers see the DELETE", async () => {
     const { leader, follower } = await roles();
-    const ttlSeconds = 6;
+    const ttlSeconds = 10;
     const grant = await client.leaseGrant(ttlSeconds);
     await client.put({ key: Buffer.from("exp/k"), value: Buffer.from("v"), lease: grant.ID });
     const watcher = new RawWatchStream(follower);
+    const viaLeader = new EtcdClient({ endpoints: [leader.clientUrl] });
     const survivors = cluster.members.filter((member) => member !== leader);
     const survivorClient = new EtcdClient({ endpoints: survivors.map((member) => member.clientUrl) });
     try {
       watcher.send({ create_request: { key: Buffer.from("exp/k") } });
       await watcher.next("the watch to be created", (response) => response.created);
+      // Let the old leader's clock use up 4 s, so that a new leader that kept counting would say at most 5.
+      await waitFor(async () => (Number((await viaLeader.leaseTimeToLive(grant.ID)).TTL) <= 6 ? true : undefined), {
+        timeoutMs: waitMs,
+        intervalMs: 200,
+        description: "the old leader's remaining TTL to fall to 6 s",
+      });
       await leader.daemon?.kill();
       const newLeader = await cluster.leader();
       expect(newLeader).not.toBe(leader);
-      // The new leader counts the full TTL from its election, whatever the old leader had left.
+      // The new leader counts the full TTL from its election (etcd's Promote).
       const viaNewLeader = new EtcdClient({ endpoints: [newLeader.clientUrl] });
       try {
         const refreshed = await waitFor(async () => (await viaNewLeader.leaseTimeToLive(grant.ID)).TTL, { timeoutMs: waitMs, description: "the new leader's view of the lease" });
-        expect(Number(refreshed)).toBeGreaterThanOrEqual(ttlSeconds - 2);
+        expect(Number(refreshed)).toBeGreaterThanOrEqual(6);
       } finally {
         viaNewLeader.close();
       }
-      const deleted = await watcher.next("the DELETE of the leased key", (response) => response.events.some((event) => event.type === "DELETE"));
+      const deleted = await watcher.next("the DELETE of the leased key", (response) => response.events.some((event) => event.type === "DELETE"), 0, 3 * ttlSeconds * 1000);
       expect(deleted.events.map((event) => `${event.type} ${event.kv?.key.toString()}`)).toEqual(["DELETE exp/k"]);
       expect((await survivorClient.range({ key: Buffer.from("exp/k") })).kvs).toEqual([]);
       expect(Number((await survivorClient.leaseTimeToLive(grant.ID)).TTL)).toBe(-1);
     } finally {
       watcher.close();
+      viaLeader.close();
       survivorClient.close();
     }
   });
