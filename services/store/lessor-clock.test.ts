@@ -76,6 +76,14 @@ describe("LessorClock", () => {
     expect(clock.expired(100_000)).toEqual([]);
   });
 
+  it("expired() hands out no more than the caller's limit (revokes still in flight count against the batch)", () => {
+    const clock = new LessorClock({ revokeBatchMax: 10 });
+    clock.promote([1n, 2n, 3n].map((id) => lease(id, 1)), 0);
+    expect(clock.expired(5000, 2)).toEqual([1n, 2n]);
+    expect(clock.expired(5000, 0)).toEqual([]);
+    expect(clock.expired(5000, 50)).toEqual([3n]);
+  });
+
   it("an expired lease whose revoke did not apply is handed out again after the retry interval", () => {
     const clock = new LessorClock({ revokeRetryMs: 3000 });
     clock.promote([lease(1n, 1)], 0);
