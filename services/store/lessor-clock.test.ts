@@ -78,7 +78,7 @@ describe("LessorClock", () => {
 
   it("expired() hands out no more than the caller's limit (revokes still in flight count against the batch)", () => {
     const clock = new LessorClock({ revokeBatchMax: 10 });
-    clock.promote([1n, 2n, 3n].map((id) => lease(id, 1)), 0);
+    clock.promote([1n, 2n, 3n].map((id) => lease(id, Number(id))), 0);
     expect(clock.expired(5000, 2)).toEqual([1n, 2n]);
     expect(clock.expired(5000, 0)).toEqual([]);
     expect(clock.expired(5000, 50)).toEqual([3n]);
