@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { credentials, Server, ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-js";
 import { loadEtcdProto } from "../../../libs/etcdpb/index.ts";
 import type * as wire from "../../../libs/etcdpb/index.ts";
 import { createLogger } from "../../../libs/log/index.ts";
@@ -214,5 +214,50 @@ describe("WatchStreams", () => {
     const { call } = open();
     call.request({ create_request: { key: Buffer.from("b"), range_end: Buffer.from("a") } });
     expect(call.written[0]).toMatchObject({ watch_id: "-1", created: true, canceled: true, cancel_reason: "mvcc: watcher range is empty" });
+  });
+});
+
+describe("WatchStreams over real gRPC", () => {
+  it("a client that stops reading gets its watches canceled, and the server buffered only a bounded part of the events", async () => {
+    const stateMachine = new StoreStateMachine({ memberId: 1, clusterId: 2, minLeaseTtlSeconds: 1, raftTerm: () => 1 });
+    const context = { config: { maxRequestBytes: 1 << 20 }, stateMachine, logger: createLogger("test", { level: "silent" }) } as unknown as StoreContext;
+    const streams = new WatchStreams(context, { streamStallMsMax: 500 });
+    streams.start();
+    const server = new Server();
+    server.addService(loadEtcdProto().etcdserverpb.Watch.service, streams.service());
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
+    );
+    const client = new (loadEtcdProto().etcdserverpb.Watch)(`127.0.0.1:${port}`, credentials.createInsecure());
+    const call = client.Watch();
+    const received: wire.WatchResponse__Output[] = [];
+    call.on("data", (response: wire.WatchResponse__Output) => {
+      received.push(response);
+      if (response.created) call.pause();
+    });
+    call.on("error", () => undefined);
+    try {
+      call.write({ create_request: { key: Buffer.from("k") } });
+      await vi.waitFor(() => expect(received).toHaveLength(1));
+      const value = Buffer.alloc(64 * 1024, 1);
+      const eventsWritten = 400;
+      for (let index = 1; index <= eventsWritten; index++) {
+        stateMachine.apply({ term: 1, index, type: EntryType.Normal, data: encodeClientRequest(PayloadTag.Put, { key: Buffer.from("k"), value }) });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await vi.waitFor(() => expect(stateMachine.watchHub.stats.watchers).toBe(0), { timeout: 5000 });
+      call.resume();
+      await vi.waitFor(() => expect(received.some((response) => response.canceled)).toBe(true), { timeout: 5000 });
+      const canceled = received.find((response) => response.canceled);
+      expect(canceled?.cancel_reason).toContain("too slow");
+      const delivered = received.reduce((count, response) => count + response.events.length, 0);
+      expect(delivered).toBeGreaterThan(0);
+      expect(delivered).toBeLessThan(eventsWritten / 4);
+    } finally {
+      call.cancel();
+      client.close();
+      server.forceShutdown();
+      streams.stop();
+    }
   });
 });
