@@ -107,7 +107,7 @@ async function refuseUsedDataDir(dataDir: string): Promise<void> {
     entries = await readdir(dataDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw new Error(`data-dir "${dataDir}" could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`data-dir "${dataDir}" could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   if (entries.length > 0) throw new Error(`data-dir "${dataDir}" not empty`);
 }
