@@ -86,6 +86,42 @@ describe.each(storeImplementations())("membership and snapshots on a %s cluster"
     expect((await members(cluster)).map((member) => member.name).sort()).toEqual(["m0", "m1", "m2"]);
   });
 
+  it("takes membership changes at a follower, with the leader's verdicts", async () => {
+    const leader = await cluster.leader();
+    const follower = cluster.members.find((member) => member !== leader && member.daemon?.running === true) as StoreMember;
+    const [portA, portB, portC] = (await freePorts(3)) as [number, number, number];
+    const added = await waitFor(
+      async () => {
+        const result = await cluster.etcdctl(["member", "add", "f0", `--peer-urls=http://127.0.0.1:${portA}`, "--learner"], follower.clientUrl);
+        return result.code === 0 ? result.stdout : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: "a learner to be added through a follower" },
+    );
+    expect(added).toContain("added to cluster");
+    const learnerId = (await members(cluster)).find((member) => member.peerURLs.includes(`http://127.0.0.1:${portA}`))?.ID ?? "";
+    expect(learnerId).not.toBe("");
+
+    const second = await cluster.etcdctl(["member", "add", "f1", `--peer-urls=http://127.0.0.1:${portC}`, "--learner"], follower.clientUrl);
+    expect(second.stderr).toContain("etcdserver: too many learner members in cluster");
+    const taken = await cluster.etcdctl(["member", "add", "f1", `--peer-urls=${leader.peerUrl}`], follower.clientUrl);
+    expect(taken.stderr).toContain("etcdserver: Peer URLs already exists");
+    // The learner never started, so it is not in sync: only the leader can tell.
+    const notReady = await cluster.etcdctl(["member", "promote", hex(learnerId)], follower.clientUrl);
+    expect(notReady.stderr).toContain("etcdserver: can only promote a learner member which is in sync with leader");
+    const voterId = (await members(cluster)).find((member) => member.name === leader.name)?.ID ?? "";
+    const notLearner = await cluster.etcdctl(["member", "promote", hex(voterId)], follower.clientUrl);
+    expect(notLearner.stderr).toContain("etcdserver: can only promote a learner member");
+
+    const updated = await cluster.etcdctlOk(["member", "update", hex(learnerId), `--peer-urls=http://127.0.0.1:${portB}`], follower.clientUrl);
+    expect(updated).toMatch(new RegExp(`Member +${hex(learnerId)} updated in cluster`));
+    const listed = parseJson<{ members: JsonMember[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"], follower.clientUrl)).members;
+    expect(listed.find((member) => member.ID === learnerId)?.peerURLs).toEqual([`http://127.0.0.1:${portB}`]);
+
+    const removed = await cluster.etcdctlOk(["member", "remove", hex(learnerId)], follower.clientUrl);
+    expect(removed).toMatch(new RegExp(`Member +${hex(learnerId)} removed from cluster`));
+    expect((await members(cluster)).some((member) => member.ID === learnerId)).toBe(false);
+  });
+
   it("removes a voter, then adds it back under a new id with an empty data directory", async () => {
     const [first, second, target] = cluster.members as [StoreMember, StoreMember, StoreMember];
     const others = [first, second].map((member) => member.clientUrl).join(",");
