@@ -67,6 +67,14 @@ export class AdminClient {
     return this.#call((deadline, done) => this.#channel(clientUrl).maintenance.HashKV({ revision }, { deadline }, done));
   }
 
+  /** Closes the member's channels; the next call opens fresh ones (no inherited reconnect backoff). */
+  forget(clientUrl: string): void {
+    const channel = this.#channels.get(clientUrl);
+    channel?.cluster.close();
+    channel?.maintenance.close();
+    this.#channels.delete(clientUrl);
+  }
+
   close(): void {
     for (const channel of this.#channels.values()) {
       channel.cluster.close();

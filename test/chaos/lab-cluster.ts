@@ -63,7 +63,8 @@ export class LabCluster {
   readonly members: LabMember[] = [];
   readonly admin = new AdminClient(adminRequestTimeoutMs);
   readonly #options: LabClusterOptions;
-  readonly #health: EtcdClient;
+  /** One health client per member, replaced on every (re)start: see startMember. */
+  readonly #health = new Map<LabMember, EtcdClient>();
   readonly #clusterToken: string;
   readonly #unregisterLab: () => void;
   readonly #unregisterDaemons: (() => void)[] = [];
@@ -92,7 +93,6 @@ export class LabCluster {
     }
     const initialCluster = this.members.map((member) => `${member.name}=${member.peerUrl}`).join(",");
     for (const member of this.members) member.initialCluster = initialCluster;
-    this.#health = new EtcdClient({ endpoints: this.members.map((member) => member.clientUrl), requestTimeoutMs: adminRequestTimeoutMs });
   }
 
   /** Creates the hosts, starts every member and waits until all answer a linearizable read. */
@@ -141,6 +141,11 @@ export class LabCluster {
     const daemon = new Daemon(argv[0] ?? "", argv.slice(1), this.logPath(member));
     member.daemon = daemon;
     member.paused = false;
+    // A channel that failed while the member was down sits in gRPC's reconnect backoff (up to
+    // minutes); fresh channels see the restarted member as soon as it listens.
+    this.#health.get(member)?.close();
+    this.#health.delete(member);
+    this.admin.forget(member.clientUrl);
     this.#unregisterDaemons.push(registerCleanup(`kill ${member.name} (pid ${daemon.pid ?? "?"})`, () => daemon.signal("SIGKILL")));
   }
 
@@ -159,6 +164,15 @@ export class LabCluster {
     member.paused = false;
   }
 
+  #healthClient(member: LabMember): EtcdClient {
+    let client = this.#health.get(member);
+    if (client === undefined) {
+      client = new EtcdClient({ endpoints: [member.clientUrl], requestTimeoutMs: adminRequestTimeoutMs });
+      this.#health.set(member, client);
+    }
+    return client;
+  }
+
   isRunning(member: LabMember): boolean {
     return member.daemon?.running === true;
   }
@@ -174,7 +188,7 @@ export class LabCluster {
       async () => {
         const crashed = members.find((member) => !this.isRunning(member));
         if (crashed !== undefined) throw new Error(`member ${crashed.name} exited (see ${this.logPath(crashed)})`);
-        await Promise.all(members.map(async (member) => this.#health.range({ key: Buffer.from(healthKey) }, member.clientUrl)));
+        await Promise.all(members.map(async (member) => this.#healthClient(member).range({ key: Buffer.from(healthKey) })));
         return true;
       },
       { timeoutMs, intervalMs: 200, description: `members ${members.map((member) => member.name).join(",")} to answer linearizable reads` },
@@ -283,7 +297,8 @@ export class LabCluster {
   async destroy(): Promise<void> {
     for (const member of this.members) if (member.paused) this.resume(member);
     await Promise.all(this.members.map(async (member) => member.daemon?.kill()));
-    this.#health.close();
+    for (const client of this.#health.values()) client.close();
+    this.#health.clear();
     this.admin.close();
     for (const unregister of this.#unregisterDaemons) unregister();
     destroyLab(this.lab);

@@ -18,7 +18,7 @@ function seconds(ms: number): string {
 export function formatScenario(result: ScenarioResult): string {
   const lines: string[] = [];
   const faultCount = result.events.filter((event) => /^(SIGKILL|SIGSTOP|partition|MemberRemove)/.test(event.text)).length;
-  lines.push(`faults injected: ${faultCount}`);
+  lines.push(`faults injected: ${faultCount} (times from the scenario's start, cluster start-up included)`);
   for (const event of result.events.slice(0, faultLinesShown)) lines.push(`  ${seconds(event.atMs).padStart(7)}  ${event.text}`);
   if (result.events.length > faultLinesShown) lines.push(`  ... ${result.events.length - faultLinesShown} more`);
   const analysis = result.analysis;

@@ -189,6 +189,7 @@ async function loadWithFaults(spec: ScenarioSpec, settings: RunSettings, parts: 
     plantProbability: settings.plantStaleReads ? plantProbability : 0,
   };
   const abort = new AbortController();
+  ctx.events.push({ atMs: ctx.clock.nowMs(), text: `cluster up; load starts (${settings.clients} clients, ${parts.keys.length} keys)` });
   const load = runWorkload(recorder, environment, {
     clients: settings.clients, keys: parts.keys, valuePrefix: `${settings.runId}.${parts.index}.`,
     thinkTimeMsMax: settings.thinkTimeMsMax, seed: settings.seed + parts.index,
@@ -198,6 +199,7 @@ async function loadWithFaults(spec: ScenarioSpec, settings: RunSettings, parts: 
   } finally {
     abort.abort();
     await load;
+    ctx.events.push({ atMs: ctx.clock.nowMs(), text: "load stops" });
   }
 }
 
