@@ -7,7 +7,7 @@ import { X509Certificate } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import { assert } from "../assert/index.ts";
-import { parseCertificatePem, sha256Hex } from "./certificate.ts";
+import { normalizePem, parseCertificatePem, sha256Hex } from "./certificate.ts";
 import {
   cryptoProvider,
   generateKeyPairPem,
@@ -142,13 +142,13 @@ export class ClusterCa {
     signingKey: CryptoKey,
     keyAlgorithm: KeyAlgorithm,
   ) {
-    this.certificatePem = certificatePem;
+    this.certificatePem = normalizePem(certificatePem);
     this.hashHex = sha256Hex(checked.raw);
     this.keyAlgorithm = keyAlgorithm;
     this.#certificate = new x509.X509Certificate(checked.raw);
     this.notBeforeMs = this.#certificate.notBefore.getTime();
     this.notAfterMs = this.#certificate.notAfter.getTime();
-    this.#privateKeyPem = privateKeyPem;
+    this.#privateKeyPem = normalizePem(privateKeyPem);
     this.#publicKey = checked.publicKey;
     this.#signingKey = signingKey;
   }
@@ -215,7 +215,7 @@ export class ClusterCa {
       },
       cryptoProvider,
     );
-    const certificatePem = certificate.toString("pem");
+    const certificatePem = normalizePem(certificate.toString("pem"));
     // Check the result before handing it out: a certificate the CA key does not verify is a bug.
     const issued = parseCertificatePem(certificatePem, "issued certificate");
     assert(issued.verify(this.#publicKey), "issued certificate verifies with the CA key");

@@ -44,6 +44,11 @@ export function parseCertificatePem(pem: string, what: string): X509Certificate 
   }
 }
 
+/** PEM text with one trailing newline, so that blocks can be concatenated into a bundle. */
+export function normalizePem(pem: string): string {
+  return `${pem.trim()}\n`;
+}
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }

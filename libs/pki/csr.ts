@@ -4,6 +4,7 @@
  * chooses itself (`ClusterCa.signCsr`).
  */
 import { createPublicKey } from "node:crypto";
+import { normalizePem } from "./certificate.ts";
 import { cryptoProvider, importSigningKey, importVerifyingKey, keyAlgorithmOf, parsePrivateKeyPem, signatureParams, x509 } from "./keys.ts";
 
 /** A PEM PKCS#10 request for `commonName`, signed with `privateKeyPem` (proof of possession). */
@@ -18,5 +19,5 @@ export async function createCertificateRequest(privateKeyPem: string, commonName
     { name: [{ CN: [commonName] }], keys, signingAlgorithm: signatureParams(algorithm) },
     cryptoProvider,
   );
-  return request.toString("pem");
+  return normalizePem(request.toString("pem"));
 }
