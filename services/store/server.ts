@@ -29,6 +29,8 @@ import { discoverSelf } from "./join.ts";
 
 /** etcd's allowance for gRPC framing on top of --max-request-bytes. */
 const grpcOverheadBytes = 512 * 1024;
+/** Heartbeats a removed member keeps serving, so that answers already decided still go out. */
+const removedStopDelayTicks = 10;
 
 export async function runStore(config: StoreConfig, signal: AbortSignal): Promise<void> {
   const logger = createLogger("store", { level: config.logLevel }).child({ member: config.name });
@@ -69,7 +71,9 @@ export async function runStore(config: StoreConfig, signal: AbortSignal): Promis
       },
       onRemoved: () => {
         logger.warn("this member was removed from the cluster; stopping");
-        stopped.abort(new Error("removed from the cluster"));
+        // As etcd (stopWithDelay, 10 ticks): a leader that removed itself still answers the
+        // MemberRemove it just applied before its servers close.
+        setTimeout(() => stopped.abort(new Error("removed from the cluster")), removedStopDelayTicks * config.heartbeatIntervalMs);
       },
     }),
   );
