@@ -12,7 +12,10 @@ import type { KeyObject } from "node:crypto";
 
 export type CryptoKey = webcrypto.CryptoKey;
 
-/** The key algorithms Flotilla issues: EC P-256 (the default: small and fast) or RSA 2048. */
+/**
+ * The key algorithms Flotilla issues: EC P-256 (the default: small and fast) or RSA 2048. A
+ * loaded RSA key of more than 2048 bits is accepted and also reported as "rsa-2048".
+ */
 export type KeyAlgorithm = "ecdsa-p256" | "rsa-2048";
 
 export interface KeyPairPem {

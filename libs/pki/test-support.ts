@@ -61,7 +61,7 @@ export async function tlsGreeting(options: ConnectionOptions): Promise<string> {
     socket.setTimeout(tlsTestTimeoutMs, () => socket.destroy(new Error(`no answer within ${tlsTestTimeoutMs} ms`)));
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => (text += chunk));
-    socket.once("error", reject);
+    socket.on("error", reject);
     socket.once("end", () => {
       socket.destroy();
       resolve(text);

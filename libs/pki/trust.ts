@@ -56,7 +56,8 @@ export const readPeerChainUnverified: PeerChainReader = async (target) => {
     socket.setTimeout(timeoutMs, () => {
       socket.destroy(new Error(`TLS handshake with ${target.host}:${target.port} took longer than ${timeoutMs} ms`));
     });
-    socket.once("error", (error) => reject(new Error(`connect to ${target.host}:${target.port}`, { cause: error })));
+    // `on`, not `once`: a second error event without a listener would crash the process.
+    socket.on("error", (error) => reject(new Error(`connect to ${target.host}:${target.port}`, { cause: error })));
     socket.once("secureConnect", () => {
       const chain = collectChain(socket.getPeerCertificate(true));
       socket.destroy();
