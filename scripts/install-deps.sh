@@ -23,6 +23,8 @@ install_apt() {
   for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
+  # kubectl: any installed one will do (the image ships v1.32); otherwise Debian's package.
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
   [ ${#missing[@]} -eq 0 ] && return 0
   need_root "${missing[@]}"
   echo "install-deps: apt-get install ${missing[*]}"
