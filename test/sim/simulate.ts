@@ -19,7 +19,7 @@ import type { NodeEnvironment, NodeSettings, ReadyPhase } from "./node.ts";
 import type { PlantName, WorkaroundName } from "./plants.ts";
 import { Trace } from "./trace.ts";
 import { Workload } from "./workload.ts";
-import type { WorkloadCluster } from "./workload.ts";
+import type { WorkloadCluster, WorkloadRates } from "./workload.ts";
 
 /** A removed node keeps running this long after its removal is applied, then its process exits. */
 export const retireDelayTicks = 30;
@@ -109,6 +109,16 @@ function drawSettings(prng: Prng, workarounds: ReadonlySet<WorkaroundName>): Nod
   };
 }
 
+function drawRates(prng: Prng): WorkloadRates {
+  return {
+    proposePerTick: 0.3 + prng.nextFloat() * 0.4,
+    readPerTick: 0.1 + prng.nextFloat() * 0.2,
+    membershipPerTick: 0.01 + prng.nextFloat() * 0.02,
+    transferPerTick: 0.003,
+    campaignPerTick: 0.01,
+  };
+}
+
 class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
   readonly options: SimulationOptions;
   readonly plants: ReadonlySet<PlantName>;
@@ -137,8 +147,7 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
     // With atomic persistence a crash lands before or after the whole write, never inside it.
     const insideWrite: readonly ReadyPhase[] = ["persist-entries", "persist-hard-state"];
     this.crashPhases = options.workarounds.has("atomic-persist") ? readyPhases.filter((phase) => !insideWrite.includes(phase)) : readyPhases;
-    const rates = { proposePerTick: 0.3 + this.prng.nextFloat() * 0.4, readPerTick: 0.1 + this.prng.nextFloat() * 0.2, membershipPerTick: 0.01 + this.prng.nextFloat() * 0.02, transferPerTick: 0.003, campaignPerTick: 0.01 };
-    this.workload = new Workload(this, options.replicas, rates);
+    this.workload = new Workload(this, options.replicas, drawRates(this.prng));
     // One seed in three is stormy: leaders come and go every few ticks and logs diverge more.
     const faultsPerTick = this.prng.nextInt(3) === 0 ? 0.08 + this.prng.nextFloat() * 0.12 : 0.01 + this.prng.nextFloat() * 0.04;
     this.nemesis = new Nemesis(this, faultsPerTick);
@@ -294,14 +303,16 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
   }
 
   confChangeApplied(node: SimNode, change: ConfChange): void {
-    this.trace.note(`n${node.id} applies ${ConfChangeType[change.type]}(n${change.nodeId})`);
+    const { voters, learners } = node.disk.machine.confState;
+    this.trace.note(`n${node.id} applies ${ConfChangeType[change.type]}(n${change.nodeId}) -> voters [${voters.join(",")}] learners [${learners.join(",")}]`);
     if (change.type === ConfChangeType.RemoveNode && !this.#retireAt.has(change.nodeId)) {
       this.#retireAt.set(change.nodeId, this.tick + retireDelayTicks);
     }
   }
 
   snapshotRestored(node: SimNode, index: number, digest: number): void {
-    this.trace.note(`n${node.id} restores its state machine from a snapshot at ${index}`);
+    const { voters, learners } = node.disk.machine.confState;
+    this.trace.note(`n${node.id} restores its state machine from a snapshot at ${index} (voters [${voters.join(",")}] learners [${learners.join(",")}])`);
     this.checker.snapshotRestored(this.tick, node.id, index, digest);
   }
 
@@ -366,7 +377,8 @@ class Cluster implements NodeEnvironment, WorkloadCluster, FaultCluster {
   restart(node: SimNode): void {
     node.start();
     this.checker.restarted(node.id);
-    this.trace.note(`n${node.id} restarts (term=${node.disk.hardState.term} commit=${node.disk.hardState.commit} applied=${node.disk.machine.applied})`);
+    const conf = node.disk.machine.confState;
+    this.trace.note(`n${node.id} restarts (term=${node.disk.hardState.term} commit=${node.disk.hardState.commit} applied=${node.disk.machine.applied} voters [${conf.voters.join(",")}] learners [${conf.learners.join(",")}])`);
     const restored = node.status()?.confState;
     if (restored !== undefined) this.checker.membershipRestored(this.tick, node.id, node.disk.machine.confState, restored);
   }
