@@ -3,7 +3,7 @@ import { Cacher, type CacherOptions } from "./cacher.ts";
 import { GoneError, NotFoundError, StorageUnavailableError } from "./errors.ts";
 import type { StoredObject } from "./objects.ts";
 import { ObjectStore } from "./store.ts";
-import { FakeEtcd } from "./test-support.ts";
+import { FakeEtcd, grpcError } from "./test-support.ts";
 import { initialEventsEndAnnotation, type CacheWatcher, type WatchEvent } from "./watch.ts";
 
 const prefix = "/registry/core/pods/";
@@ -214,6 +214,23 @@ describe("Cacher resync", () => {
     expect(listed.resourceVersion).toBe(String(fake.currentRevision));
     const error = await rejection(cacher.watch(prefix, { resourceVersion: String(staleRevision) }));
     expect((error as GoneError).message).toBe(`too old resource version: ${staleRevision} (${fake.currentRevision})`);
+  });
+});
+
+describe("Cacher resync after a failed list", () => {
+  it("still terminates the old watchers when the relist succeeds only on a later try", async () => {
+    const { fake, cacher } = await started();
+    const watcher = await cacher.watch(prefix, { resourceVersion: String(cacher.revision) });
+    fake.breakWatches();
+    fake.put(keyOf("a"), JSON.stringify(pod("a")));
+    fake.put(keyOf("b"), JSON.stringify(pod("b")));
+    fake.compact(fake.currentRevision);
+    // The relist's first read fails; lists go to the store meanwhile.
+    fake.failNextCall = grpcError(14, "connection refused");
+    await until(() => cacher.stats().relists === 2 && cacher.stats().ready, "the second relist");
+    expect(fake.failNextCall).toBeUndefined();
+    expect(watcher.terminationReason).toBe("cache-restarted");
+    expect(cacher.stats().objects).toBe(2);
   });
 });
 

@@ -163,16 +163,18 @@ export class Cacher {
   async ready(timeoutMs = this.#options.readyTimeoutMs): Promise<void> {
     if (this.#ready) return;
     if (this.#stopped) throw new StorageUnavailableError("the watch cache is stopped");
-    let timer: NodeJS.Timeout | undefined;
-    const waiter = new Promise<void>((resolve) => this.#readyWaiters.push(resolve));
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StorageUnavailableError("storage is (re)initializing")), timeoutMs);
+    await new Promise<void>((resolve, reject) => {
+      const waiter = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // A waiter that times out leaves the list, so waiting requests never pile up during an outage.
+      const timer = setTimeout(() => {
+        this.#readyWaiters = this.#readyWaiters.filter((candidate) => candidate !== waiter);
+        reject(new StorageUnavailableError("storage is (re)initializing"));
+      }, timeoutMs);
+      this.#readyWaiters.push(waiter);
     });
-    try {
-      await Promise.race([waiter, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   get revision(): number {
@@ -377,7 +379,7 @@ export class Cacher {
   }
 
   async #relist(): Promise<void> {
-    const wasReady = this.#ready;
+    const hadState = this.#stats.relists > 0;
     this.#ready = false;
     const { entries, revision } = await this.#listAll(this.#prefix, 0);
     this.#objects.clear();
@@ -389,7 +391,7 @@ export class Cacher {
     this.#needsList = false;
     this.#stats.relists++;
     // Watchers of the old state cannot be continued consistently: they re-watch (upstream does this too).
-    if (wasReady) for (const watcher of [...this.#watchers]) watcher.terminate("cache-restarted");
+    if (hadState) for (const watcher of [...this.#watchers]) watcher.terminate("cache-restarted");
     this.#ready = true;
     for (const resolve of this.#readyWaiters.splice(0)) resolve();
   }
