@@ -60,6 +60,14 @@ describe("analyzeHistory", () => {
     expect(analysis.watch.status).toBe("ok");
     expect(analysis.linearizability.status).toBe("linearizable");
     expect(analysis.counts).toEqual({ total: 4, ok: 3, failed: 0, unknown: 1 });
+    expect(analysis.lostWrites).toEqual([]);
+  });
+
+  it("does not count writes as lost against streams that stopped short (a store without Watch)", () => {
+    const analysis = analyzeHistory(revealedHistory, [stream([])], false);
+    expect(analysis.lostWrites).toBeUndefined();
+    expect(analysis.refinement.skippedBecause).toMatch(/did not reach the final write/);
+    expect(analysis.linearizability.status).toBe("linearizable");
   });
 
   it("reports a stale read served after a newer write was acknowledged", () => {

@@ -11,6 +11,7 @@
  * history, which is smaller to search and constrains more. If the watch check fails, the raw
  * history is checked instead, under a state budget.
  */
+import { assert } from "../../libs/assert/index.ts";
 import {
   checkLinearizability,
   checkWatchStreams,
@@ -49,7 +50,8 @@ export interface Analysis {
   readonly watch: WatchReport;
   readonly refinement: Refinement;
   readonly linearizability: LinearizabilityReport;
-  readonly lostWrites: readonly LostWrite[];
+  /** Checked only when every stream reached the final write; undefined otherwise. */
+  readonly lostWrites: readonly LostWrite[] | undefined;
   /**
    * When the settled history has a violation: the verdict on the raw history (unknown writes
    * left unknown), so a report can tell a real violation from a wrong settling.
@@ -163,6 +165,7 @@ export function refineUnknownWrites(history: readonly HistoryEntry[], watch: Wat
     revealed++;
     return { ...entry, outcome: { status: "ok", completeTime, result } };
   });
+  assert(refined.length === history.length, "settling keeps every entry at its index");
   return { history: refined, revealed, dropped };
 }
 
@@ -175,7 +178,7 @@ export function analyzeHistory(history: readonly HistoryEntry[], streams: readon
   const rawStatus = linearizability.status === "violation" && refinement.history !== history
     ? checkLinearizability(history, { maxStatesExploredPerKey: rawHistoryStatesPerKeyMax }).status
     : undefined;
-  return { counts: countOutcomes(history), watch, refinement, linearizability, lostWrites: lostAcknowledgedWrites(history, streams), rawStatus };
+  return { counts: countOutcomes(history), watch, refinement, linearizability, lostWrites: streamsComplete ? lostAcknowledgedWrites(history, streams) : undefined, rawStatus };
 }
 
 /** The settled history's verdict with some entries (planted reads) left out: the plant's control. */

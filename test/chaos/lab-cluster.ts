@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { assert } from "../../libs/assert/index.ts";
 import { EtcdClient } from "../../libs/etcd-client/index.ts";
 import { NetworkLab, type LabHost } from "../harness/netns.ts";
 import { Daemon } from "../harness/process.ts";
@@ -282,16 +283,24 @@ export class LabCluster {
       },
       { timeoutMs, intervalMs: 300, description: `MemberAdd ${member.name}` },
     );
+    assert(added.member !== null, "MemberAdd answers with the added member");
     member.generation++;
     member.dataDir = join(this.#options.workDir, "data", `${member.name}.g${member.generation}`);
     rmSync(member.dataDir, { recursive: true, force: true });
-    member.memberId = added.member?.ID;
+    const addedId = added.member.ID;
+    member.memberId = addedId;
     member.initialCluster = added.members
-      .map((entry) => `${entry.ID === added.member?.ID ? member.name : entry.name}=${entry.peerURLs[0] ?? ""}`)
+      .map((entry) => `${entry.ID === addedId ? member.name : this.#nameOf(entry)}=${entry.peerURLs[0] ?? ""}`)
       .join(",");
     member.initialClusterState = "existing";
     member.removed = false;
     this.startMember(member);
+  }
+
+  /** A listed member's name; one that has not started yet has none, so take ours for its peer URL. */
+  #nameOf(entry: { name: string; peerURLs: string[] }): string {
+    if (entry.name !== "") return entry.name;
+    return this.members.find((candidate) => entry.peerURLs.includes(candidate.peerUrl))?.name ?? "";
   }
 
   async destroy(): Promise<void> {

@@ -37,7 +37,8 @@ export function formatScenario(result: ScenarioResult): string {
     const statesExplored = analysis.linearizability.keys.reduce((sum, verdict) => sum + verdict.statesExplored, 0);
     const raw = analysis.rawStatus === undefined ? "" : `; the raw history, unknown writes unsettled: ${analysis.rawStatus}`;
     lines.push(`linearizability: ${analysis.linearizability.status} (${analysis.linearizability.keys.length} keys, ${statesExplored} states explored)${raw}`);
-    lines.push(`acknowledged writes lost: ${analysis.lostWrites.length} with a revision missing from every watch stream; ` +
+    const lostText = analysis.lostWrites === undefined ? "not checked (a stream is incomplete)" : String(analysis.lostWrites.length);
+    lines.push(`acknowledged writes lost: ${lostText} with a revision missing from every watch stream; ` +
       `${violatingKeys(result)} keys where the checker found a read that misses an acknowledged write or sees a stale one`);
   }
   if (result.convergence !== undefined) lines.push(`convergence: ${result.convergence.ok ? "ok" : "FAILED"}, ${result.convergence.detail}`);
@@ -96,7 +97,7 @@ export function formatSummary(results: readonly ScenarioResult[]): string {
       String(counts?.unknown ?? "-"),
       String(faultCount),
       result.analysis?.linearizability.status ?? (result.error === undefined ? "-" : "error"),
-      String(result.analysis?.lostWrites.length ?? "-"),
+      String(result.analysis?.lostWrites?.length ?? "-"),
       String(scenarioAnomalies(result).length),
       result.unavailabilityAfterKillMs === undefined ? "-" : result.unavailabilityAfterKillMs.toFixed(0),
     ];

@@ -6,6 +6,7 @@
  * libs/lincheck checks. Every written value is unique, so watches and the checker can tell
  * writes apart.
  */
+import { assert } from "../../libs/assert/index.ts";
 import type { EtcdClient } from "../../libs/etcd-client/index.ts";
 import type { HistoryEntry, KvOperation, KvResult } from "../../libs/lincheck/index.ts";
 import { createPrng, type Prng } from "../../libs/prng/index.ts";
@@ -65,7 +66,9 @@ export class HistoryRecorder {
     const invokeTime = this.clock.nowMs();
     try {
       const result = await execute(target.client, operation, options.serializable);
-      this.entries.push({ client, operation, invokeTime, outcome: { status: "ok", completeTime: this.clock.nowMs(), result } });
+      const completeTime = this.clock.nowMs();
+      assert(completeTime >= invokeTime, "the scenario clock is monotonic");
+      this.entries.push({ client, operation, invokeTime, outcome: { status: "ok", completeTime, result } });
       this.meta.push({ member: target.name, planted: options.planted });
       return result;
     } catch (error) {
