@@ -11,6 +11,7 @@ import { toBigint, toNumber } from "../convert.ts";
 import { EtcdError, etcdErrors, toServiceError } from "../errors.ts";
 import type { LeaseKeeper } from "../lease-keeper.ts";
 import { encodeInternal, PayloadTag } from "../payload.ts";
+import { enforceQuota, leaseOverheadBytes } from "../quota.ts";
 import { unary } from "./grpc.ts";
 
 /** Server-chosen ids that collide with an existing lease are drawn again this many times. */
@@ -48,7 +49,8 @@ export function leaseService(context: StoreContext, keeper: LeaseKeeper): Untype
 async function leaseGrant(context: StoreContext, keeper: LeaseKeeper, request: wire.LeaseGrantRequest__Output): Promise<unknown> {
   const ttlSeconds = toNumber(request.TTL);
   if (ttlSeconds > leaseTtlSecondsMax) throw etcdErrors.leaseTtlTooLarge;
-  if (context.stateMachine.hasAlarm("NOSPACE")) throw etcdErrors.noSpace;
+  // As etcd's quota check for LeaseGrant: refused when over the backend quota (raises NOSPACE).
+  await enforceQuota(context, leaseOverheadBytes);
   const requested = toBigint(request.ID);
   if (requested !== 0n) return context.propose(encodeInternal(PayloadTag.LeaseGrant, { id: requested.toString(), ttlSeconds }));
   let lastError: unknown;

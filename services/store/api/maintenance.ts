@@ -43,7 +43,7 @@ export function maintenanceService(context: StoreContext): UntypedServiceImpleme
       } catch (error) {
         throw isMvccError(error) ? fromMvccError(error) : error;
       }
-      return { header: headerToWire(result.header, stateMachine.headerIds()), hash: result.hash, compact_revision: result.compactRevision };
+      return { header: headerToWire(result.header, stateMachine.headerIds()), hash: result.hash, compact_revision: result.compactRevision, hash_revision: result.hashRevision };
     }),
     // LevelDB compacts its files by itself; there is nothing to defragment, so this succeeds at once.
     Defragment: unary(logger, "Defragment", async (): Promise<wire.DefragmentResponse> => ({ header: stateMachine.header() })),

@@ -9,10 +9,12 @@ export interface HashKVResponse {
   'header'?: (_etcdserverpb_ResponseHeader | null);
   'hash'?: (number);
   'compact_revision'?: (number | string | Long);
+  'hash_revision'?: (number | string | Long);
 }
 
 export interface HashKVResponse__Output {
   'header': (_etcdserverpb_ResponseHeader__Output | null);
   'hash': (number);
   'compact_revision': (string);
+  'hash_revision': (string);
 }
