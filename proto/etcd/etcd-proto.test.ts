@@ -198,7 +198,7 @@ describe("etcd v3 message fields", () => {
     expect(enumValues((alarmType?.type as { value: EnumValueDescriptor[] }).value)).toEqual({ NONE: 0, NOSPACE: 1, CORRUPT: 2 });
     expect(fieldNumbers("etcdserverpb.AlarmResponse")).toEqual({ header: 1, alarms: 2 });
     expect(fieldNumbers("etcdserverpb.SnapshotResponse")).toEqual({ header: 1, remaining_bytes: 2, blob: 3 });
-    expect(fieldNumbers("etcdserverpb.HashKVResponse")).toEqual({ header: 1, hash: 2, compact_revision: 3 });
+    expect(fieldNumbers("etcdserverpb.HashKVResponse")).toEqual({ header: 1, hash: 2, compact_revision: 3, hash_revision: 4 });
     expect(fieldNumbers("etcdserverpb.MoveLeaderRequest")).toEqual({ targetID: 1 });
   });
 
