@@ -187,8 +187,8 @@ export type TableCell = string | number | boolean | null;
 export interface TableRow {
   cells: TableCell[];
   conditions?: TableRowCondition[];
-  /** Per includeObject: PartialObjectMetadata (the default), the whole object, or absent. */
-  object?: JsonObject;
+  /** Per includeObject: PartialObjectMetadata (the default), the whole object, or null (None). */
+  object?: JsonObject | null;
 }
 
 export interface Table {
