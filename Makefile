@@ -10,7 +10,7 @@ SEEDS ?= 300
 SEED ?=
 IMPL ?= both
 
-.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration test bench-raft bench-store bench up down
+.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,7 +40,12 @@ sim-test: deps-npm
 integration: deps ## integration suites: real processes, etcdctl, etcd 3.4, network namespaces (root)
 	npx vitest run --config test/integration/vitest.config.ts
 
-test: deps typecheck lint unit sim-test integration ## everything CI runs
+# A short chaos run in every `make test`: the default 5 scenarios at 15 s each against
+# Flotilla's store, with the linearizability, watch and convergence checks.
+chaos-smoke: deps
+	$(TSX) test/chaos/main.ts --impl flotilla --seconds 15
+
+test: deps typecheck lint unit sim-test integration chaos-smoke ## everything CI runs
 
 up: deps ## start a local 3-member store cluster and show how to use it
 	scripts/local-cluster.sh up
