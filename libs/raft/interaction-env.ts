@@ -66,6 +66,7 @@ export class InteractionEnv {
       "add-nodes": (a) => this.#addNodes(a),
       campaign: (a) => this.#node(a.id(0)).node.campaign(),
       propose: (a) => this.#propose(a),
+      "propose-batch": (a) => this.#proposeBatch(a),
       "propose-conf-change": (a) => this.#proposeConfChange(a),
       tick: (a) => this.#tick(a.id(0), a.int(1)),
       "tick-election": (a) => this.#tick(a.id(0), this.#node(a.id(0)).config.electionTicks),
@@ -187,6 +188,13 @@ export class InteractionEnv {
   #propose(args: Args): void {
     const n = this.#node(args.id(0));
     this.#reportProposalError(() => n.node.propose(encoder.encode(args.word(1))));
+  }
+
+  /** `propose-batch ID DATA...`: every DATA word as one entry of a single proposal. */
+  #proposeBatch(args: Args): void {
+    const n = this.#node(args.id(0));
+    const data = args.words(1).map((word) => encoder.encode(word));
+    this.#reportProposalError(() => n.node.proposeBatch(data));
   }
 
   #proposeConfChange(args: Args): void {
@@ -416,6 +424,12 @@ class Args {
 
   word(position: number): string {
     return this.#positional[position] ?? this.#fail(`missing argument ${position + 1}`);
+  }
+
+  /** The positional arguments from `position` on (at least one). */
+  words(position: number): string[] {
+    this.word(position);
+    return this.#positional.slice(position);
   }
 
   int(position: number): number {

@@ -3,6 +3,7 @@ import { createPrng } from "../prng/index.ts";
 import { defaultRaftBounds } from "./config.ts";
 import type { RaftConfig } from "./config.ts";
 import { MemoryStorage } from "./memory-storage.ts";
+import { NotLeaderError } from "./errors.ts";
 import { RawNode } from "./raw-node.ts";
 import { EntryType, MessageType, Role } from "./types.ts";
 import type { Entry, Message, NodeId } from "./types.ts";
@@ -77,6 +78,34 @@ describe("RawNode", () => {
       expect(data).toEqual(["hello"]);
       expect(n.node.status().hardState.commit).toBe(helloIndex);
     }
+  });
+
+  it("proposeBatch() sends each follower one append for the whole batch, where propose() sends one per entry", () => {
+    const appendsPerFollower = (proposeAll: (node: RawNode, data: Uint8Array[]) => void): number[] => {
+      const cluster = new Cluster([1, 2, 3]);
+      cluster.get(1).node.campaign();
+      cluster.stabilize();
+      proposeAll(cluster.get(1).node, ["a", "b", "c"].map(text));
+      const ready = cluster.get(1).node.ready();
+      expect(ready.entries.map((e) => new TextDecoder().decode(e.data))).toEqual(["a", "b", "c"]);
+      const appends = ready.messages.filter((m) => m.type === MessageType.App);
+      expect(appends.flatMap((m) => m.entries).length).toBe(6);
+      return [2, 3].map((id) => appends.filter((m) => m.to === id).length);
+    };
+    expect(appendsPerFollower((node, data) => node.proposeBatch(data))).toEqual([1, 1]);
+    expect(appendsPerFollower((node, data) => data.forEach((bytes) => node.propose(bytes)))).toEqual([3, 3]);
+  });
+
+  it("proposeBatch() on a follower that may not forward throws NotLeaderError and appends nothing", () => {
+    const cluster = new Cluster([1, 2, 3], { disableProposalForwarding: true });
+    cluster.get(1).node.campaign();
+    cluster.stabilize();
+    const follower = cluster.get(2);
+    const lastIndex = follower.storage.lastIndex();
+    expect(() => follower.node.proposeBatch([text("x"), text("y")])).toThrow(NotLeaderError);
+    cluster.stabilize();
+    expect(follower.storage.lastIndex()).toBe(lastIndex);
+    expect(cluster.get(1).storage.lastIndex()).toBe(lastIndex);
   });
 
   it("a single voter commits its own entries only after they are persisted", () => {

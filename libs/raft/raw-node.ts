@@ -40,6 +40,17 @@ export class RawNode {
     this.#raft.step(message({ type: MessageType.Prop, from: this.#raft.id, entries: [entry(0, 0, data)] }));
   }
 
+  /**
+   * Proposes several entries in one step (one MsgProp, as etcd's node batches them): the leader
+   * appends them together and sends each follower one append for all of them instead of one per
+   * entry. All or nothing: throws ProposalDroppedError or NotLeaderError and appends none.
+   */
+  proposeBatch(data: readonly Uint8Array[]): void {
+    assert(data.length > 0, "a batch proposal carries entries");
+    const entries = data.map((bytes) => entry(0, 0, bytes));
+    this.#raft.step(message({ type: MessageType.Prop, from: this.#raft.id, entries }));
+  }
+
   /** Proposes a membership change; one may be pending at a time (else ProposalDroppedError). */
   proposeConfChange(change: ConfChange): void {
     const proposal = entry(0, 0, encodeConfChange(change), EntryType.ConfChange);

@@ -155,6 +155,8 @@ export const raftNodeDefaults = {
    * turn into an instant election timeout on the next round (etcd's tick channel is bounded too).
    */
   ticksPendingMax: 4,
+  /** Proposals stepped into Raft as one batch (one append per follower); bytes are bounded by maxMessageBytes. */
+  proposalBatchEntriesMax: 1024,
   /** Ready rounds per loop run before yielding to timers and I/O. */
   loopRoundsMax: 64,
   /** An unanswered ReadIndex request is re-sent this often (etcd: 500 ms). */
@@ -539,7 +541,7 @@ export class RaftNode<R = unknown> {
     inbox.unreachable.clear();
     for (const [id, status] of inbox.snapshotReports.splice(0)) this.#raw.reportSnapshot(id, status);
     for (const message of inbox.messages.splice(0)) this.#stepMessage(message);
-    for (const proposal of inbox.proposals.splice(0)) this.#proposeNow(proposal, () => this.#raw.propose(proposal.envelope));
+    this.#proposeQueued(inbox.proposals.splice(0));
     for (const { proposal, change } of inbox.confChanges.splice(0)) this.#proposeNow(proposal, () => this.#raw.proposeConfChange(change));
     for (const to of inbox.transfers.splice(0)) this.#raw.transferLeadership(to);
     const readContext = this.#reads.nextRequest(nowMs, raftNodeDefaults.readIndexRetryMs);
@@ -560,6 +562,43 @@ export class RaftNode<R = unknown> {
         return;
       }
       throw error;
+    }
+  }
+
+  /**
+   * Proposes what queued up in batches (one Raft step and one append per follower for each batch,
+   * not one per proposal). A batch refused as a whole for its size is retried one proposal at a
+   * time, so that as many as fit still go in; any other refusal applies to all of it.
+   */
+  #proposeQueued(queued: readonly Proposal[]): void {
+    const live = queued.filter((proposal) => this.#proposals.isPending(proposal.requestId)); // some timed out while queued
+    const batchBytesMax = this.#options.raft?.maxMessageBytes ?? defaultRaftBounds.maxMessageBytes;
+    let start = 0;
+    while (start < live.length) {
+      let end = start + 1;
+      let bytes = (live[start] as Proposal).envelope.length;
+      for (; end < live.length && end - start < raftNodeDefaults.proposalBatchEntriesMax; end++) {
+        bytes += (live[end] as Proposal).envelope.length;
+        if (bytes > batchBytesMax) break;
+      }
+      this.#proposeBatch(live.slice(start, end));
+      start = end;
+    }
+  }
+
+  #proposeBatch(batch: readonly Proposal[]): void {
+    try {
+      this.#raw.proposeBatch(batch.map((proposal) => proposal.envelope));
+    } catch (error) {
+      if (error instanceof ProposalDroppedError && batch.length > 1) {
+        for (const proposal of batch) this.#proposeNow(proposal, () => this.#raw.propose(proposal.envelope));
+        return;
+      }
+      const refusal = this.#requestError(error);
+      for (const proposal of batch) {
+        this.#proposals.remove(proposal.requestId);
+        proposal.reject(refusal);
+      }
     }
   }
 
