@@ -57,7 +57,7 @@ export function leaseRow(lease: Lease, nowMs: number): RowCells {
 export function endpointSliceRow(slice: EndpointSlice, nowMs: number): RowCells {
   const ports = slice.ports ?? [];
   const portTexts = ports.slice(0, cellItemsMax).map((port) => (port.port !== undefined ? String(port.port) : (port.name ?? "*")));
-  const addresses = slice.endpoints.flatMap((endpoint) => endpoint.addresses);
+  const addresses = (slice.endpoints ?? []).flatMap((endpoint) => endpoint.addresses ?? []);
   return {
     cells: [
       slice.metadata.name ?? "",
@@ -106,7 +106,7 @@ function subjectColumns(subjects: readonly Subject[] | undefined): [string, stri
 
 export function roleBindingRow(binding: RoleBinding | ClusterRoleBinding, nowMs: number): RowCells {
   const [users, groups, serviceAccounts] = subjectColumns(binding.subjects);
-  return { cells: [binding.metadata.name ?? "", `${binding.roleRef.kind}/${binding.roleRef.name}`, age(binding, nowMs), users, groups, serviceAccounts] };
+  return { cells: [binding.metadata.name ?? "", `${binding.roleRef?.kind}/${binding.roleRef?.name}`, age(binding, nowMs), users, groups, serviceAccounts] };
 }
 
 export function scaleRow(scale: Scale, nowMs: number): RowCells {

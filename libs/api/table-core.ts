@@ -183,12 +183,12 @@ export function eventRow(event: Event, nowMs: number): RowCells {
     // Singleton events of the events.k8s.io API carry no count.
     count = 1;
   }
-  const kind = (event.involvedObject.kind ?? "").toLowerCase();
-  const name = event.involvedObject.name ?? "";
+  const kind = (event.involvedObject?.kind ?? "").toLowerCase();
+  const name = event.involvedObject?.name ?? "";
   const target = name === "" ? kind : `${kind}/${name}`;
   const message = (event.message ?? "").trim();
   return {
-    cells: [last, event.type ?? "", event.reason ?? "", target, event.involvedObject.fieldPath ?? "", eventSource(event), message, first, count, event.metadata.name ?? ""],
+    cells: [last, event.type ?? "", event.reason ?? "", target, event.involvedObject?.fieldPath ?? "", eventSource(event), message, first, count, event.metadata.name ?? ""],
   };
 }
 

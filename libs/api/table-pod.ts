@@ -39,7 +39,7 @@ class Restarts {
   lastMs: number | undefined;
 
   record(status: ContainerStatus): void {
-    this.count += status.restartCount;
+    this.count += status.restartCount ?? 0;
     const finishedMs = parseTime(status.lastState?.terminated?.finishedAt);
     if (finishedMs !== undefined && (this.lastMs === undefined || this.lastMs < finishedMs)) this.lastMs = finishedMs;
   }
@@ -49,7 +49,7 @@ function terminatedReason(status: ContainerStatus, prefix: string): string | und
   const terminated = status.state?.terminated;
   if (terminated === undefined) return undefined;
   if (terminated.reason !== undefined && terminated.reason !== "") return `${prefix}${terminated.reason}`;
-  return terminated.signal ? `${prefix}Signal:${terminated.signal}` : `${prefix}ExitCode:${terminated.exitCode}`;
+  return terminated.signal ? `${prefix}Signal:${terminated.signal}` : `${prefix}ExitCode:${terminated.exitCode ?? 0}`;
 }
 
 interface InitProgress {
@@ -115,7 +115,7 @@ export function podSummary(pod: Pod): { reason: string; ready: number; total: nu
   if ((pod.status?.conditions ?? []).some((condition) => condition.type === "PodScheduled" && condition.reason === "SchedulingGated")) {
     reason = "SchedulingGated";
   }
-  const total = (pod.spec?.containers.length ?? 0) + (pod.spec?.initContainers ?? []).filter(isRestartableInit).length;
+  const total = (pod.spec?.containers?.length ?? 0) + (pod.spec?.initContainers ?? []).filter(isRestartableInit).length;
   const all = new Restarts();
   const sidecars = new Restarts();
   const init = initProgress(pod, all, sidecars);

@@ -32,7 +32,7 @@ export function deploymentRow(deployment: Deployment, nowMs: number): RowCells {
   } catch {
     selector = "<invalid>";
   }
-  const [names, images] = containerCells(spec?.template.spec?.containers);
+  const [names, images] = containerCells(spec?.template?.spec?.containers);
   const ready = `${status?.readyReplicas ?? 0}/${spec?.replicas ?? 0}`;
   return {
     cells: [deployment.metadata.name ?? "", ready, status?.updatedReplicas ?? 0, status?.availableReplicas ?? 0, age(deployment, nowMs), names, images, selector],
@@ -57,14 +57,14 @@ export function replicaSetRow(replicaSet: ReplicaSet, nowMs: number): RowCells {
 }
 
 export function statefulSetRow(statefulSet: StatefulSet, nowMs: number): RowCells {
-  const [names, images] = containerCells(statefulSet.spec?.template.spec?.containers);
+  const [names, images] = containerCells(statefulSet.spec?.template?.spec?.containers);
   const ready = `${statefulSet.status?.readyReplicas ?? 0}/${statefulSet.spec?.replicas ?? 0}`;
   return { cells: [statefulSet.metadata.name ?? "", ready, age(statefulSet, nowMs), names, images] };
 }
 
 export function daemonSetRow(daemonSet: DaemonSet, nowMs: number): RowCells {
   const status = daemonSet.status;
-  const [names, images] = containerCells(daemonSet.spec?.template.spec?.containers);
+  const [names, images] = containerCells(daemonSet.spec?.template?.spec?.containers);
   return {
     cells: [
       daemonSet.metadata.name ?? "",
@@ -73,7 +73,7 @@ export function daemonSetRow(daemonSet: DaemonSet, nowMs: number): RowCells {
       status?.numberReady ?? 0,
       status?.updatedNumberScheduled ?? 0,
       status?.numberAvailable ?? 0,
-      formatLabels(daemonSet.spec?.template.spec?.nodeSelector),
+      formatLabels(daemonSet.spec?.template?.spec?.nodeSelector),
       age(daemonSet, nowMs),
       names,
       images,
@@ -125,7 +125,7 @@ function jobDuration(job: Job, nowMs: number): string {
 }
 
 export function jobRow(job: Job, nowMs: number): RowCells {
-  const [names, images] = containerCells(job.spec?.template.spec?.containers);
+  const [names, images] = containerCells(job.spec?.template?.spec?.containers);
   return {
     cells: [job.metadata.name ?? "", jobStatus(job), jobCompletions(job), jobDuration(job, nowMs), age(job, nowMs), names, images, formatLabelSelector(job.spec?.selector)],
   };
@@ -138,8 +138,8 @@ function boolPointer(value: boolean | undefined): string {
 export function cronJobRow(cronJob: CronJob, nowMs: number): RowCells {
   const spec = cronJob.spec;
   const last = cronJob.status?.lastScheduleTime;
-  const jobSpec = spec?.jobTemplate.spec;
-  const [names, images] = containerCells(jobSpec?.template.spec?.containers);
+  const jobSpec = spec?.jobTemplate?.spec;
+  const [names, images] = containerCells(jobSpec?.template?.spec?.containers);
   return {
     cells: [
       cronJob.metadata.name ?? "",
@@ -225,7 +225,7 @@ export function formatHpaMetrics(specs: readonly MetricSpec[] | undefined, statu
 
 export function horizontalPodAutoscalerRow(hpa: HorizontalPodAutoscaler, nowMs: number): RowCells {
   const spec = hpa.spec;
-  const reference = `${spec?.scaleTargetRef.kind ?? ""}/${spec?.scaleTargetRef.name ?? ""}`;
+  const reference = `${spec?.scaleTargetRef?.kind ?? ""}/${spec?.scaleTargetRef?.name ?? ""}`;
   const minPods = spec?.minReplicas === undefined ? "<unset>" : String(spec.minReplicas);
   const cells: TableCell[] = [
     hpa.metadata.name ?? "",
