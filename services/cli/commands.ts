@@ -15,6 +15,10 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "run one member of the Raft-replicated store (etcd v3 API, etcd's flags)",
     load: async () => import("../store/main.ts"),
   },
+  apiserver: {
+    summary: "run the Kubernetes-compatible API server against a store (etcd v3 endpoints)",
+    load: async () => import("../apiserver/main.ts"),
+  },
   snapshot: {
     summary: "save a store member's snapshot, or restore one into a new member's data directory",
     load: async () => import("../store/snapshot-command.ts"),

@@ -1,0 +1,65 @@
+/**
+ * The API server's TLS material in its data directory, made on first start: the cluster CA
+ * (ca.crt, ca.key), a serving certificate for 127.0.0.1, localhost, the host name and any extra
+ * names (apiserver.crt, apiserver.key; issued anew on every start so new names take effect), and
+ * `admin.kubeconfig` with an admin client certificate (CN=admin, O=system:masters).
+ */
+import { mkdir, stat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import {
+  adminClientProfile,
+  buildKubeconfig,
+  loadOrCreateCa,
+  publicFileMode,
+  secretFileMode,
+  servingProfile,
+  writeFileAtomic,
+  type ClusterCa,
+} from "../../libs/pki/index.ts";
+
+export const adminKubeconfigFileName = "admin.kubeconfig";
+export const servingCertificateFileName = "apiserver.crt";
+export const servingKeyFileName = "apiserver.key";
+
+export interface ServingMaterial {
+  readonly ca: ClusterCa;
+  readonly certificateChainPem: string;
+  readonly privateKeyPem: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+}
+
+export async function prepareServingMaterial(dataDir: string, extraNames: readonly string[], nowMs: number): Promise<ServingMaterial> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { ca } = await loadOrCreateCa(dataDir, { nowMs, commonName: "flotilla-ca" });
+  const names = [...new Set(["127.0.0.1", "localhost", hostname(), ...extraNames])];
+  const serving = await ca.issue(servingProfile("flotilla-apiserver", names), nowMs);
+  await writeFileAtomic(join(dataDir, servingCertificateFileName), serving.chainPem, { mode: publicFileMode, overwrite: true });
+  await writeFileAtomic(join(dataDir, servingKeyFileName), serving.privateKeyPem, { mode: secretFileMode, overwrite: true });
+  return { ca, certificateChainPem: serving.chainPem, privateKeyPem: serving.privateKeyPem };
+}
+
+/** Writes D/admin.kubeconfig pointing at `serverUrl` unless it exists; returns its path. */
+export async function ensureAdminKubeconfig(dataDir: string, ca: ClusterCa, serverUrl: string, nowMs: number): Promise<string> {
+  const path = join(dataDir, adminKubeconfigFileName);
+  if (await exists(path)) return path;
+  const admin = await ca.issue(adminClientProfile(), nowMs);
+  const text = buildKubeconfig({
+    clusterName: "flotilla",
+    serverUrl,
+    caCertificatePem: ca.certificatePem,
+    userName: "admin",
+    credentials: { kind: "client-certificate", certificatePem: admin.certificatePem, privateKeyPem: admin.privateKeyPem },
+  });
+  await writeFileAtomic(path, text, { mode: secretFileMode, overwrite: false });
+  return path;
+}
