@@ -1,0 +1,201 @@
+/**
+ * The agent's CRI runtime against a real containerd 1.6 running inside a NetworkLab host, with
+ * the CNI bridge on a pod subnet and Flotilla's locally built busybox images. Needs root.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { randomInt, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RuntimeError, type ContainerConfig, type ContainerStatus, type CriRuntime, type SandboxConfig } from "../../../services/agent/cri/index.ts";
+import { busyboxImage, buildTestImages, ContainerdHost, pauseImage, removeCgroup } from "../../harness/containerd.ts";
+import { NetworkLab } from "../../harness/netns.ts";
+import { run } from "../../harness/process.ts";
+import { waitFor } from "../../harness/wait.ts";
+
+const containerStateWaitMs = 20_000;
+const httpWaitMs = 20_000;
+const curlTimeoutSeconds = 2;
+
+let lab: NetworkLab;
+let imagesDir: string;
+let containerd: ContainerdHost;
+let runtime: CriRuntime;
+let podSubnetPrefix: string;
+
+beforeAll(async () => {
+  lab = NetworkLab.create(1);
+  imagesDir = mkdtempSync(join(tmpdir(), "fl-images-"));
+  const images = await buildTestImages(imagesDir);
+  podSubnetPrefix = `10.244.${randomInt(1, 255)}`;
+  const host = lab.hosts[0];
+  if (host === undefined) throw new Error("NetworkLab made no host");
+  containerd = await ContainerdHost.start({ lab, host, podSubnet: `${podSubnetPrefix}.0/24`, images });
+  runtime = containerd.runtime;
+});
+
+afterAll(async () => {
+  await containerd?.stop();
+  if (lab !== undefined) removeCgroup(cgroupParent());
+  lab?.destroy();
+  if (imagesDir !== undefined) rmSync(imagesDir, { recursive: true, force: true });
+});
+
+function cgroupParent(): string {
+  return `/${lab.prefix}-pods`;
+}
+
+function sandboxConfig(name: string): SandboxConfig {
+  const uid = randomUUID();
+  return {
+    name: `${lab.prefix}-${name}`,
+    namespace: lab.prefix,
+    uid,
+    attempt: 0,
+    hostname: name,
+    logDirectory: join(containerd.paths.baseDir, "logs", `${lab.prefix}_${name}_${uid}`),
+    dns: { servers: ["10.96.0.10"], searches: [`${lab.prefix}.svc.cluster.local`, "svc.cluster.local", "cluster.local"], options: ["ndots:5"] },
+    labels: { "flotilla.test/run": lab.prefix },
+    annotations: { "flotilla.test/name": name },
+    cgroupParent: cgroupParent(),
+  };
+}
+
+function containerConfig(name: string, command: string[]): ContainerConfig {
+  return { name, attempt: 0, image: busyboxImage, command, logPath: `${name}/0.log`, labels: { "flotilla.test/run": lab.prefix }, env: [{ name: "GREETING", value: "hi" }] };
+}
+
+async function waitForState(containerId: string, state: ContainerStatus["state"]): Promise<ContainerStatus> {
+  return waitFor(
+    async () => {
+      const status = await runtime.containerStatus(containerId);
+      return status.state === state ? status : undefined;
+    },
+    { timeoutMs: containerStateWaitMs, description: `container ${containerId} ${state}` },
+  );
+}
+
+describe("CRI runtime on containerd", () => {
+  it("Version names containerd speaking CRI v1", async () => {
+    const version = await runtime.version();
+    expect(version.runtimeName).toBe("containerd");
+    expect(version.runtimeApiVersion).toBe("v1");
+  });
+
+  it("the runtime and the CNI network report ready", async () => {
+    const conditions = await waitFor(
+      async () => {
+        const current = await runtime.conditions();
+        return current.every((condition) => condition.status) ? current : undefined;
+      },
+      { timeoutMs: containerStateWaitMs, description: "RuntimeReady and NetworkReady" },
+    );
+    expect(conditions.map((condition) => condition.type).sort()).toEqual(["NetworkReady", "RuntimeReady"]);
+  });
+
+  it("lists the imported images and knows an absent one is absent", async () => {
+    const tags = (await runtime.listImages()).flatMap((image) => image.repoTags);
+    expect(tags).toContain(busyboxImage);
+    expect(tags).toContain(pauseImage);
+    const busybox = await runtime.imageStatus(busyboxImage);
+    expect(busybox?.sizeBytes).toBeGreaterThan(0);
+    expect(await runtime.imageStatus(`docker.io/flotilla/absent-${lab.prefix}:1`)).toBeUndefined();
+    const filesystems = await runtime.imageFsInfo();
+    expect(filesystems.length).toBeGreaterThan(0);
+  });
+
+  it("runs a pod whose httpd answers on the pod IP, execs in it, reports stats, then stops and removes it", async () => {
+    const config = sandboxConfig("web");
+    const sandboxStartedAt = performance.now();
+    const sandboxId = await runtime.runSandbox(config);
+    const sandboxMs = performance.now() - sandboxStartedAt;
+
+    const sandbox = await runtime.sandboxStatus(sandboxId);
+    expect(sandbox.state).toBe("Ready");
+    expect(sandbox.name).toBe(config.name);
+    expect(sandbox.annotations).toEqual(config.annotations);
+    expect(sandbox.ip.startsWith(`${podSubnetPrefix}.`)).toBe(true);
+
+    const page = `hello-from-${lab.prefix}`;
+    const script = `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 8080 -h /www`;
+    const containerStartedAt = performance.now();
+    const containerId = await runtime.createContainer(sandboxId, containerConfig("httpd", ["sh", "-c", script]), config);
+    await runtime.startContainer(containerId);
+    const containerMs = performance.now() - containerStartedAt;
+    console.log(`CRI latency: RunPodSandbox with CNI ${sandboxMs.toFixed(0)} ms, CreateContainer+StartContainer ${containerMs.toFixed(0)} ms`);
+    await waitForState(containerId, "Running");
+
+    const body = await waitFor(
+      async () => {
+        const curl = await run(lab.nsenter(containerd.host)[0] ?? "nsenter", [...lab.nsenter(containerd.host).slice(1), "curl", "-sf", "--max-time", String(curlTimeoutSeconds), `http://${sandbox.ip}:8080/`], { timeoutMs: (curlTimeoutSeconds + 2) * 1000 });
+        return curl.code === 0 ? curl.stdout : undefined;
+      },
+      { timeoutMs: httpWaitMs, description: `httpd on ${sandbox.ip}:8080` },
+    );
+    expect(body.trim()).toBe(page);
+
+    const echo = await runtime.execSync(containerId, ["echo", "hi"], 10);
+    expect(echo.stdout.toString()).toBe("hi\n");
+    expect(echo.exitCode).toBe(0);
+    const failing = await runtime.execSync(containerId, ["sh", "-c", "echo oops >&2; exit 7"], 10);
+    expect(failing.exitCode).toBe(7);
+    expect(failing.stderr.toString()).toBe("oops\n");
+    const env = await runtime.execSync(containerId, ["sh", "-c", "echo $GREETING"], 10);
+    expect(env.stdout.toString()).toBe("hi\n");
+
+    const stats = await runtime.containerStats(containerId);
+    expect(stats.id).toBe(containerId);
+    expect(stats.memoryWorkingSetBytes ?? 0).toBeGreaterThan(0);
+    const listed = await runtime.listContainerStats({ sandboxId });
+    expect(listed.map((entry) => entry.id)).toContain(containerId);
+
+    expect(await runtime.execUrl({ containerId, command: ["sh"], tty: false, stdin: true, stdout: true, stderr: true })).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\//);
+    expect(await runtime.portForwardUrl(sandboxId, [8080])).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+
+    const running = await runtime.listContainers({ sandboxId, state: "Running" });
+    expect(running.map((container) => container.id)).toEqual([containerId]);
+
+    await runtime.stopContainer(containerId, 2);
+    expect((await runtime.containerStatus(containerId)).state).toBe("Exited");
+    await runtime.removeContainer(containerId);
+    expect((await runtime.listContainers({ sandboxId })).map((container) => container.id)).not.toContain(containerId);
+    await runtime.stopSandbox(sandboxId);
+    expect((await runtime.sandboxStatus(sandboxId)).state).toBe("NotReady");
+    await runtime.removeSandbox(sandboxId);
+    expect((await runtime.listSandboxes({ labels: { "flotilla.test/run": lab.prefix } })).map((entry) => entry.id)).not.toContain(sandboxId);
+  });
+
+  it("a container that exits with code 3 shows Exited with exit code 3 and its output in a CRI log file", async () => {
+    const config = sandboxConfig("exit");
+    const sandboxId = await runtime.runSandbox(config);
+    try {
+      const command = ["sh", "-c", "echo out-line; echo err-line >&2; exit 3"];
+      const containerId = await runtime.createContainer(sandboxId, containerConfig("quitter", command), config);
+      await runtime.startContainer(containerId);
+      const status = await waitForState(containerId, "Exited");
+      expect(status.exitCode).toBe(3);
+      expect(status.reason).toBe("Error");
+      expect(status.finishedAtMs).toBeGreaterThanOrEqual(status.startedAtMs);
+      expect(status.logPath).toBe(join(config.logDirectory, "quitter/0.log"));
+      expect(await runtime.containerLogPath(containerId)).toBe(status.logPath);
+
+      const lines = readFileSync(status.logPath, "utf8").trimEnd().split("\n");
+      // CRI log format: RFC 3339 nano timestamp, stream, P(artial) or F(ull), the line.
+      const criLine = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) (stdout|stderr) [PF] (.*)$/;
+      const parsed = lines.map((line) => criLine.exec(line));
+      expect(parsed.every((match) => match !== null)).toBe(true);
+      expect(parsed.map((match) => `${match?.[2]} ${match?.[3]}`).sort()).toEqual(["stderr err-line", "stdout out-line"]);
+    } finally {
+      await runtime.stopSandbox(sandboxId);
+      await runtime.removeSandbox(sandboxId);
+    }
+  });
+
+  it("asking about an unknown container is a NotFound RuntimeError naming the method", async () => {
+    const error = await runtime.containerStatus(`${lab.prefix}-no-such-container`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RuntimeError);
+    expect((error as RuntimeError).kind).toBe("NotFound");
+    expect((error as RuntimeError).message).toContain("RuntimeService/ContainerStatus");
+  });
+});
