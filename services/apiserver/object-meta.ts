@@ -112,7 +112,8 @@ export function prepareForUpdate(info: ResourceInfo, given: StoredObject, curren
     else merged["status"] = current["status"];
   }
   const generation = previous.generation ?? 1;
-  (merged["metadata"] as ObjectMeta).generation = specPart(merged) === specPart(current) ? generation : generation + 1;
+  // Compared with the defaulted current object: defaults alone are not a spec change.
+  (merged["metadata"] as ObjectMeta).generation = specPart(merged) === specPart(withDefaults(current)) ? generation : generation + 1;
   delete (merged["metadata"] as ObjectMeta).resourceVersion;
   return merged;
 }
