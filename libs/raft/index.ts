@@ -28,6 +28,8 @@ export type {
   Status,
 } from "./types.ts";
 export { MemoryStorage } from "./memory-storage.ts";
+export type { BootstrapLog } from "./bootstrap.ts";
+export { bootstrapLog } from "./bootstrap.ts";
 export { RawNode } from "./raw-node.ts";
 export { decodeConfChange, encodeConfChange } from "./conf-change.ts";
 export {

@@ -170,7 +170,11 @@ export class InteractionEnv {
         logger: this.#logger(),
       };
       const confState = storage.initialState().confState;
-      this.nodes.set(id, { id, storage, node: new RawNode(config), config, applied: [], appliedIndex: 0, confState, pendingReady: undefined });
+      const n: EnvNode = { id, storage, node: new RawNode(config), config, applied: [], appliedIndex: 0, confState, pendingReady: undefined };
+      this.nodes.set(id, n);
+      // A founding member applies its committed bootstrap entries before it may campaign (in
+      // several Readys when max-committed-bytes is small).
+      for (let round = 0; round < maxStabilizeRounds && n.node.hasReady(); round++) this.#processReady(n);
     }
   }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from "./errors.ts";
+import { bootstrapLog } from "./bootstrap.ts";
+import { decodeConfChange, encodeConfChange } from "./conf-change.ts";
 import { MemoryStorage } from "./memory-storage.ts";
 import { entriesWithTerms } from "./test-support.ts";
+import { ConfChangeType, EntryType } from "./types.ts";
 import { entry } from "./util.ts";
 
 const confState = { voters: [1, 2, 3], learners: [] };
@@ -14,11 +17,33 @@ function storageWith(terms: number[]): MemoryStorage {
 }
 
 describe("MemoryStorage", () => {
-  it("a new member starts empty at index 0 with its initial voters", () => {
-    const storage = new MemoryStorage(confState);
+  it("a founding member starts with one committed conf change per member at term 1, indexes 1..N", () => {
+    const storage = new MemoryStorage({ voters: [3, 1, 2], learners: [5] });
+    expect([storage.firstIndex(), storage.lastIndex(), storage.term(0)]).toEqual([1, 4, 0]);
+    expect(storage.initialState()).toEqual({ hardState: { term: 1, vote: 0, commit: 4 }, confState: { voters: [3, 1, 2], learners: [5] } });
+    const entries = storage.entries(1, 5, Infinity);
+    expect(entries.every((e) => e.type === EntryType.ConfChange && e.term === 1)).toBe(true);
+    expect(entries.map((e) => decodeConfChange(e.data))).toEqual([
+      { type: ConfChangeType.AddNode, nodeId: 1, context: new Uint8Array() },
+      { type: ConfChangeType.AddNode, nodeId: 2, context: new Uint8Array() },
+      { type: ConfChangeType.AddNode, nodeId: 3, context: new Uint8Array() },
+      { type: ConfChangeType.AddLearnerNode, nodeId: 5, context: new Uint8Array() },
+    ]);
+  });
+
+  it("every founding member's bootstrap log is byte-identical, whatever order the members were listed in", () => {
+    const a = bootstrapLog({ voters: [1, 2, 3], learners: [] });
+    const b = bootstrapLog({ voters: [3, 2, 1], learners: [] });
+    expect(b).toEqual(a);
+    expect(a.entries.map((e) => e.data)).toEqual([1, 2, 3].map((nodeId) => encodeConfChange({ type: ConfChangeType.AddNode, nodeId, context: new Uint8Array() })));
+    expect(a.hardState).toEqual({ term: 1, vote: 0, commit: 3 });
+  });
+
+  it("a joining member starts empty at index 0 with no configuration", () => {
+    const storage = new MemoryStorage();
     expect([storage.firstIndex(), storage.lastIndex(), storage.term(0)]).toEqual([1, 0, 0]);
-    expect(storage.initialState()).toEqual({ hardState: { term: 0, vote: 0, commit: 0 }, confState });
-    expect(new MemoryStorage().initialState().confState).toEqual({ voters: [], learners: [] });
+    expect(storage.initialState()).toEqual({ hardState: { term: 0, vote: 0, commit: 0 }, confState: { voters: [], learners: [] } });
+    expect(bootstrapLog({ voters: [], learners: [] }).entries).toEqual([]);
   });
 
   it("append truncates a conflicting suffix first", () => {

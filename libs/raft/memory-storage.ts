@@ -5,6 +5,7 @@
  */
 import { assert } from "../assert/index.ts";
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from "./errors.ts";
+import { bootstrapLog } from "./bootstrap.ts";
 import type { InitialState, Storage } from "./storage.ts";
 import type { ConfState, Entry, HardState, Snapshot } from "./types.ts";
 import { emptyBytes, entry, limitSize } from "./util.ts";
@@ -17,12 +18,17 @@ export class MemoryStorage implements Storage {
   #entries: Entry[];
 
   /**
-   * A new cluster member bootstraps with its initial voters (log empty, at index 0); a member
-   * that joins an existing cluster passes nothing and learns the configuration from the leader.
+   * A new cluster member bootstraps with its initial configuration: the index-0 ConfState, and
+   * the log and hard state of `bootstrapLog` (one committed conf change per founding member at
+   * indexes 1..N, term 1). A member that joins an existing cluster passes nothing, starts empty
+   * and learns the configuration from the leader's log.
    */
   constructor(confState: ConfState = emptyConfState) {
     this.#snapshot = { data: emptyBytes, metadata: { confState: copyConfState(confState), index: 0, term: 0 } };
     this.#entries = [entry(0, 0)];
+    const initial = bootstrapLog(confState);
+    this.append(initial.entries);
+    this.setHardState(initial.hardState);
   }
 
   initialState(): InitialState {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvariantError } from "../assert/index.ts";
-import { decodeConfChange, encodeConfChange } from "./conf-change.ts";
+import { encodeConfChange } from "./conf-change.ts";
 import { NotLeaderError, ProposalDroppedError } from "./errors.ts";
 import { campaignTransferContext } from "./raft.ts";
 import { electedLeader, entriesWithTerms, newTestRaft, persistAll, proposal, takeMessages } from "./test-support.ts";
@@ -131,15 +131,22 @@ describe("elections (Raft §5.2)", () => {
     expect(raft.log.term(last)).toBe(raft.term);
   });
 
-  it("the first leader of a cluster writes its bootstrap configuration into the log", () => {
+  it("a new leader's first entry is an empty one, also for the first leader of a cluster", () => {
     const { raft } = electedLeader(1, { voters: [1, 2], learners: [3] });
-    const entries = raft.log.allEntries();
-    expect(entries.every((e) => e.type === EntryType.ConfChange && e.term === 1)).toBe(true);
-    expect(entries.map((e) => decodeConfChange(e.data))).toEqual([
-      { type: ConfChangeType.AddNode, nodeId: 1, context: new Uint8Array() },
-      { type: ConfChangeType.AddNode, nodeId: 2, context: new Uint8Array() },
-      { type: ConfChangeType.AddLearnerNode, nodeId: 3, context: new Uint8Array() },
-    ]);
+    expect(raft.log.allEntries().map((e) => [e.index, e.term, e.type, e.data.length])).toEqual([[1, 1, EntryType.Normal, 0]]);
+  });
+
+  it("a candidate whose term lags is told the voter's term by a rejection (§5.1), and steps down to it", () => {
+    const { raft: voter } = newTestRaft(2, { term: 7 });
+    voter.step(message({ type: MessageType.Vote, from: 1, to: 2, term: 5, index: 9, logTerm: 5 }));
+    const [answer] = takeMessages(voter);
+    expect(answer).toMatchObject({ type: MessageType.VoteResp, to: 1, term: 7, reject: true });
+    expect([voter.term, voter.vote]).toEqual([7, 0]);
+    const { raft: candidate } = newTestRaft(1, { term: 4 });
+    candidate.step(hup(1));
+    expect([candidate.role, candidate.term]).toEqual([Role.Candidate, 5]);
+    candidate.step(answer as Message);
+    expect([candidate.role, candidate.term, candidate.vote]).toEqual([Role.Follower, 7, 0]);
   });
 });
 
@@ -472,7 +479,9 @@ describe("ReadIndex (thesis §6.4)", () => {
 
 describe("leadership transfer (thesis §3.10)", () => {
   it("the leader sends MsgTimeoutNow once the transferee's log is up to date", () => {
-    const { raft } = electedLeader();
+    const { raft, storage } = electedLeader();
+    raft.step(proposal("x", 1));
+    persistAll(raft, storage);
     // 3 holds only the first entry: the leader must bring it up to date first.
     raft.step(message({ type: MessageType.AppResp, from: 3, to: 1, term: 1, index: 1 }));
     takeMessages(raft);

@@ -7,7 +7,7 @@
  */
 import { assert } from "../assert/index.ts";
 import type { RaftConfig, RaftLogger } from "./config.ts";
-import { decodeConfChange, encodeConfChange } from "./conf-change.ts";
+import { decodeConfChange } from "./conf-change.ts";
 import { CompactedError, NotLeaderError, ProposalDroppedError, SnapshotTemporarilyUnavailableError } from "./errors.ts";
 import { describeConfState } from "./describe.ts";
 import type { Progress } from "./progress.ts";
@@ -196,30 +196,12 @@ export class Raft {
     self.match = this.log.persistedLastIndex();
     self.next = this.log.lastIndex() + 1;
     self.recentActive = true;
-    // An entry of the new term lets the leader commit (and learn the commit index): an empty
-    // one, or for the first leader of a cluster the bootstrap configuration.
-    const bootstrap = this.log.lastIndex() === 0;
-    const firstEntries = bootstrap ? this.#bootstrapConfChangeEntries() : [entry(0, 0)];
-    const appended = this.#appendEntries(firstEntries);
-    assert(appended, "the leader's first entries are always accepted");
+    // An empty entry of the new term lets the leader commit (and learn the commit index).
+    const appended = this.#appendEntries([entry(0, 0)]);
+    assert(appended, "the leader's first entry is always accepted");
     // The log may hold an uncommitted conf change: allow no new one until everything is applied.
     this.pendingConfIndex = this.log.lastIndex();
     this.#logger.info(`${this.id} became leader at term ${this.term}`);
-  }
-
-  /**
-   * A bootstrapped member holds its initial configuration outside the log (in the storage's
-   * index-0 state), but a member that joins later starts empty and replays the log from index 1.
-   * So the first leader writes that configuration into the log as one conf change per member,
-   * which is a no-op for every member that bootstrapped with it (as etcd's Bootstrap does).
-   */
-  #bootstrapConfChangeEntries(): Entry[] {
-    const { voters, learners } = this.tracker.confState();
-    const changes: ConfChange[] = [
-      ...voters.map((nodeId) => ({ type: ConfChangeType.AddNode, nodeId, context: emptyBytes })),
-      ...learners.map((nodeId) => ({ type: ConfChangeType.AddLearnerNode, nodeId, context: emptyBytes })),
-    ];
-    return changes.map((change) => entry(0, 0, encodeConfChange(change), EntryType.ConfChange));
   }
 
   #reset(term: number): void {
@@ -331,9 +313,13 @@ export class Raft {
       // A node whose term rose during a partition ignores votes under CheckQuorum/PreVote and
       // would never rejoin; answering the old leader with our term lets the cluster move on.
       this.#send({ type: MessageType.AppResp, to: m.from });
-    } else if (m.type === MessageType.PreVote) {
-      // Tell the pre-candidate about our term, or it would wait for answers forever.
-      this.#send({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true });
+    } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
+      // Tell the (pre-)candidate our term (Raft §5.1: every reply carries the responder's term).
+      // Otherwise a candidate whose term lags ours never learns it: a voter with a stale
+      // configuration that does not count the candidate, and whose own term ran ahead, asks only
+      // others for votes, and the cluster can stay leaderless for good. The rejection raises only
+      // the candidate's own term; it deposes no one.
+      this.#send({ type: voteResponseType(m.type), to: m.from, term: this.term, reject: true });
     } else {
       this.#logger.debug(`${this.id} [term: ${this.term}] ignored a Msg${MessageType[m.type]} message with lower term from ${m.from} [term: ${m.term}]`);
     }

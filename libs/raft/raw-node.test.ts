@@ -5,7 +5,8 @@ import type { RaftConfig } from "./config.ts";
 import { MemoryStorage } from "./memory-storage.ts";
 import { NotLeaderError } from "./errors.ts";
 import { RawNode } from "./raw-node.ts";
-import { EntryType, MessageType, Role } from "./types.ts";
+import { decodeConfChange } from "./conf-change.ts";
+import { ConfChangeType, EntryType, MessageType, Role } from "./types.ts";
 import type { Entry, Message, NodeId } from "./types.ts";
 
 interface TestNode {
@@ -26,6 +27,8 @@ class Cluster {
       const config: RaftConfig = { id, storage, ...defaultRaftBounds, preVote: false, checkQuorum: false, disableProposalForwarding: false, prng: createPrng(id), ...overrides };
       this.nodes.set(id, { id, storage, node: new RawNode(config), applied: [] });
     }
+    // Founding members first apply their committed bootstrap entries (they may not campaign before).
+    for (const n of this.nodes.values()) this.processReady(n);
   }
 
   get(id: NodeId): TestNode {
@@ -108,21 +111,46 @@ describe("RawNode", () => {
     expect(cluster.get(1).storage.lastIndex()).toBe(lastIndex);
   });
 
+  it("a founding member hands out its committed bootstrap entries first and cannot campaign before applying them", () => {
+    const storage = new MemoryStorage({ voters: [3, 1, 2], learners: [4] });
+    const config: RaftConfig = { id: 1, storage, ...defaultRaftBounds, preVote: false, checkQuorum: false, disableProposalForwarding: false, prng: createPrng(1) };
+    const node = new RawNode(config);
+    expect(node.status().hardState).toEqual({ term: 1, vote: 0, commit: 4 });
+    node.campaign();
+    expect(node.status().softState.role).toBe(Role.Follower);
+    const ready = node.ready();
+    expect(ready.entries).toEqual([]);
+    expect(ready.hardState).toBeUndefined();
+    const changes = ready.committedEntries.map((e) => [e.index, e.term, decodeConfChange(e.data).type, decodeConfChange(e.data).nodeId]);
+    expect(changes).toEqual([
+      [1, 1, ConfChangeType.AddNode, 1],
+      [2, 1, ConfChangeType.AddNode, 2],
+      [3, 1, ConfChangeType.AddNode, 3],
+      [4, 1, ConfChangeType.AddLearnerNode, 4],
+    ]);
+    // Applying them again is a no-op for a member that bootstrapped with them.
+    for (const e of ready.committedEntries) expect(node.applyConfChange(decodeConfChange(e.data))).toEqual({ voters: [1, 2, 3], learners: [4] });
+    node.advance();
+    node.campaign();
+    expect(node.status().softState.role).toBe(Role.Candidate);
+    expect(node.status().hardState.term).toBe(2);
+  });
+
   it("a single voter commits its own entries only after they are persisted", () => {
     const cluster = new Cluster([1]);
     const n = cluster.get(1);
     n.node.campaign();
     expect(n.node.status().softState.role).toBe(Role.Leader);
     const first = n.node.ready();
-    // The first leader writes the bootstrap configuration (one voter) as its first entry.
-    expect(first.entries.map((e) => [e.index, e.type])).toEqual([[1, EntryType.ConfChange]]);
+    // After the bootstrap entry (index 1, committed from the start), the leader's empty entry.
+    expect(first.entries.map((e) => [e.index, e.term, e.type])).toEqual([[2, 2, EntryType.Normal]]);
     expect(first.committedEntries).toEqual([]);
-    expect(n.node.status().hardState.commit).toBe(0);
+    expect(n.node.status().hardState.commit).toBe(1);
     n.storage.append(first.entries);
     if (first.hardState !== undefined) n.storage.setHardState(first.hardState);
     n.node.advance();
-    expect(n.node.status().hardState.commit).toBe(1);
-    expect(n.node.ready().committedEntries.map((e) => e.index)).toEqual([1]);
+    expect(n.node.status().hardState.commit).toBe(2);
+    expect(n.node.ready().committedEntries.map((e) => e.index)).toEqual([2]);
   });
 
   it("vote requests wait in messagesAfterPersist until the candidate's term and vote are on disk", () => {
@@ -132,7 +160,7 @@ describe("RawNode", () => {
     expect(ready.messages).toEqual([]);
     expect(ready.messagesAfterPersist.map((m) => [m.type, m.to])).toEqual([[MessageType.Vote, 2], [MessageType.Vote, 3]]);
     expect(ready.mustSync).toBe(true);
-    expect(ready.hardState).toEqual({ term: 1, vote: 1, commit: 0 });
+    expect(ready.hardState).toEqual({ term: 2, vote: 1, commit: 3 });
   });
 
   it("a node that crashed after persisting a snapshot but before its hard state restarts at the snapshot", () => {

@@ -3,8 +3,9 @@ import { createPrng } from "../prng/index.ts";
 import type { RaftConfig } from "./config.ts";
 import { defaultRaftBounds } from "./config.ts";
 import { MemoryStorage } from "./memory-storage.ts";
+import type { InitialState } from "./storage.ts";
 import { Raft } from "./raft.ts";
-import type { Entry, Message, NodeId } from "./types.ts";
+import type { ConfState, Entry, Message, NodeId } from "./types.ts";
 import { EntryType, MessageType } from "./types.ts";
 import { entry, message } from "./util.ts";
 
@@ -18,8 +19,30 @@ export interface RaftOptions {
   readonly config?: Partial<RaftConfig>;
 }
 
+/**
+ * A MemoryStorage whose configuration sits at index 0 with an empty log, without the bootstrap
+ * entries a founding member's storage holds (memory-storage.ts). The core's unit tests script
+ * the log entry by entry from index 1; the bootstrap log is tested on its own and in the
+ * scripted interactions.
+ */
+export class IndexZeroStorage extends MemoryStorage {
+  readonly #confState: ConfState;
+
+  constructor(confState: ConfState) {
+    super();
+    this.#confState = { voters: [...confState.voters], learners: [...confState.learners] };
+  }
+
+  override initialState(): InitialState {
+    const initial = super.initialState();
+    // A snapshot applied or created later carries its own configuration.
+    if (this.snapshot().metadata.index > 0) return initial;
+    return { hardState: initial.hardState, confState: this.#confState };
+  }
+}
+
 export function newTestRaft(id: NodeId, options: RaftOptions = {}): { raft: Raft; storage: MemoryStorage } {
-  const storage = new MemoryStorage({ voters: options.voters ?? [1, 2, 3], learners: options.learners ?? [] });
+  const storage = new IndexZeroStorage({ voters: options.voters ?? [1, 2, 3], learners: options.learners ?? [] });
   if (options.log !== undefined) storage.append(options.log);
   if (options.term !== undefined) storage.setHardState({ term: options.term, vote: options.vote ?? 0, commit: 0 });
   const config: RaftConfig = {

@@ -14,6 +14,7 @@ import {
   ProposalDroppedError,
   RawNode,
   Role,
+  bootstrapLog,
   decodeConfChange,
 } from "../../libs/raft/index.ts";
 import type {
@@ -132,6 +133,10 @@ export class Disk {
   constructor(bootConfState: ConfState) {
     this.bootConfState = bootConfState;
     this.machine = newMachine(bootConfState);
+    // A founding member's disk starts with the committed bootstrap log, as a new data dir does.
+    const initial = bootstrapLog(bootConfState);
+    this.entries = [...initial.entries];
+    this.hardState = initial.hardState;
   }
 
   get snapshotIndex(): number {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EntryType, type ConfState, type Entry, type HardState } from "../../../libs/raft/index.ts";
+import { bootstrapLog, EntryType, type ConfState, type Entry, type HardState } from "../../../libs/raft/index.ts";
 import { CorruptRecordError, DurableLog, type DurableLogOptions } from "./durable-log.ts";
 
 const voters: ConfState = { voters: [1, 2, 3], learners: [] };
@@ -91,12 +91,31 @@ describe("DurableLog", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("opens a new directory empty, with the bootstrap voters and addresses", async () => {
+  it("opens a new directory with the bootstrap voters, addresses and the committed bootstrap log", async () => {
     const log = await open();
-    expect(log.storage.initialState().confState).toEqual(voters);
-    expect(log.storage.lastIndex()).toBe(0);
+    const expected = bootstrapLog(voters);
+    expect(log.storage.initialState()).toEqual({ confState: voters, hardState: expected.hardState });
+    expect(log.storage.entries(1, 4, Infinity)).toEqual(expected.entries);
     expect(log.appliedIndex).toBe(0);
     expect([...log.peers]).toEqual([...peers]);
+  });
+
+  it("writes the bootstrap log to disk, so it is there after a reopen and can be replaced by a leader's entries", async () => {
+    await (await open()).close();
+    const reopened = await open();
+    expect(reopened.storage.entries(1, 4, Infinity)).toEqual(bootstrapLog(voters).entries);
+    expect(reopened.storage.initialState().hardState).toEqual({ term: 1, vote: 0, commit: 3 });
+    await reopened.persist({ entries: entries(4, 4, 2), hardState: { term: 2, vote: 1, commit: 4 } }, true);
+    await reopened.close();
+    const again = await open();
+    expect(again.storage.lastIndex()).toBe(4);
+    expect(again.storage.term(3)).toBe(1);
+  });
+
+  it("opens a joining member's new directory empty", async () => {
+    const log = await open({ bootstrap: { confState: { voters: [], learners: [] }, peers } });
+    expect(log.storage.initialState()).toEqual({ confState: { voters: [], learners: [] }, hardState: { term: 0, vote: 0, commit: 0 } });
+    expect(log.storage.lastIndex()).toBe(0);
   });
 
   it("ignores the bootstrap options once the directory exists", async () => {

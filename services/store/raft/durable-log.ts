@@ -41,7 +41,7 @@ import { mkdir, open as openFile, readdir, readFile, rename, unlink } from "node
 import { join } from "node:path";
 import { Level } from "level";
 import { assert } from "../../../libs/assert/index.ts";
-import { MemoryStorage, type ConfState, type Entry, type HardState, type NodeId, type Snapshot } from "../../../libs/raft/index.ts";
+import { bootstrapLog, MemoryStorage, type ConfState, type Entry, type HardState, type NodeId, type Snapshot } from "../../../libs/raft/index.ts";
 import {
   ByteWriter,
   ByteReader,
@@ -481,17 +481,25 @@ class Loader {
     return loaded;
   }
 
-  /** A brand-new directory gets its format, bootstrap ConfState and addresses in one sync batch. */
+  /**
+   * A brand-new directory gets its format, bootstrap ConfState, addresses and, for a founding
+   * member, the committed bootstrap log (libs/raft bootstrapLog: one conf change per founding
+   * member, identical on every founding member) with its hard state, in one sync batch.
+   */
   async #initializeIfNew(options: DurableLogOptions): Promise<void> {
     if ((await this.#db.get(keyFormat)) !== undefined) return;
     const anyKeys = await this.#db.keys({ limit: 1 }).all();
     if (anyKeys.length > 0) throw this.#corrupt("format", "missing from a non-empty database");
     const put = (key: Uint8Array, body: Uint8Array): BatchOp => ({ type: "put", key, value: seal(key, body) });
+    const initial = bootstrapLog(options.bootstrap.confState);
+    const logOps = initial.entries.map((entry) => put(entryKey(entry.index), encodeEntry(entry)));
+    if (initial.entries.length > 0) logOps.push(put(keyHardState, encodeHardState(initial.hardState)));
     await this.#db.batch(
       [
         put(keyBootstrap, encodeConfState(options.bootstrap.confState)),
         put(keyPeers, encodePeers(options.bootstrap.peers)),
         put(keyApplied, encodeApplied(0)),
+        ...logOps,
         // Written last in the batch but atomic with it: its presence means the rest is there.
         put(keyFormat, encodeApplied(formatVersion)),
       ],
