@@ -15,6 +15,7 @@ import {
   applyStrategicMergePatch,
   builtinSchema,
   deducedSchema,
+  describeManager,
   toJsonObject,
   updateManagedFields,
   type JsonObject,
@@ -162,8 +163,8 @@ function patched(contentType: string, current: StoredObject, patch: unknown): St
 }
 
 function applyConflict(error: ApplyConflictError): StatusError {
-  const causes = error.conflicts.map((conflict) => ({ reason: "FieldManagerConflict" as const, message: `conflict with ${JSON.stringify(conflict.manager)}`, field: String((conflict as { field?: unknown }).field ?? "") }));
-  return newApplyConflict(causes, `Apply failed with ${error.conflicts.length} conflict${error.conflicts.length === 1 ? "" : "s"}: ${error.message}`);
+  const causes = error.conflicts.map((conflict) => ({ reason: "FieldManagerConflict" as const, message: `conflict with ${describeManager(conflict)}`, field: conflict.field }));
+  return newApplyConflict(causes, error.message);
 }
 
 function serverSideApply(context: HandlerContext, live: StoredObject | undefined, applied: unknown, status: boolean): StoredObject {

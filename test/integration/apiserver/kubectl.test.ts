@@ -180,6 +180,28 @@ describe.each(storeImplementations())("kubectl against the API server over a 1-m
     expect((await kubectl("get", "cm", "big", "-n", "demo")).stderr).toContain('configmaps "big" not found');
   });
 
+  it("applies server-side, then refuses to take over a field another manager set unless forced", async () => {
+    const file = join(workDir, "ssa.yaml");
+    writeFileSync(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: demo\ndata:\n  k: applied\n");
+    expect(await kubectlOk("apply", "--server-side", "-f", file)).toContain("configmap/ssa serverside-applied");
+    await kubectlOk("patch", "-n", "demo", "cm", "ssa", "--type=merge", "-p", '{"data":{"k":"patched"}}');
+    const conflict = await kubectl("apply", "--server-side", "-f", file);
+    expect(conflict.code).not.toBe(0);
+    expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.k');
+    await kubectlOk("apply", "--server-side", "--force-conflicts", "-f", file);
+    expect(await kubectlOk("get", "-n", "demo", "cm", "ssa", "-o", "jsonpath={.data.k}")).toBe("applied");
+    await kubectlOk("delete", "-n", "demo", "cm", "ssa");
+  });
+
+  it("keeps an object with a finalizer, marked for deletion, until the finalizer is removed", async () => {
+    await kubectlOk("create", "configmap", "held", "-n", "demo");
+    await kubectlOk("patch", "-n", "demo", "cm", "held", "--type=merge", "-p", '{"metadata":{"finalizers":["example.com/hold"]}}');
+    await kubectlOk("delete", "-n", "demo", "cm", "held", "--wait=false");
+    expect(await kubectlOk("get", "-n", "demo", "cm", "held", "-o", "jsonpath={.metadata.deletionTimestamp}")).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await kubectlOk("patch", "-n", "demo", "cm", "held", "--type=json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]');
+    expect((await kubectl("get", "-n", "demo", "cm", "held")).stderr).toContain('configmaps "held" not found');
+  });
+
   it("deletes objects and then reports them not found", async () => {
     expect(await kubectlOk("delete", "-n", "demo", "deploy", "web")).toContain('deployment.apps "web" deleted');
     expect(await kubectlOk("delete", "-n", "demo", "cm", "-l", "app=web")).toContain('configmap "web-config" deleted');
