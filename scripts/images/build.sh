@@ -109,8 +109,12 @@ build_image() {
 }
 
 mapfile -t all_applets < <("$busybox_path" --list)
+declare -A have_applet=()
+for applet in "${all_applets[@]}"; do have_applet[$applet]=1; done
+# A lookup table, not `printf | grep -q`: grep -q exits at the first match and, under pipefail,
+# printf's SIGPIPE would make a present applet look missing.
 for applet in "${required_applets[@]}"; do
-  printf '%s\n' "${all_applets[@]}" | grep -qx "$applet" || die "$busybox_path has no applet $applet"
+  [ -n "${have_applet[$applet]:-}" ] || die "$busybox_path has no applet $applet"
 done
 
 mkdir -p "$out_dir"

@@ -145,6 +145,8 @@ export class ContainerdHost {
   readonly paths: ContainerdPaths;
   readonly networkName: string;
   readonly podSubnet: string;
+  /** cgroupfs parent for this host's pods (set it in SandboxConfig.cgroupParent); stop() removes it. */
+  readonly cgroupParent: string;
   readonly runtime: CriRuntime;
   readonly #daemon: Daemon;
 
@@ -153,6 +155,7 @@ export class ContainerdHost {
     this.paths = paths;
     this.networkName = networkName;
     this.podSubnet = podSubnet;
+    this.cgroupParent = `/${host.namespace}-pods`;
     this.#daemon = daemon;
     this.runtime = new CriRuntime({ socket: paths.socket });
   }
@@ -205,6 +208,7 @@ export class ContainerdHost {
     this.#killLeftoverContainers();
     this.#killLeftoverShims();
     unmountUnder(this.paths.baseDir);
+    removeCgroup(this.cgroupParent);
     this.#removeCniCache();
     rmSync(this.paths.baseDir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { randomInt, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RuntimeError, type ContainerConfig, type ContainerStatus, type CriRuntime, type SandboxConfig } from "../../../services/agent/cri/index.ts";
-import { busyboxImage, buildTestImages, ContainerdHost, pauseImage, removeCgroup } from "../../harness/containerd.ts";
+import { busyboxImage, buildTestImages, ContainerdHost, pauseImage } from "../../harness/containerd.ts";
 import { NetworkLab } from "../../harness/netns.ts";
 import { run } from "../../harness/process.ts";
 import { waitFor } from "../../harness/wait.ts";
@@ -37,14 +37,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await containerd?.stop();
-  if (lab !== undefined) removeCgroup(cgroupParent());
   lab?.destroy();
   if (imagesDir !== undefined) rmSync(imagesDir, { recursive: true, force: true });
 });
-
-function cgroupParent(): string {
-  return `/${lab.prefix}-pods`;
-}
 
 function sandboxConfig(name: string): SandboxConfig {
   const uid = randomUUID();
@@ -58,7 +53,7 @@ function sandboxConfig(name: string): SandboxConfig {
     dns: { servers: ["10.96.0.10"], searches: [`${lab.prefix}.svc.cluster.local`, "svc.cluster.local", "cluster.local"], options: ["ndots:5"] },
     labels: { "flotilla.test/run": lab.prefix },
     annotations: { "flotilla.test/name": name },
-    cgroupParent: cgroupParent(),
+    cgroupParent: containerd.cgroupParent,
   };
 }
 
