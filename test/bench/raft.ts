@@ -94,6 +94,8 @@ function handleReady(node: BenchNode, outbox: Message[]): void {
 function electLeader(nodes: readonly BenchNode[]): BenchNode {
   const first = nodes[0];
   if (first === undefined) throw new Error("no nodes");
+  // Founding members apply their committed bootstrap entries first; until then none may campaign.
+  pump(nodes);
   first.raw.campaign();
   pump(nodes);
   const leader = nodes.find((node) => node.raw.status().softState.role === Role.Leader);
