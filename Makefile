@@ -10,7 +10,7 @@ SEEDS ?= 300
 SEED ?=
 IMPL ?= both
 
-.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench up down
+.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench-scheduler bench up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,7 +59,10 @@ bench-raft: deps-npm ## entries/s through an in-memory 3-replica Raft cluster
 bench-store: deps ## flotilla's store vs etcd 3.4, 3 members each: make bench-store [IMPL=etcd] [BENCH_SCALE=0.5]
 	$(TSX) test/bench/store/main.ts --impl $(IMPL)
 
-bench: bench-raft bench-store ## every benchmark
+bench-scheduler: deps-npm ## scheduler decision core alone: 1 000 nodes, 30 000 pods, pods/s and p50/p99 latency
+	$(TSX) test/bench/scheduler/main.ts
+
+bench: bench-raft bench-store bench-scheduler ## every benchmark
 
 # Store chaos: faults (kills, pauses, partitions, membership changes) under load, then the
 # linearizability, watch and convergence checks. Needs root. CHAOS_FULL=1 runs every scenario;
