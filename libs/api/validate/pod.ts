@@ -13,7 +13,8 @@ import { int32Max, validateEnum } from "./common.ts";
 import type { ContainerRole } from "./container.ts";
 import { validateContainer, validateHostPortConflicts } from "./container.ts";
 
-const volumeSourceKeys = ["hostPath", "emptyDir", "secret", "configMap", "persistentVolumeClaim", "projected", "downwardAPI", "nfs", "csi", "ephemeral", "image"] as const;
+// Upstream's order of checks, which decides which source a second one is reported at.
+const volumeSourceKeys = ["emptyDir", "hostPath", "secret", "nfs", "persistentVolumeClaim", "downwardAPI", "projected", "configMap", "csi", "ephemeral", "image"] as const;
 const fileModeMessage = "must be a number between 0 and 0777 (octal), both inclusive";
 const fileModeMax = 0o777;
 const restartPolicies = ["Always", "OnFailure", "Never"];

@@ -127,7 +127,7 @@ export function validateObject(object: KubeObject): FieldError[] {
 }
 
 /** Upstream's update validation: metadata update rules, the kind's rules, then its immutable fields. */
-export function validateObjectUpdate(object: KubeObject, previous: KubeObject): FieldError[] {
+export function validateObjectUpdate<T extends KubeObject>(object: T, previous: T): FieldError[] {
   const rules = rulesFor(object);
   const errors = validateObjectMetaUpdate(object.metadata ?? {}, previous.metadata ?? {});
   if (rules?.validate !== undefined) errors.push(...(rules.validate as (value: KubeObject) => FieldError[])(object));
