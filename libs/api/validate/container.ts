@@ -111,7 +111,8 @@ export function validateVolumeMounts(mounts: readonly VolumeMount[] | undefined,
     if (mount.mountPath.length === 0) errors.push(fieldRequired(mountPath.child("mountPath"), ""));
     if (mountPaths.has(mount.mountPath)) errors.push(fieldInvalid(mountPath.child("mountPath"), mount.mountPath, "must be unique"));
     mountPaths.add(mount.mountPath);
-    if ((mount.subPath ?? "").length > 0) errors.push(...validateSubPath(mount.subPath ?? "", mountPath.child("subPath")));
+    // Upstream reports subPath at the list's path, without the index; the quirk is kept.
+    if ((mount.subPath ?? "").length > 0) errors.push(...validateSubPath(mount.subPath ?? "", path.child("subPath")));
     errors.push(...validateEnum(mount.mountPropagation, mountPropagationModes, mountPath.child("mountPropagation")));
   });
   return errors;

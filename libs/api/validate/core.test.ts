@@ -216,6 +216,53 @@ describe("other core objects", () => {
   });
 });
 
+describe("pod details", () => {
+  function pod(spec: NonNullable<Pod["spec"]>): Pod {
+    return { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default" }, spec };
+  }
+
+  test("a subPath must be relative, reported at the list's path as upstream does", () => {
+    const object = pod({ volumes: [{ name: "data" }], containers: [{ name: "app", image: "app:1", volumeMounts: [{ name: "data", mountPath: "/d", subPath: "../up" }] }] });
+    expect(messages(object)).toEqual([`spec.containers[0].volumeMounts.subPath: Invalid value: "../up": must not contain '..'`]);
+  });
+
+  test("init containers may carry probes only as sidecars, and liveness needs successThreshold 1", () => {
+    const object = pod({
+      initContainers: [{ name: "init", image: "init:1", readinessProbe: { exec: { command: ["true"] } } }],
+      containers: [{ name: "app", image: "app:1", livenessProbe: { tcpSocket: { port: "http" }, successThreshold: 2 } }],
+    });
+    expect(messages(object)).toEqual([
+      "spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1",
+      "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+    ]);
+  });
+
+  test("an init container may not share a name with a regular one", () => {
+    const object = pod({ initContainers: [{ name: "app", image: "init:1" }], containers: [{ name: "app", image: "app:1" }] });
+    expect(messages(object)).toEqual(['spec.initContainers[0].name: Duplicate value: "app"']);
+  });
+
+  test("restartPolicy and dnsPolicy take upstream's values only", () => {
+    const object = pod({ restartPolicy: "Sometimes" as "Always", dnsPolicy: "" as "ClusterFirst", containers: [{ name: "app", image: "app:1" }] });
+    expect(messages(object)).toEqual([
+      'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+      "spec.dnsPolicy: Required value",
+    ]);
+  });
+
+  test("an extended resource must be an integer and its request equal its limit", () => {
+    const object = pod({ containers: [{ name: "app", image: "app:1", resources: { limits: { "example.com/gpu": "2" }, requests: { "example.com/gpu": "1", memory: "-1Gi" } } }] });
+    expect(messages(object)).toEqual([
+      'spec.containers[0].resources.requests: Invalid value: "1": must be equal to example.com/gpu limit of 2',
+      'spec.containers[0].resources.requests[memory]: Invalid value: "-1Gi": must be greater than or equal to 0',
+    ]);
+  });
+
+  test("a Pod without containers is refused", () => {
+    expect(messages(pod({ containers: [] }))).toEqual(["spec.containers: Required value"]);
+  });
+});
+
 describe("IP syntax", () => {
   test.each(["10.0.0.1", "255.255.255.255", "::1", "2001:db8::ffff", "fe80::1:2:3:4", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8"])("%s is an IP", (text) => {
     expect(isIP(text)).toBe(true);
