@@ -42,14 +42,19 @@ export function nodeSelectorTermMatches(term: NodeSelectorTerm, nodeName: string
   const expressions = term.matchExpressions ?? [];
   const fields = term.matchFields ?? [];
   if (expressions.length === 0 && fields.length === 0) return false;
-  if (!expressions.every((requirement) => requirementMatches(requirement, labels))) return false;
+  // Loops, not closures: these run for every node of every decision.
+  for (const requirement of expressions) if (!requirementMatches(requirement, labels)) return false;
   // metadata.name is the only field upstream supports in matchFields.
-  return fields.every((requirement) => requirement.key === "metadata.name" && requirementMatches({ ...requirement, key: "name" }, { name: nodeName }));
+  for (const requirement of fields) {
+    if (requirement.key !== "metadata.name" || !requirementMatches({ ...requirement, key: "name" }, { name: nodeName })) return false;
+  }
+  return true;
 }
 
 /** Terms are ORed. */
 export function nodeSelectorMatches(selector: NodeSelector, nodeName: string, labels: Labels): boolean {
-  return selector.nodeSelectorTerms.some((term) => nodeSelectorTermMatches(term, nodeName, labels));
+  for (const term of selector.nodeSelectorTerms) if (nodeSelectorTermMatches(term, nodeName, labels)) return true;
+  return false;
 }
 
 /** nodeSelector and required node affinity together (upstream's RequiredNodeAffinity.Match). */
@@ -76,12 +81,16 @@ export function tolerationToleratesTaint(toleration: Toleration, taint: Taint): 
 }
 
 export function tolerationsTolerateTaint(tolerations: readonly Toleration[], taint: Taint): boolean {
-  return tolerations.some((toleration) => tolerationToleratesTaint(toleration, taint));
+  for (const toleration of tolerations) if (tolerationToleratesTaint(toleration, taint)) return true;
+  return false;
 }
 
 /** The first NoSchedule/NoExecute taint the pod does not tolerate, if any. */
 export function firstUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[]): Taint | undefined {
-  return taints.find((taint) => taint.effect !== "PreferNoSchedule" && !tolerationsTolerateTaint(tolerations, taint));
+  for (const taint of taints) {
+    if (taint.effect !== "PreferNoSchedule" && !tolerationsTolerateTaint(tolerations, taint)) return taint;
+  }
+  return undefined;
 }
 
 export const notReadyTaintKey = "node.kubernetes.io/not-ready";

@@ -107,6 +107,7 @@ export function termMatchesPod(term: AffinityTerm, target: PodInfo, namespaceLab
   return inNamespace && term.selector.matches(target.labels);
 }
 
-export function hasAnyAffinity(info: PodInfo): boolean {
-  return info.requiredAffinity.length + info.requiredAntiAffinity.length + info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
+/** Whether an existing pod's terms take part in scoring others (required anti-affinity does not). */
+export function hasScoringAffinity(info: PodInfo): boolean {
+  return info.requiredAffinity.length + info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
 }

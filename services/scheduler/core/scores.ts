@@ -25,11 +25,15 @@ export function scoreLeastAllocated(pod: PodInfo, node: NodeInfo): number {
   return Math.trunc((cpu + memory) / 2);
 }
 
+// Top-level rather than a closure: score functions run once per node per decision.
+function requestedFraction(requested: number, capacity: number): number {
+  return capacity === 0 ? 0 : Math.min(1, requested / capacity);
+}
+
 /** Requested fractions of cpu and memory (actual requests, as upstream), capped at 1. */
 export function scoreBalancedAllocation(pod: PodInfo, node: NodeInfo): number {
-  const fraction = (requested: number, capacity: number): number => (capacity === 0 ? 0 : Math.min(1, requested / capacity));
-  const cpu = fraction(node.requested.milliCpu + pod.requests.requests.milliCpu, node.allocatable.milliCpu);
-  const memory = fraction(node.requested.memoryBytes + pod.requests.requests.memoryBytes, node.allocatable.memoryBytes);
+  const cpu = requestedFraction(node.requested.milliCpu + pod.requests.requests.milliCpu, node.allocatable.milliCpu);
+  const memory = requestedFraction(node.requested.memoryBytes + pod.requests.requests.memoryBytes, node.allocatable.memoryBytes);
   // For two resources the standard deviation is half their difference.
   const deviation = Math.abs(cpu - memory) / 2;
   return Math.trunc((1 - deviation) * maxNodeScore);
@@ -46,10 +50,10 @@ export function scoreNodeAffinityRaw(pod: PodInfo, node: NodeInfo): number {
 
 /** Count of PreferNoSchedule taints the pod does not tolerate (normalised later, reversed). */
 export function scoreTaintTolerationRaw(pod: PodInfo, node: NodeInfo): number {
-  const tolerations = pod.tolerations.filter((toleration) => toleration.effect === undefined || toleration.effect === "PreferNoSchedule");
   let count = 0;
   for (const taint of node.taints) {
-    if (taint.effect === "PreferNoSchedule" && !tolerationsTolerateTaint(tolerations, taint)) count++;
+    // Only tolerations for PreferNoSchedule (or every effect) count, and the taint's effect is that.
+    if (taint.effect === "PreferNoSchedule" && !tolerationsTolerateTaint(pod.tolerations, taint)) count++;
   }
   return count;
 }

@@ -13,7 +13,7 @@ import type { Selector } from "../../../libs/api/labels.ts";
 import type { Node, Taint } from "../../../libs/api/types/core.ts";
 import type { Pod } from "../../../libs/api/types/pod.ts";
 import { effectiveTaints, type Labels } from "./node-match.ts";
-import { hasAnyAffinity, newPodInfo, podKey, type PodInfo } from "./pod-info.ts";
+import { hasScoringAffinity, newPodInfo, podKey, type PodInfo } from "./pod-info.ts";
 import { addResources, emptyResources, nodeAllocatable, type Resources } from "./resources.ts";
 
 export interface NodeInfo {
@@ -270,7 +270,7 @@ export class ClusterSnapshot {
       else this.#byOwner.set(info.ownerUid, counts);
     }
     if (info.requiredAntiAffinity.length > 0) toggle(this.#withRequiredAntiAffinity, info, sign);
-    if (hasAnyAffinity(info)) toggle(this.#withAffinity, info, sign);
+    if (hasScoringAffinity(info)) toggle(this.#withAffinity, info, sign);
   }
 
   /**
@@ -314,6 +314,7 @@ export class ClusterSnapshot {
     return this.#withRequiredAntiAffinity;
   }
 
+  /** Pods whose required affinity or preferred terms score incoming pods. */
   podsWithAffinity(): ReadonlySet<PodInfo> {
     return this.#withAffinity;
   }

@@ -45,7 +45,8 @@ function constraintsOf(pod: PodInfo, when: TopologySpreadConstraint["whenUnsatis
 }
 
 function hasAllKeys(node: NodeInfo, constraints: readonly Constraint[]): boolean {
-  return constraints.every((constraint) => node.labels[constraint.topologyKey] !== undefined);
+  for (const constraint of constraints) if (node.labels[constraint.topologyKey] === undefined) return false;
+  return true;
 }
 
 function nodeIncluded(pod: PodInfo, node: NodeInfo, constraint: Constraint): boolean {
