@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { randomInt, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RuntimeError, type ContainerConfig, type ContainerStatus, type CriRuntime, type SandboxConfig } from "../../../services/agent/cri/index.ts";
+import { RuntimeError, type ContainerConfig, type ContainerStatus, type CriRuntime, type SandboxConfig, type SandboxStatus } from "../../../services/agent/cri/index.ts";
 import { busyboxImage, buildTestImages, ContainerdHost, pauseImage } from "../../harness/containerd.ts";
 import { NetworkLab } from "../../harness/netns.ts";
 import { run } from "../../harness/process.ts";
@@ -17,6 +17,13 @@ import { waitFor } from "../../harness/wait.ts";
 const containerStateWaitMs = 20_000;
 const httpWaitMs = 20_000;
 const curlTimeoutSeconds = 2;
+const curlTimeoutMs = (curlTimeoutSeconds + 2) * 1000;
+const execTimeoutSeconds = 10;
+const stopGraceSeconds = 2;
+
+function curlArgs(url: string): string[] {
+  return ["-sf", "--max-time", String(curlTimeoutSeconds), url];
+}
 
 let lab: NetworkLab;
 let imagesDir: string;
@@ -100,65 +107,103 @@ describe("CRI runtime on containerd", () => {
     expect(filesystems.length).toBeGreaterThan(0);
   });
 
-  it("runs a pod whose httpd answers on the pod IP, execs in it, reports stats, then stops and removes it", async () => {
-    const config = sandboxConfig("web");
-    const sandboxStartedAt = performance.now();
-    const sandboxId = await runtime.runSandbox(config);
-    const sandboxMs = performance.now() - sandboxStartedAt;
+  describe("a pod running busybox httpd", () => {
+    const page = `hello-from-${randomInt(0, 1_000_000)}`;
+    const hostPort = randomInt(20_000, 30_000);
+    let config: SandboxConfig;
+    let sandboxId: string;
+    let containerId: string;
+    let sandbox: SandboxStatus;
 
-    const sandbox = await runtime.sandboxStatus(sandboxId);
-    expect(sandbox.state).toBe("Ready");
-    expect(sandbox.name).toBe(config.name);
-    expect(sandbox.annotations).toEqual(config.annotations);
-    expect(sandbox.ip.startsWith(`${podSubnetPrefix}.`)).toBe(true);
+    beforeAll(async () => {
+      config = { ...sandboxConfig("web"), portMappings: [{ protocol: "TCP", containerPort: 8080, hostPort }] };
+      const sandboxStartedAt = performance.now();
+      sandboxId = await runtime.runSandbox(config);
+      const sandboxMs = performance.now() - sandboxStartedAt;
+      const script = `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 8080 -h /www`;
+      const containerStartedAt = performance.now();
+      containerId = await runtime.createContainer(sandboxId, containerConfig("httpd", ["sh", "-c", script]), config);
+      await runtime.startContainer(containerId);
+      const containerMs = performance.now() - containerStartedAt;
+      console.log(`CRI latency: RunPodSandbox with CNI ${sandboxMs.toFixed(0)} ms, CreateContainer+StartContainer ${containerMs.toFixed(0)} ms`);
+      sandbox = await runtime.sandboxStatus(sandboxId);
+      await waitForState(containerId, "Running");
+    });
 
-    const page = `hello-from-${lab.prefix}`;
-    const script = `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 8080 -h /www`;
-    const containerStartedAt = performance.now();
-    const containerId = await runtime.createContainer(sandboxId, containerConfig("httpd", ["sh", "-c", script]), config);
-    await runtime.startContainer(containerId);
-    const containerMs = performance.now() - containerStartedAt;
-    console.log(`CRI latency: RunPodSandbox with CNI ${sandboxMs.toFixed(0)} ms, CreateContainer+StartContainer ${containerMs.toFixed(0)} ms`);
-    await waitForState(containerId, "Running");
+    afterAll(async () => {
+      // The last test removes the pod; this catches a run that failed before it.
+      if (sandboxId === undefined) return;
+      await runtime.stopSandbox(sandboxId).catch(() => undefined);
+      await runtime.removeSandbox(sandboxId).catch(() => undefined);
+    });
 
-    const body = await waitFor(
-      async () => {
-        const curl = await run(lab.nsenter(containerd.host)[0] ?? "nsenter", [...lab.nsenter(containerd.host).slice(1), "curl", "-sf", "--max-time", String(curlTimeoutSeconds), `http://${sandbox.ip}:8080/`], { timeoutMs: (curlTimeoutSeconds + 2) * 1000 });
-        return curl.code === 0 ? curl.stdout : undefined;
-      },
-      { timeoutMs: httpWaitMs, description: `httpd on ${sandbox.ip}:8080` },
-    );
-    expect(body.trim()).toBe(page);
+    it("is Ready with an IP from the node's pod subnet and its own metadata", () => {
+      expect(sandbox.state).toBe("Ready");
+      expect(sandbox.name).toBe(config.name);
+      expect(sandbox.annotations).toEqual(config.annotations);
+      expect(sandbox.ip.startsWith(`${podSubnetPrefix}.`)).toBe(true);
+    });
 
-    const echo = await runtime.execSync(containerId, ["echo", "hi"], 10);
-    expect(echo.stdout.toString()).toBe("hi\n");
-    expect(echo.exitCode).toBe(0);
-    const failing = await runtime.execSync(containerId, ["sh", "-c", "echo oops >&2; exit 7"], 10);
-    expect(failing.exitCode).toBe(7);
-    expect(failing.stderr.toString()).toBe("oops\n");
-    const env = await runtime.execSync(containerId, ["sh", "-c", "echo $GREETING"], 10);
-    expect(env.stdout.toString()).toBe("hi\n");
+    it("serves its page to curl on the pod IP from the host's namespace", async () => {
+      const body = await waitFor(
+        async () => {
+          const curl = await run(lab.nsenter(containerd.host)[0] ?? "nsenter", [...lab.nsenter(containerd.host).slice(1), "curl", ...curlArgs(`http://${sandbox.ip}:8080/`)], { timeoutMs: curlTimeoutMs });
+          return curl.code === 0 ? curl.stdout : undefined;
+        },
+        { timeoutMs: httpWaitMs, description: `httpd on ${sandbox.ip}:8080` },
+      );
+      expect(body.trim()).toBe(page);
+    });
 
-    const stats = await runtime.containerStats(containerId);
-    expect(stats.id).toBe(containerId);
-    expect(stats.memoryWorkingSetBytes ?? 0).toBeGreaterThan(0);
-    const listed = await runtime.listContainerStats({ sandboxId });
-    expect(listed.map((entry) => entry.id)).toContain(containerId);
+    it("serves its page on the host's address and hostPort (portmap), from the LAN", async () => {
+      const viaHostPort = await run("curl", curlArgs(`http://${containerd.host.ip}:${hostPort}/`), { timeoutMs: curlTimeoutMs });
+      expect(viaHostPort.stdout.trim()).toBe(page);
+    });
 
-    expect(await runtime.execUrl({ containerId, command: ["sh"], tty: false, stdin: true, stdout: true, stderr: true })).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\//);
-    expect(await runtime.portForwardUrl(sandboxId, [8080])).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+    it("has the sandbox's hostname and DNS config", async () => {
+      expect((await runtime.execSync(containerId, ["hostname"], execTimeoutSeconds)).stdout.toString()).toBe("web\n");
+      const resolvConf = (await runtime.execSync(containerId, ["cat", "/etc/resolv.conf"], execTimeoutSeconds)).stdout.toString();
+      expect(resolvConf).toContain("nameserver 10.96.0.10");
+      expect(resolvConf).toContain(`search ${lab.prefix}.svc.cluster.local svc.cluster.local cluster.local`);
+      expect(resolvConf).toContain("options ndots:5");
+    });
 
-    const running = await runtime.listContainers({ sandboxId, state: "Running" });
-    expect(running.map((container) => container.id)).toEqual([containerId]);
+    it("ExecSync returns stdout, stderr, exit codes and sees the container's env", async () => {
+      const echo = await runtime.execSync(containerId, ["echo", "hi"], execTimeoutSeconds);
+      expect(echo.stdout.toString()).toBe("hi\n");
+      expect(echo.exitCode).toBe(0);
+      const failing = await runtime.execSync(containerId, ["sh", "-c", "echo oops >&2; exit 7"], execTimeoutSeconds);
+      expect(failing.exitCode).toBe(7);
+      expect(failing.stderr.toString()).toBe("oops\n");
+      expect((await runtime.execSync(containerId, ["sh", "-c", "echo $GREETING"], execTimeoutSeconds)).stdout.toString()).toBe("hi\n");
+    });
 
-    await runtime.stopContainer(containerId, 2);
-    expect((await runtime.containerStatus(containerId)).state).toBe("Exited");
-    await runtime.removeContainer(containerId);
-    expect((await runtime.listContainers({ sandboxId })).map((container) => container.id)).not.toContain(containerId);
-    await runtime.stopSandbox(sandboxId);
-    expect((await runtime.sandboxStatus(sandboxId)).state).toBe("NotReady");
-    await runtime.removeSandbox(sandboxId);
-    expect((await runtime.listSandboxes({ labels: { "flotilla.test/run": lab.prefix } })).map((entry) => entry.id)).not.toContain(sandboxId);
+    it("reports stats for the container, alone and in the sandbox's list", async () => {
+      const stats = await runtime.containerStats(containerId);
+      expect(stats.id).toBe(containerId);
+      expect(stats.name).toBe("httpd");
+      expect(stats.memoryWorkingSetBytes ?? 0).toBeGreaterThan(0);
+      const listed = await runtime.listContainerStats({ sandboxId });
+      expect(listed.map((entry) => entry.id)).toContain(containerId);
+    });
+
+    it("hands out streaming-server URLs for exec and port-forward", async () => {
+      expect(await runtime.execUrl({ containerId, command: ["sh"], tty: false, stdin: true, stdout: true, stderr: true })).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\//);
+      expect(await runtime.portForwardUrl(sandboxId, [8080])).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+    });
+
+    it("lists the running container, then stops and removes container and sandbox", async () => {
+      const running = await runtime.listContainers({ sandboxId, state: "Running" });
+      expect(running.map((container) => container.id)).toEqual([containerId]);
+      await runtime.stopContainer(containerId, stopGraceSeconds);
+      expect((await runtime.containerStatus(containerId)).state).toBe("Exited");
+      await runtime.removeContainer(containerId);
+      expect((await runtime.listContainers({ sandboxId })).map((container) => container.id)).not.toContain(containerId);
+      await runtime.stopSandbox(sandboxId);
+      expect((await runtime.sandboxStatus(sandboxId)).state).toBe("NotReady");
+      await runtime.removeSandbox(sandboxId);
+      expect((await runtime.listSandboxes({ labels: { "flotilla.test/run": lab.prefix } })).map((entry) => entry.id)).not.toContain(sandboxId);
+    });
   });
 
   it("a container that exits with code 3 shows Exited with exit code 3 and its output in a CRI log file", async () => {
