@@ -15,6 +15,10 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "run one member of the Raft-replicated store (etcd v3 API, etcd's flags)",
     load: async () => import("../store/main.ts"),
   },
+  server: {
+    summary: "run one control-plane replica: a store member and the API server (--cluster-init for the first)",
+    load: async () => import("../apiserver/replica-main.ts"),
+  },
   apiserver: {
     summary: "run the Kubernetes-compatible API server against a store (etcd v3 endpoints)",
     load: async () => import("../apiserver/main.ts"),

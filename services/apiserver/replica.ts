@@ -1,0 +1,128 @@
+/**
+ * `flotilla server`: one control-plane replica in one process: a store member (services/store's
+ * runStore, data in D/store) and the API server against it (CA, certificates and
+ * D/admin.kubeconfig in D), or the API server alone against `--datastore-endpoint`. First slice:
+ * one replica (`--cluster-init`, or a restart of one); `--join` comes with the join protocol.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { EtcdClient } from "../../libs/etcd-client/index.ts";
+import { FlagError, flagsHelp, parseFlags, type FlagSpecs } from "../../libs/flags/index.ts";
+import { createLogger } from "../../libs/log/index.ts";
+import { parseStoreFlags } from "../store/config.ts";
+import { runStore } from "../store/server.ts";
+import { startApiServer } from "./server.ts";
+
+/** How long the replica waits for its store member to answer before it gives up. */
+export const storeReadyTimeoutMs = 60_000;
+const storeProbeIntervalMs = 200;
+
+export const replicaFlags = {
+  "data-dir": { type: "string", default: "/var/lib/flotilla", help: "the replica's directory: store data, CA, certificates, admin.kubeconfig" },
+  "cluster-init": { type: "boolean", default: false, help: "start a new cluster with this replica as its first member" },
+  name: { type: "string", default: "server", help: "this replica's store member name" },
+  "advertise-address": { type: "string", default: "127.0.0.1", help: "address other replicas and clients reach this one at" },
+  "api-port": { type: "integer", default: 6443, min: 0, max: 65535, help: "HTTPS API port" },
+  "store-client-port": { type: "integer", default: 2379, min: 1, max: 65535, help: "store client port (etcd v3 API)" },
+  "store-peer-port": { type: "integer", default: 2380, min: 1, max: 65535, help: "store peer (Raft) port" },
+  "datastore-endpoint": { type: "list", default: [], help: "use this external etcd (URLs) instead of a store member" },
+} as const satisfies FlagSpecs;
+
+export interface ReplicaConfig {
+  readonly dataDir: string;
+  readonly clusterInit: boolean;
+  readonly name: string;
+  readonly advertiseAddress: string;
+  readonly apiPort: number;
+  readonly storeClientPort: number;
+  readonly storePeerPort: number;
+  readonly datastoreEndpoints: readonly string[];
+}
+
+export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaConfig } | { help: string } {
+  const parsed = parseFlags(replicaFlags, argv);
+  if (parsed.help) return { help: flagsHelp("flotilla server [flags]\n\nOne control-plane replica: a store member and the API server.", replicaFlags) };
+  const values = parsed.values;
+  const config: ReplicaConfig = {
+    dataDir: values["data-dir"],
+    clusterInit: values["cluster-init"],
+    name: values.name,
+    advertiseAddress: values["advertise-address"],
+    apiPort: values["api-port"],
+    storeClientPort: values["store-client-port"],
+    storePeerPort: values["store-peer-port"],
+    datastoreEndpoints: values["datastore-endpoint"],
+  };
+  const hasStore = existsSync(join(config.dataDir, "store"));
+  if (config.datastoreEndpoints.length === 0 && !config.clusterInit && !hasStore) {
+    throw new FlagError("cluster-init", `${config.dataDir} holds no store yet: start the first replica with --cluster-init (--join is not implemented yet)`);
+  }
+  return { config };
+}
+
+function storeArgv(config: ReplicaConfig): string[] {
+  const clientUrl = `http://${config.advertiseAddress}:${config.storeClientPort}`;
+  const peerUrl = `http://${config.advertiseAddress}:${config.storePeerPort}`;
+  return [
+    `--name=${config.name}`,
+    `--data-dir=${join(config.dataDir, "store")}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    "--initial-cluster-state=new",
+  ];
+}
+
+async function waitForStore(endpoints: readonly string[], signal: AbortSignal): Promise<void> {
+  const client = new EtcdClient({ endpoints, requestTimeoutMs: 2_000 });
+  const deadline = Date.now() + storeReadyTimeoutMs;
+  try {
+    for (let attempt = 0; Date.now() < deadline && !signal.aborted; attempt++) {
+      try {
+        await client.range({ key: Buffer.from("/registry/"), limit: 1 });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, storeProbeIntervalMs));
+      }
+    }
+    throw new Error(`the store at ${endpoints.join(",")} did not answer within ${storeReadyTimeoutMs} ms`);
+  } finally {
+    client.close();
+  }
+}
+
+/** Runs the replica until `signal` aborts (or the store member stops). */
+export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Promise<void> {
+  const logger = createLogger("server");
+  const storeStop = new AbortController();
+  let storeDone: Promise<void> = Promise.resolve();
+  let endpoints = config.datastoreEndpoints;
+  if (endpoints.length === 0) {
+    const parsed = parseStoreFlags(storeArgv(config));
+    if (!("config" in parsed)) throw new Error("store flags asked for help");
+    storeDone = runStore(parsed.config, storeStop.signal).catch((cause: unknown) => {
+      logger.error({ err: cause }, "store member stopped with an error");
+    });
+    endpoints = [`http://${config.advertiseAddress}:${config.storeClientPort}`];
+  }
+  try {
+    await waitForStore(endpoints, signal).catch((cause: unknown) => {
+      throw new Error("wait for the store", { cause });
+    });
+    const api = await startApiServer({
+      storeEndpoints: endpoints,
+      listenAddress: "0.0.0.0",
+      port: config.apiPort,
+      dataDir: config.dataDir,
+      certificateNames: [config.advertiseAddress],
+      maxRequestsInflight: 400,
+      requestTimeoutSeconds: 60,
+    });
+    await Promise.race([new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })), storeDone]);
+    await api.stop();
+  } finally {
+    storeStop.abort();
+    await storeDone;
+  }
+}
