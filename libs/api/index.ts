@@ -437,3 +437,20 @@ export type {
   FieldManagerOptions,
   ManagedFieldsEntry,
 } from "./patch/index.ts";
+export { defaultObject, hasDefaults, imagePullPolicyFor, namespaceNameLabel } from "./defaults/index.ts";
+export {
+  configDataBytesMax,
+  cronFields,
+  hasValidation,
+  isCIDR,
+  isIP,
+  isKnownTimeZone,
+  nodePortMax,
+  nodePortMin,
+  parseCronSchedule,
+  validateObject,
+  validateObjectUpdate,
+  validatePodSpec,
+  validatePodTemplateSpec,
+} from "./validate/index.ts";
+export type { CronFieldBounds, CronParseResult, CronSchedule } from "./validate/index.ts";
