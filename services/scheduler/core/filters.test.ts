@@ -46,6 +46,16 @@ describe("NodeResourcesFit and TaintToleration", () => {
     );
   });
 
+  it("schedule() checks ephemeral storage and extended resources by name", () => {
+    const node = makeNode("n1");
+    node.status = { ...node.status, allocatable: { ...node.status?.allocatable, "ephemeral-storage": "10Gi" } };
+    const pod = makePod("p");
+    pod.spec = { containers: [{ name: "app", resources: { requests: { "ephemeral-storage": "20Gi", "nvidia.com/gpu": "1" } } }] };
+    expect(message(run([node], [], pod))).toBe(
+      "0/1 nodes are available: 1 Insufficient ephemeral-storage, 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+    );
+  });
+
   it("schedule() places a pod with no requests on a full node while pods remain", () => {
     const nodes = [makeNode("n1", { cpu: "1" })];
     const result = run(nodes, [makePod("a", { cpu: "1", nodeName: "n1" })], makePod("p"));
@@ -232,6 +242,26 @@ describe("PodTopologySpread", () => {
       "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) didn't match pod topology spread constraints. " +
         "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.",
     );
+  });
+
+  it("nodeTaintsPolicy Honor leaves tainted nodes' domains out of the minimum", () => {
+    const tainted = makeNode("c1", { labels: { zone: "c" }, taints: [{ key: "k", effect: "NoSchedule" }] });
+    const existing = [makePod("w0", { nodeName: "a1", labels: { app: "web" } })];
+    const pod = (policy: "Honor" | "Ignore"): Pod => makePod("w1", { labels: { app: "web" }, nodeSelector: { zone: "a" }, spread: [{ ...spread()[0]!, nodeAffinityPolicy: "Ignore", nodeTaintsPolicy: policy }] });
+    // Ignore: zones a, b and c count; b and c are empty, a would reach skew 2.
+    expect(run([...nodes(), tainted], existing, pod("Ignore")).kind).toBe("Unschedulable");
+    // Honor drops zone c but b stays empty: still over the skew. Without b the pod would fit.
+    expect(run([...nodes(), tainted], existing, pod("Honor")).kind).toBe("Unschedulable");
+    expect(run([makeNode("a1", { labels: { zone: "a" } }), tainted], existing, pod("Honor")).kind).toBe("Scheduled");
+    expect(run([makeNode("a1", { labels: { zone: "a" } }), tainted], existing, pod("Ignore")).kind).toBe("Unschedulable");
+  });
+
+  it("matchLabelKeys narrows the selector to pods sharing the incoming pod's label values", () => {
+    const existing = [makePod("v1-0", { nodeName: "a1", labels: { app: "web", rev: "1" } }), makePod("v1-1", { nodeName: "a1", labels: { app: "web", rev: "1" } })];
+    const pod = makePod("v2-0", { labels: { app: "web", rev: "2" }, nodeSelector: { zone: "a" }, spread: [{ ...spread()[0]!, nodeAffinityPolicy: "Ignore", matchLabelKeys: ["rev"] }] });
+    expect(run(nodes(), existing, pod).kind).toBe("Scheduled");
+    const withoutKeys = makePod("v2-1", { labels: { app: "web", rev: "2" }, nodeSelector: { zone: "a" }, spread: [{ ...spread()[0]!, nodeAffinityPolicy: "Ignore" }] });
+    expect(run(nodes(), existing, withoutKeys).kind).toBe("Unschedulable");
   });
 
   it("a node without the topology key is rejected as missing the label", () => {
