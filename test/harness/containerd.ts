@@ -28,6 +28,8 @@ const buildTimeoutMs = 60_000;
 const daemonStopGraceMs = 10_000;
 /** Bound on sandboxes removed at stop: a test host runs a handful. */
 const sandboxesAtStopMax = 200;
+/** How much of containerd's log a failed start quotes. */
+const failureLogTailBytes = 4000;
 
 export interface ImageTarballs {
   readonly pause: string;
@@ -178,8 +180,10 @@ export class ContainerdHost {
       await instance.importImage(options.images.pause);
       await instance.importImage(options.images.busybox);
     } catch (error) {
+      // stop() deletes the directory holding the log: keep its tail in the error.
+      const logTail = existsSync(paths.log) ? readFileSync(paths.log, "utf8").slice(-failureLogTailBytes) : "(no log)";
       await instance.stop();
-      throw new Error(`start containerd in ${host.namespace} (log ${paths.log})`, { cause: error });
+      throw new Error(`start containerd in ${host.namespace}; containerd log tail:\n${logTail}`, { cause: error });
     }
     return instance;
   }
