@@ -211,10 +211,38 @@ export class ContainerdHost {
     await this.#daemon.stop(daemonStopGraceMs);
     this.#killLeftoverContainers();
     this.#killLeftoverShims();
+    this.#removeLeftoverPodNetworkNamespaces();
     unmountUnder(this.paths.baseDir);
     removeCgroup(this.cgroupParent);
     this.#removeCniCache();
     rmSync(this.paths.baseDir, { recursive: true, force: true });
+  }
+
+  /** Kills containerd with SIGKILL, as a crash would; its shims and containers keep running. */
+  async kill(): Promise<void> {
+    await this.#daemon.kill();
+  }
+
+  /**
+   * Pod network namespaces live in /var/run/netns/cni-*, outside our directory, and only CRI
+   * removes them. When containerd is gone, ours are the cni-* namespaces that the host namespace
+   * has a peer id for: the pods' veth pairs join them to the host's CNI bridge.
+   */
+  #removeLeftoverPodNetworkNamespaces(): void {
+    let peers: { nsid: number; name?: string }[];
+    try {
+      peers = JSON.parse(execFileSync("ip", ["-n", this.host.namespace, "-j", "netns", "list-id"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) || "[]") as { nsid: number; name?: string }[];
+    } catch {
+      return; // The host namespace is gone, and with it every veth into pods.
+    }
+    for (const peer of peers) {
+      if (peer.name === undefined || !peer.name.startsWith("cni-")) continue;
+      try {
+        execFileSync("ip", ["netns", "delete", peer.name], { stdio: "ignore" });
+      } catch {
+        // Removed meanwhile.
+      }
+    }
   }
 
   async #removeAllSandboxes(): Promise<void> {
