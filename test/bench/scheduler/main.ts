@@ -117,6 +117,8 @@ interface RunResult {
   readonly unschedulable: number;
   readonly latenciesMs: Float64Array;
   readonly elapsedMs: number;
+  /** User + system CPU of the run: on a shared machine wall time overstates the cost. */
+  readonly cpuMs: number;
   readonly stoppedByBudget: boolean;
   readonly firstFailure: string | undefined;
 }
@@ -130,6 +132,7 @@ function runBench(options: BenchOptions, snapshot: ClusterSnapshot, pods: readon
   let unschedulable = 0;
   let firstFailure: string | undefined;
   const startMs = performance.now();
+  const cpuBefore = process.cpuUsage();
   let attempted = 0;
   for (const [index, pod] of pods.entries()) {
     if (performance.now() - startMs > budgetMs) break;
@@ -147,7 +150,9 @@ function runBench(options: BenchOptions, snapshot: ClusterSnapshot, pods: readon
       firstFailure ??= result.message;
     }
   }
-  return { kinds, scheduled, unschedulable, latenciesMs: latenciesMs.slice(0, attempted), elapsedMs: performance.now() - startMs, stoppedByBudget: attempted < pods.length, firstFailure };
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { kinds, scheduled, unschedulable, latenciesMs: latenciesMs.slice(0, attempted), elapsedMs: performance.now() - startMs, cpuMs, stoppedByBudget: attempted < pods.length, firstFailure };
 }
 
 function printByKind(result: RunResult): void {
@@ -185,7 +190,8 @@ function main(): void {
   console.log(`  attempted      ${result.latenciesMs.length}${result.stoppedByBudget ? ` (stopped by the ${options.budgetSeconds} s budget)` : ""}`);
   console.log(`  scheduled      ${result.scheduled}, unschedulable ${result.unschedulable}`);
   if (result.firstFailure !== undefined) console.log(`  first failure  ${result.firstFailure}`);
-  console.log(`  throughput     ${podsPerSecond.toFixed(0)} pods/s over ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  console.log(`  throughput     ${podsPerSecond.toFixed(0)} pods/s over ${(result.elapsedMs / 1000).toFixed(1)} s wall`);
+  console.log(`  cpu            ${(result.cpuMs / 1000).toFixed(1)} s: ${((result.latenciesMs.length / result.cpuMs) * 1000).toFixed(0)} pods per cpu-second (one thread)`);
   console.log(`  latency        p50 ${percentile(sorted, 0.5).toFixed(3)} ms, p99 ${percentile(sorted, 0.99).toFixed(3)} ms, max ${percentile(sorted, 1).toFixed(3)} ms`);
   printByKind(result);
   console.log(`  memory         heap ${mib(memory.heapUsed)} (+${mib(memory.heapUsed - heapBeforeBytes)} while the snapshot filled), rss ${mib(memory.rss)}`);
