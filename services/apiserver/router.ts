@@ -3,7 +3,7 @@
  * requests (`/api/v1/...`, `/apis/<g>/<v>/...`) to the verb handlers.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, findResource } from "../../libs/api/registry.ts";
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, findResource, findSubresource } from "../../libs/api/registry.ts";
 import { StatusError, newMethodNotSupported, newNotFound } from "../../libs/api/status-errors.ts";
 import type { HandlerContext, UserInfo } from "./context.ts";
 import { aggregatedDiscovery, aggregatedDiscoveryContentType, versionInfo, wantsAggregatedDiscovery } from "./discovery.ts";
@@ -13,6 +13,7 @@ import type { NonResourceRequest, ResourceRequest } from "./request-info.ts";
 import { handleDelete, handleDeleteCollection } from "./rest-delete.ts";
 import { handleGet, handleList, handleWatch } from "./rest-read.ts";
 import { handleCreate, handlePatch, handleUpdate } from "./rest-write.ts";
+import { handleScale } from "./scale.ts";
 import type { Storages } from "./storages.ts";
 
 export interface RouterDeps {
@@ -99,6 +100,9 @@ export async function serveResource(
     signal,
     nowMs: deps.nowMs,
   };
+  const served = request.subresource === "" || (["status", "scale"].includes(request.subresource) && findSubresource(info, request.subresource) !== undefined);
+  if (!served) throw newMethodNotSupported({ group: info.group, resource: `${info.resource}/${request.subresource}` }, request.verb);
+  if (request.subresource === "scale" && findSubresource(info, "scale") !== undefined && ["get", "update", "patch"].includes(request.verb)) return handleScale(context);
   switch (request.verb) {
     case "get":
       return handleGet(context);

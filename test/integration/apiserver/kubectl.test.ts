@@ -202,6 +202,11 @@ describe.each(storeImplementations())("kubectl against the API server over a 1-m
     expect((await kubectl("get", "-n", "demo", "cm", "held")).stderr).toContain('configmaps "held" not found');
   });
 
+  it("scales a deployment through its scale subresource", async () => {
+    expect(await kubectlOk("scale", "-n", "demo", "deploy", "web", "--replicas=1")).toContain("deployment.apps/web scaled");
+    expect(await kubectlOk("get", "-n", "demo", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.metadata.generation}")).toBe("1 3");
+  });
+
   it("deletes objects and then reports them not found", async () => {
     expect(await kubectlOk("delete", "-n", "demo", "deploy", "web")).toContain('deployment.apps "web" deleted');
     expect(await kubectlOk("delete", "-n", "demo", "cm", "-l", "app=web")).toContain('configmap "web-config" deleted');
