@@ -50,7 +50,10 @@ describe("Deployment validation", () => {
   test("a missing and an empty selector are refused", () => {
     const missing = deployment();
     delete (missing.spec as Partial<NonNullable<Deployment["spec"]>>).selector;
-    expect(messages(missing)).toEqual(["spec.selector: Required value"]);
+    expect(messages(missing)).toEqual([
+      "spec.selector: Required value",
+      'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
+    ]);
     const empty = deployment();
     empty.spec!.selector = {};
     expect(messages(empty)).toEqual(["spec.selector: Invalid value: {}: empty selector is invalid for deployment"]);

@@ -38,14 +38,23 @@ function selectorMatchesTemplate(selector: LabelSelector, template: PodTemplateS
   } catch {
     return [fieldInvalid(path.child("selector"), selector, "invalid label selector")];
   }
-  if (matches) return [];
+  return matches ? [] : [unmatchedTemplateLabels(template, path)];
+}
+
+function unmatchedTemplateLabels(template: PodTemplateSpec, path: FieldPath): FieldError {
   const labelsPath = path.child("template", "metadata", "labels");
-  return [fieldInvalidVerbatim(labelsPath, goStringMap(template.metadata?.labels), "`selector` does not match template `labels`")];
+  return fieldInvalidVerbatim(labelsPath, goStringMap(template.metadata?.labels), "`selector` does not match template `labels`");
 }
 
 /** A required, non-empty selector that selects the template, as the apps controllers demand. */
 function validateSelectorForTemplate(selector: LabelSelector | undefined, template: PodTemplateSpec | undefined, kindName: string, path: FieldPath): FieldError[] {
-  if (selector === undefined) return [fieldRequired(path.child("selector"), "")];
+  if (selector === undefined) {
+    // A missing selector converts to one that matches nothing, so upstream also reports the
+    // template labels as unmatched (the pair people see when they forget apps/v1's selector).
+    const errors = [fieldRequired(path.child("selector"), "")];
+    if (template !== undefined) errors.push(unmatchedTemplateLabels(template, path));
+    return errors;
+  }
   const errors = validateLabelSelector(selector, path.child("selector"));
   if (Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0) {
     errors.push(fieldInvalid(path.child("selector"), selector, `empty selector is invalid for ${kindName}`));
