@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ResourceInfo } from "../../libs/api/registry.ts";
 import type { ResourceRequest } from "./request-info.ts";
 import type { Cacher } from "./storage/index.ts";
+import type { Storages } from "./storages.ts";
 import { objectKey, namespacePrefix } from "./storage/index.ts";
 
 export interface UserInfo {
@@ -20,6 +21,7 @@ export interface HandlerContext {
   readonly cacher: Cacher;
   /** The namespaces cache, for the check that a namespace exists before objects are created in it. */
   readonly namespaces: Cacher;
+  readonly storages: Storages;
   /** Aborted when the client goes away or the server stops. */
   readonly signal: AbortSignal;
   readonly nowMs: () => number;

@@ -5,6 +5,7 @@
  * `orphan` finalizers to such objects, for the garbage collector to come.
  */
 import { aggregateMessage } from "../../libs/api/field-errors.ts";
+import { allResources, preferredVersion } from "../../libs/api/registry.ts";
 import { newBadRequest, successStatus } from "../../libs/api/status-errors.ts";
 import type { DeleteOptions as ApiDeleteOptions } from "../../libs/api/types/meta.ts";
 import { validateDeletePropagation } from "../../libs/api/validation.ts";
@@ -12,7 +13,7 @@ import { keyOf, prefixOf, type HandlerContext } from "./context.ts";
 import { readBody, writeJson } from "./http.ts";
 import { metadataOf, recordOf } from "./object-meta.ts";
 import { selectorFilter } from "./storages.ts";
-import { NotFoundError, type StoredObject } from "./storage/index.ts";
+import { NotFoundError, namespacePrefix, type StoredObject } from "./storage/index.ts";
 
 /** Objects one deletecollection request removes at most; the rest stay for a second call. */
 export const deleteCollectionItemsMax = 10_000;
@@ -68,11 +69,25 @@ async function deleteOne(context: HandlerContext, key: string, options: ApiDelet
   });
 }
 
+/**
+ * Deleting a namespace deletes what is in it first, synchronously (upstream marks it Terminating
+ * and its namespace controller empties it; Flotilla has no controllers yet). Finalizers of the
+ * contents are not waited for.
+ */
+async function deleteNamespaceContents(context: HandlerContext, namespace: string): Promise<void> {
+  const resources = allResources().filter((info) => info.namespaced && info.stored && preferredVersion(info.group) === info.version);
+  for (const info of resources) {
+    const store = context.storages.objectStoreFor(info);
+    await store.deleteCollection(namespacePrefix({ group: info.group, resource: info.resource }, namespace));
+  }
+}
+
 export async function handleDelete(context: HandlerContext): Promise<void> {
   if (context.request.subresource !== "") throw newBadRequest(`delete is not supported on the ${context.request.subresource} subresource`);
   const options = await deleteOptions(context);
   const key = keyOf(context);
   const before = await context.cacher.get(key);
+  if (context.info.group === "" && context.info.resource === "namespaces") await deleteNamespaceContents(context, context.request.name);
   const marked = await deleteOne(context, key, options);
   if (marked !== undefined) {
     writeJson(context.response, 202, marked);

@@ -97,6 +97,7 @@ export async function serveResource(
     user,
     cacher: deps.storages.cacherFor(info),
     namespaces: deps.storages.cacherFor(namespacesInfo),
+    storages: deps.storages,
     signal,
     nowMs: deps.nowMs,
   };

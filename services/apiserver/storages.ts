@@ -37,6 +37,12 @@ export class Storages {
     return cacher;
   }
 
+  /** The resource's ObjectStore: its cache's when one runs, else a store without a cache (no watch). */
+  objectStoreFor(info: ResourceInfo): ObjectStore {
+    const cacher = this.#cachers.get(`${info.group}/${info.resource}`);
+    return cacher?.store ?? new ObjectStore({ client: this.#client, resource: { group: info.group, resource: info.resource }, namespaced: info.namespaced });
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.#cachers.values()].map(async (cacher) => cacher.stop()));
     this.#cachers.clear();

@@ -215,4 +215,10 @@ describe.each(storeImplementations())("kubectl against the API server over a 1-m
     expect(gone.stderr).toContain('deployments.apps "web" not found');
     expect(await kubectlOk("get", "-n", "demo", "cm", "-o", "name")).toBe("configmap/watched\n");
   });
+
+  it("deletes a namespace together with the objects in it", async () => {
+    expect(await kubectlOk("delete", "namespace", "demo")).toContain('namespace "demo" deleted');
+    expect((await kubectl("get", "cm,svc", "-n", "demo")).stderr).toContain("No resources found");
+    expect((await kubectl("get", "ns")).stderr).toContain("No resources found");
+  });
 });
