@@ -103,6 +103,15 @@ describe("assume and forget", () => {
     expect(snapshot.node("n1")?.requested.milliCpu).toBe(1000);
   });
 
+  it("an informer update of the still-unbound pod keeps its reservation", () => {
+    const snapshot = snapshotOf([makeNode("n1", { cpu: "2" })]);
+    const pod = makePod("a", { cpu: "1" });
+    snapshot.assumePod(pod, "n1");
+    snapshot.updatePod({ ...pod, metadata: { ...pod.metadata, labels: { touched: "yes" } } });
+    expect(snapshot.isAssumed(pod)).toBe(true);
+    expect(snapshot.node("n1")?.requested.milliCpu).toBe(1000);
+  });
+
   it("an assumed pod whose bind finished expires after the TTL unless confirmed", () => {
     const snapshot = snapshotOf([makeNode("n1")]);
     const pod = makePod("a", { cpu: "1" });
@@ -156,6 +165,9 @@ function concurrentBindingRun(seed: number, podCount: number): { scheduled: numb
     } else {
       unschedulable++;
     }
+    // The informer may deliver updates of a pod whose bind is still in flight (no nodeName yet).
+    const touched = inFlight.length > 0 ? inFlight[prng.nextInt(inFlight.length)] : undefined;
+    if (touched !== undefined && prng.nextInt(3) === 0) snapshot.updatePod(touched.pod);
     // Finish a random number of in-flight binds in random order.
     for (let finishes = prng.nextInt(3); finishes > 0 && inFlight.length > 0; finishes--) {
       const [done] = inFlight.splice(prng.nextInt(inFlight.length), 1);

@@ -167,10 +167,13 @@ export class ClusterSnapshot {
   /** An informer add or update of a pod. Unassigned pods are not part of the snapshot. */
   addPod(pod: Pod): void {
     const key = podKey(pod);
+    const nodeName = pod.spec?.nodeName;
+    const assigned = nodeName !== undefined && nodeName !== "";
+    // An update of the still-unbound pod (its bind in flight) must not drop the reservation.
+    if (!assigned && this.#assumed.has(key) && !isTerminal(pod)) return;
     this.#assumed.delete(key);
     if (this.#podNode.has(key)) this.#removePodKey(key);
-    const nodeName = pod.spec?.nodeName;
-    if (nodeName === undefined || nodeName === "" || isTerminal(pod)) return;
+    if (!assigned || isTerminal(pod)) return;
     this.#insertPod(newPodInfo(pod), nodeName);
   }
 
