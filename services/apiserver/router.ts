@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findResource, findSubresource } from "../../libs/api/registry.ts";
-import { StatusError, newMethodNotSupported, newNotFound } from "../../libs/api/status-errors.ts";
+import { StatusError, newMethodNotSupported, newNotFound, newServiceUnavailable } from "../../libs/api/status-errors.ts";
 import type { HandlerContext, UserInfo } from "./context.ts";
 import { aggregatedDiscovery, aggregatedDiscoveryContentType, versionInfo, wantsAggregatedDiscovery } from "./discovery.ts";
 import { writeJson } from "./http.ts";
@@ -31,6 +31,11 @@ function notFoundStatus(): StatusError {
   error.status.message = "the server could not find the requested resource";
   delete error.status.details;
   return error;
+}
+
+function readyProbe(deps: RouterDeps): boolean {
+  const namespaces = findResource("", "v1", "namespaces");
+  return namespaces !== undefined && deps.storages.cacherFor(namespaces).stats().ready;
 }
 
 function writeText(response: ServerResponse, text: string): void {
@@ -60,7 +65,12 @@ function openApi(path: string, deps: RouterDeps): unknown {
 /** Health, version, discovery and OpenAPI; 404 for anything else. */
 export function serveNonResource(request: IncomingMessage, response: ServerResponse, info: NonResourceRequest, deps: RouterDeps): void {
   const path = info.path.length > 1 ? info.path.replace(/\/+$/, "") : info.path;
-  if (["/healthz", "/livez", "/readyz"].includes(path)) return writeText(response, "ok");
+  if (["/healthz", "/livez"].includes(path)) return writeText(response, "ok");
+  if (path === "/readyz") {
+    // Ready once the namespaces cache has listed the store: the store answers and the API can serve.
+    if (!readyProbe(deps)) throw newServiceUnavailable("[-]store: the watch cache has not synced with the store yet\nreadyz check failed");
+    return writeText(response, "ok");
+  }
   if (info.verb !== "get") throw notFoundStatus();
   if (path === "/version") return writeJson(response, 200, versionInfo(deps.flotillaVersion));
   const body = path.startsWith("/openapi/v3") ? openApi(path, deps) : discovery(request, path, deps);
