@@ -216,6 +216,21 @@ describe.each(storeImplementations())("kubectl against the API server over a 1-m
     expect(await kubectlOk("get", "-n", "demo", "cm", "-o", "name")).toBe("configmap/watched\n");
   });
 
+  it("re-applies with a three-way strategic merge: a removed port goes, a field set by someone else stays", async () => {
+    const file = join(workDir, "ports.yaml");
+    const deployment = (ports: number[]) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ports, namespace: demo}\nspec:\n  selector: {matchLabels: {app: ports}}\n  template:\n    metadata: {labels: {app: ports}}\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n        ports:\n${ports.map((port) => `        - containerPort: ${port}\n`).join("")}`;
+    writeFileSync(file, deployment([80, 443]));
+    await kubectlOk("apply", "-f", file);
+    await kubectlOk("patch", "-n", "demo", "deploy", "ports", "--type=strategic", "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"SET_BY","value":"other"}]}]}}}}');
+    writeFileSync(file, deployment([80]));
+    expect(await kubectlOk("apply", "-f", file)).toContain("deployment.apps/ports configured");
+    const container = "{.spec.template.spec.containers[0]}";
+    const applied = JSON.parse(await kubectlOk("get", "-n", "demo", "deploy", "ports", "-o", `jsonpath=${container}`)) as { ports: unknown; env: unknown };
+    expect(applied.ports).toEqual([{ containerPort: 80, protocol: "TCP" }]);
+    expect(applied.env).toEqual([{ name: "SET_BY", value: "other" }]);
+  });
+
   it("deletes a namespace together with the objects in it", async () => {
     expect(await kubectlOk("delete", "namespace", "demo")).toContain('namespace "demo" deleted');
     expect((await kubectl("get", "cm,svc", "-n", "demo")).stderr).toContain("No resources found");
