@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
@@ -89,6 +89,7 @@ describe("DurableLog", () => {
   afterEach(async () => {
     for (const log of opened.splice(0)) await log.close();
     await rm(dataDir, { recursive: true, force: true });
+    await rm(`${dataDir}-crash`, { recursive: true, force: true });
   });
 
   it("opens a new directory with the bootstrap voters, addresses and the committed bootstrap log", async () => {
@@ -262,6 +263,69 @@ describe("DurableLog", () => {
     expect(reopened.storage.initialState().hardState.commit).toBe(6);
     expect(allEntries(reopened).map((entry) => entry.index)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await stateRecords(reopened)).toEqual([["x", "3"]]);
+  });
+
+  /** What a crash right now would leave: a copy of the directory (LevelDB's files hold every write issued so far). */
+  async function crashCopy(): Promise<DurableLog> {
+    const copyDir = `${dataDir}-crash`;
+    await cp(dataDir, copyDir, { recursive: true });
+    const reopened = await DurableLog.open(copyDir, options);
+    opened.push(reopened);
+    return reopened;
+  }
+
+  it("holds a deferred state write back until the next synced write, which carries it", async () => {
+    const log = await open();
+    await log.persist({ entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 3 } }, true);
+    const deferred = log.saveApplied({ appliedIndex: 3, records: [{ type: "put", key: bytes("x"), value: bytes("3") }], sync: false, deferred: true });
+    // Queued bookkeeping moves at once; nothing is on disk yet.
+    expect(log.appliedIndex).toBe(3);
+    const beforeCrash = await crashCopy();
+    expect(beforeCrash.appliedIndex).toBe(0);
+    expect(await stateRecords(beforeCrash)).toEqual([]);
+    await beforeCrash.close();
+    await rm(`${dataDir}-crash`, { recursive: true, force: true });
+    await log.persist({ entries: entries(4, 4, 1) }, true);
+    await deferred;
+    const afterSyncedWrite = await crashCopy();
+    expect(afterSyncedWrite.appliedIndex).toBe(3);
+    expect(await stateRecords(afterSyncedWrite)).toEqual([["x", "3"]]);
+    expect(allEntries(afterSyncedWrite).map((entry) => entry.index)).toEqual([1, 2, 3, 4]);
+    await afterSyncedWrite.close();
+    await rm(`${dataDir}-crash`, { recursive: true, force: true });
+  });
+
+  it("writes a deferred state write on its own when no synced write comes, and close() writes what is still deferred", async () => {
+    const log = await open();
+    await log.persist({ entries: entries(1, 2, 1), hardState: { term: 1, vote: 1, commit: 2 } }, true);
+    await log.saveApplied({ appliedIndex: 1, records: [{ type: "put", key: bytes("a"), value: bytes("1") }], sync: false, deferred: true });
+    const copy = await crashCopy();
+    expect(copy.appliedIndex).toBe(1);
+    await copy.close();
+    await rm(`${dataDir}-crash`, { recursive: true, force: true });
+    void log.saveApplied({ appliedIndex: 2, records: [{ type: "put", key: bytes("b"), value: bytes("2") }], sync: false, deferred: true });
+    await log.close();
+    const reopened = await open();
+    expect(reopened.appliedIndex).toBe(2);
+    expect(await stateRecords(reopened)).toEqual([["a", "1"], ["b", "2"]]);
+  });
+
+  it("defers a hard state that only moves the commit index, and keeps it ahead of the applied index it enabled", async () => {
+    const log = await open();
+    await log.persist({ entries: entries(1, 2, 1), hardState: { term: 1, vote: 1, commit: 1 } }, true);
+    const commitOnly = log.persist({ entries: [], hardState: { term: 1, vote: 1, commit: 2 } }, false);
+    const applied = log.saveApplied({ appliedIndex: 2, records: [], sync: false, deferred: true });
+    const beforeCrash = await crashCopy();
+    expect(beforeCrash.storage.initialState().hardState.commit).toBe(1);
+    expect(beforeCrash.appliedIndex).toBe(0);
+    await beforeCrash.close();
+    await rm(`${dataDir}-crash`, { recursive: true, force: true });
+    await Promise.all([commitOnly, applied]);
+    const afterDelay = await crashCopy();
+    expect(afterDelay.storage.initialState().hardState.commit).toBe(2);
+    expect(afterDelay.appliedIndex).toBe(2);
+    await afterDelay.close();
+    await rm(`${dataDir}-crash`, { recursive: true, force: true });
   });
 
   it("deletes snapshot files that no record names (a crash between file and record)", async () => {

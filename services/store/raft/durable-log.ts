@@ -16,6 +16,18 @@
  *   "k" + key      the state machine's own records
  * Each value is [crc32c(key ++ body) u32be][body].
  *
+ * Writes go through one ordered queue: each call's batch is issued after every batch queued
+ * before it, and batches that queue up while LevelDB is busy are merged into one LevelDB batch
+ * (fsynced when any of them asks for it), so that concurrent callers share an fsync and a later
+ * write never overtakes an earlier one. Writes that need not be durable yet (the state
+ * machine's records and applied index, a hard state that only moves the commit index) are
+ * deferred: they wait, in order, and ride in the next synced batch, or are written (synced) on
+ * their own after deferredWriteDelayMs. So a deferred write is only ever written as part of a
+ * synced batch: LevelDB does not fsync a log file it rotates away from, so an unsynced batch
+ * could be lost while a later synced one survives, which would leave state records with a gap.
+ * Bookkeeping that later calls build on (the applied index, the range of entries on disk) moves
+ * when a write is queued; `storage` mirrors a write once it is on disk.
+ *
  * Crash safety rests on three facts. (1) A LevelDB batch is atomic: after a crash either all of
  * it is visible or none (its write-ahead log record is checksummed; a torn tail is dropped).
  * (2) Writes become durable in the order they were issued, and a `sync: true` write is durable
@@ -108,9 +120,23 @@ export interface AppliedUpdate {
   /** The removed members, when applying changed them. */
   readonly removedMembers?: ReadonlySet<NodeId>;
   readonly sync: boolean;
+  /**
+   * Write it with the next synced batch (or on its own within deferredWriteDelayMs) instead of
+   * now: for records that a crash may lose because the log can replay them. `sync` must be false.
+   */
+  readonly deferred?: boolean;
 }
 
 export const defaultSnapshotInlineBytesMax = 512 * 1024;
+/** Queued writes merged into one LevelDB batch (more wait for the next one). */
+const writesPerBatchMax = 64;
+/**
+ * Writes waiting in the queue. The Raft driver awaits its own log writes, so only a few state
+ * machine writes can be outstanding behind them; more is a bug.
+ */
+const queuedWritesMax = 1024;
+/** A deferred write waits at most this long for a synced batch to ride in (etcd commits its backend every 100 ms). */
+const deferredWriteDelayMs = 100;
 /** Entries read or deleted per LevelDB call: bounds memory per step, not the total. */
 const entriesPerBatchMax = 4096;
 /** State records deleted per read step when a snapshot replaces the state machine. */
@@ -165,6 +191,13 @@ function seal(key: Uint8Array, body: Uint8Array): Uint8Array {
 type Db = Level<Uint8Array, Uint8Array>;
 type BatchOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
 
+interface QueuedWrite {
+  readonly ops: readonly BatchOp[];
+  readonly sync: boolean;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
 interface Loaded {
   readonly bootstrapConfState: ConfState;
   readonly hardState: HardState | undefined;
@@ -190,6 +223,14 @@ export class DurableLog {
   #diskFirstIndex: number;
   #diskLastIndex: number;
   #closed = false;
+  readonly #queue: QueuedWrite[] = [];
+  /** Writes waiting for a synced batch to ride in, oldest first (they are synced too). */
+  readonly #deferred: QueuedWrite[] = [];
+  #deferredTimer: NodeJS.Timeout | undefined;
+  /** The LevelDB batch being written, if any; the queue drains behind it. */
+  #writing: Promise<void> | undefined;
+  /** Set by a failed write: the state on disk is unknown, so every later write fails too. */
+  #writeFailure: Error | undefined;
 
   private constructor(dataDir: string, db: Db, loaded: Loaded, snapshotInlineBytesMax: number) {
     this.dataDir = dataDir;
@@ -251,7 +292,8 @@ export class DurableLog {
 
   /**
    * Step 2 of a Ready: writes the snapshot, entries and hard state in one batch (fsynced when
-   * `mustSync` or when a snapshot is present), then mirrors them into `storage`.
+   * `mustSync` or when a snapshot is present), then mirrors them into `storage`. An update that
+   * only moves the commit index promises nothing durable: it is deferred (see the header).
    */
   async persist(update: RaftUpdate, mustSync: boolean): Promise<void> {
     this.#checkOpen();
@@ -269,9 +311,10 @@ export class DurableLog {
     range = appendOps(ops, update.entries, range);
     if (update.hardState !== undefined) ops.push(this.#put(keyHardState, encodeHardState(update.hardState)));
     if (ops.length === 0) return;
-    await this.#db.batch(ops, { sync: mustSync || update.snapshot !== undefined });
     this.#diskFirstIndex = range.first;
     this.#diskLastIndex = range.last;
+    const commitOnly = !mustSync && update.entries.length === 0 && update.snapshot === undefined;
+    await this.#write(ops, mustSync || update.snapshot !== undefined, commitOnly);
     if (update.snapshot !== undefined && snapshotRecord !== undefined) {
       await this.#replaceSnapshotRecord(snapshotRecord);
       this.storage.applySnapshot(update.snapshot);
@@ -287,6 +330,9 @@ export class DurableLog {
   async saveApplied(update: AppliedUpdate): Promise<void> {
     this.#checkOpen();
     assert(update.appliedIndex >= this.#appliedIndex || update.replaceState === true, "applied index never moves back", () => `${update.appliedIndex} < ${this.#appliedIndex}`);
+    assert(update.deferred !== true || (!update.sync && update.replaceState !== true), "a deferred state write is neither synced nor a replacement");
+    // Deleting every state record needs to see every queued write first.
+    if (update.replaceState === true) await this.#drain();
     const ops: BatchOp[] = update.replaceState === true ? await this.#deleteAllStateOps() : [];
     for (const record of update.records) {
       const key = stateKey(record.key);
@@ -295,10 +341,10 @@ export class DurableLog {
     ops.push(this.#put(keyApplied, encodeApplied(update.appliedIndex)));
     if (update.peers !== undefined) ops.push(this.#put(keyPeers, encodePeers(update.peers)));
     if (update.removedMembers !== undefined) ops.push(this.#put(keyRemovedMembers, encodeMemberIds(update.removedMembers)));
-    await this.#db.batch(ops, { sync: update.sync });
     this.#appliedIndex = update.appliedIndex;
     if (update.peers !== undefined) this.#peers = new Map(update.peers);
     if (update.removedMembers !== undefined) this.#removedMembers = new Set(update.removedMembers);
+    await this.#write(ops, update.sync, update.deferred === true);
   }
 
   /**
@@ -311,7 +357,7 @@ export class DurableLog {
     assert(index <= this.#appliedIndex, "snapshots are taken at or below the applied index", () => `${index} > ${this.#appliedIndex}`);
     const snapshot: Snapshot = { data, metadata: { index, term: this.storage.term(index), confState } };
     const record = await this.#prepareSnapshot(snapshot);
-    await this.#db.batch([this.#put(keySnapshot, encodeSnapshotRecord(record))], { sync: true });
+    await this.#write([this.#put(keySnapshot, encodeSnapshotRecord(record))], true);
     await this.#replaceSnapshotRecord(record);
     return this.storage.createSnapshot(index, confState, data);
   }
@@ -328,9 +374,9 @@ export class DurableLog {
       const batchLast = Math.min(last, this.#diskFirstIndex + entriesPerBatchMax - 1);
       const ops: BatchOp[] = [];
       for (let i = this.#diskFirstIndex; i <= batchLast; i++) ops.push({ type: "del", key: entryKey(i) });
-      // No fsync: entries that survive a crash are re-deleted later and are consistent meanwhile.
-      await this.#db.batch(ops, { sync: false });
       this.#diskFirstIndex = batchLast + 1;
+      // No fsync: entries that survive a crash are re-deleted later and are consistent meanwhile.
+      await this.#write(ops, false);
     }
     if (this.#diskFirstIndex > this.#diskLastIndex) this.#diskLastIndex = this.#diskFirstIndex - 1;
     if (index >= this.storage.firstIndex()) this.storage.compact(index);
@@ -345,14 +391,76 @@ export class DurableLog {
     }
   }
 
+  /** Writes what was deferred, waits for every queued write (they fail or succeed), then closes the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#drain().catch(() => undefined);
     await this.#db.close();
   }
 
   #checkOpen(): void {
     assert(!this.#closed, "durable log used after close");
+  }
+
+  /**
+   * Queues `ops` behind every earlier write (deferred ones included); resolves once they are
+   * written (durable when `sync`). A deferred write waits for the next one that is not.
+   */
+  #write(ops: readonly BatchOp[], sync: boolean, deferred = false): Promise<void> {
+    if (this.#writeFailure !== undefined) return Promise.reject(this.#writeFailure);
+    assert(this.#queue.length + this.#deferred.length < queuedWritesMax, "queued durable-log writes stay bounded", () => `${this.#queue.length} + ${this.#deferred.length} queued`);
+    return new Promise<void>((resolve, reject) => {
+      // Deferred writes are always written synced: see the header.
+      const write: QueuedWrite = { ops, sync: sync || deferred, resolve, reject };
+      if (deferred) {
+        this.#deferred.push(write);
+        this.#deferredTimer ??= setTimeout(() => this.#flushDeferred(), deferredWriteDelayMs);
+        return;
+      }
+      // The deferred writes ride in the same LevelDB batch, ahead of this one.
+      this.#releaseDeferred();
+      this.#queue.push(write);
+      this.#writing ??= this.#writeQueued();
+    });
+  }
+
+  /** Moves the deferred writes to the queue, in order, ahead of anything queued after this. */
+  #releaseDeferred(): void {
+    clearTimeout(this.#deferredTimer);
+    this.#deferredTimer = undefined;
+    this.#queue.push(...this.#deferred.splice(0));
+  }
+
+  /** The deferred writes waited long enough for a synced batch: they go on their own. */
+  #flushDeferred(): void {
+    this.#releaseDeferred();
+    if (this.#queue.length > 0) this.#writing ??= this.#writeQueued();
+  }
+
+  /** Writes the queue in order, merging what waits into one LevelDB batch at a time. */
+  async #writeQueued(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group = this.#queue.splice(0, writesPerBatchMax);
+      const ops = group.length === 1 ? (group[0] as QueuedWrite).ops : group.flatMap((write) => write.ops);
+      try {
+        if (this.#writeFailure !== undefined) throw this.#writeFailure;
+        await this.#db.batch(ops as BatchOp[], { sync: group.some((write) => write.sync) });
+      } catch (error) {
+        this.#writeFailure ??= error instanceof Error ? error : new Error(String(error));
+        for (const write of group) write.reject(this.#writeFailure);
+        continue;
+      }
+      for (const write of group) write.resolve();
+    }
+    this.#writing = undefined;
+  }
+
+  /** Resolves once everything queued or deferred so far is written; rejects if a write failed. */
+  async #drain(): Promise<void> {
+    this.#flushDeferred();
+    while (this.#writing !== undefined) await this.#writing;
+    if (this.#writeFailure !== undefined) throw this.#writeFailure;
   }
 
   #put(key: Uint8Array, body: Uint8Array): BatchOp {

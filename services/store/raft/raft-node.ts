@@ -619,11 +619,31 @@ export class RaftNode<R = unknown> {
     assert(transport !== undefined, "the transport starts before the loop");
     transport.send(ready.messages);
     this.#noteAppended(ready.entries);
-    await this.#persist(ready);
-    transport.send(ready.messagesAfterPersist);
-    if (ready.snapshot !== undefined) await this.#applySnapshot(ready.snapshot);
-    await this.#applyEntries(ready.committedEntries);
+    const persisted = this.#persist(ready);
+    if (ready.snapshot !== undefined) {
+      // A snapshot replaces the state machine: the contract's strict order, step by step.
+      await persisted;
+      transport.send(ready.messagesAfterPersist);
+      await this.#applySnapshot(ready.snapshot);
+      this.#applyEntries(ready.committedEntries);
+    } else {
+      // Committed entries are on a quorum's disks already (a leader counts its own log only once
+      // persisted), so they are applied while this Ready's write is in flight; their own write is
+      // queued behind it, so the disk never holds an applied index past its log.
+      this.#applyEntries(ready.committedEntries);
+      // A Ready that only moves the commit index promises nothing durable: its write is queued
+      // in order but not waited for. Entries, term and vote must be on disk before the
+      // acknowledgements and votes in messagesAfterPersist leave.
+      if (ready.entries.length > 0 || ready.mustSync) await persisted;
+      else this.#watchWrite(persisted);
+      transport.send(ready.messagesAfterPersist);
+    }
     this.#reads.onReadStates(ready.readStates);
+  }
+
+  /** A write nobody awaits still stops the member when it fails. */
+  #watchWrite(write: Promise<void>): void {
+    write.catch((error: unknown) => this.#fail(error instanceof Error ? error : new Error(String(error))));
   }
 
   async #persist(ready: Ready): Promise<void> {
@@ -651,7 +671,12 @@ export class RaftNode<R = unknown> {
 
   // ---- applying -----------------------------------------------------------------------------
 
-  async #applyEntries(entries: readonly Entry[]): Promise<void> {
+  /**
+   * Applies committed entries to the state machine and answers their proposers at once; the
+   * records and the applied index are queued as one write that this round does not wait for
+   * (a crash before it lands replays the entries from the log, which holds them already).
+   */
+  #applyEntries(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const batch: AppliedBatch = { records: [], completed: [], membershipChanged: false };
     for (const entry of entries) {
@@ -662,13 +687,16 @@ export class RaftNode<R = unknown> {
       this.#appliedIndex = entry.index;
     }
     const durable = this.#stateMachine.durable;
-    await this.#log.saveApplied({
+    const written = this.#log.saveApplied({
       appliedIndex: this.#appliedIndex,
       records: durable ? batch.records : [],
       ...(batch.membershipChanged ? { peers: this.#peers, removedMembers: this.#removedMembers } : {}),
-      // An in-memory machine replays the log at start, so its applied index need not be durable.
-      sync: durable || batch.membershipChanged,
+      // The log holds these entries already, so this write may wait for the next synced batch:
+      // a crash before it lands replays them from the log.
+      sync: false,
+      deferred: true,
     });
+    this.#watchWrite(written);
     this.counters.appliedEntries += entries.length;
     for (const [proposal, result] of batch.completed) proposal.resolve(result);
   }
