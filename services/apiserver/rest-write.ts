@@ -89,8 +89,17 @@ function track(context: HandlerContext, old: StoredObject | undefined, updated: 
 async function checkNamespaceExists(context: HandlerContext): Promise<void> {
   if (!context.info.namespaced) return;
   const namespace = context.request.namespace;
+  const key = objectKey({ group: "", resource: "namespaces" }, undefined, namespace);
   try {
-    await context.namespaces.get(objectKey({ group: "", resource: "namespaces" }, undefined, namespace), { resourceVersion: "0" });
+    await context.namespaces.get(key, { resourceVersion: "0" });
+    return;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  // The cache may not have seen a namespace created a moment ago (its watch lags the store):
+  // as upstream's NamespaceLifecycle admission does, confirm a miss with a consistent read.
+  try {
+    await context.namespaces.get(key, { resourceVersion: "" });
   } catch (error) {
     if (error instanceof NotFoundError) throw newNotFound({ group: "", resource: "namespaces" }, namespace);
     throw error;
