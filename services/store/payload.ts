@@ -5,6 +5,8 @@
  */
 import { loadEtcdProto } from "../../libs/etcdpb/index.ts";
 import type * as wire from "../../libs/etcdpb/index.ts";
+import type * as mvcc from "../../libs/mvcc/types.ts";
+import { decodePutRequest } from "./kv-codec.ts";
 
 export enum PayloadTag {
   Put = 1,
@@ -40,7 +42,7 @@ export interface AlarmBody {
 }
 
 export type Payload =
-  | { readonly tag: PayloadTag.Put; readonly request: wire.PutRequest__Output }
+  | { readonly tag: PayloadTag.Put; readonly request: mvcc.PutRequest }
   | { readonly tag: PayloadTag.DeleteRange; readonly request: wire.DeleteRangeRequest__Output }
   | { readonly tag: PayloadTag.Txn; readonly request: wire.TxnRequest__Output }
   | { readonly tag: PayloadTag.Compaction; readonly request: wire.CompactionRequest__Output }
@@ -98,6 +100,8 @@ export function decodePayload(bytes: Uint8Array): Payload {
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.length - 1);
   switch (tag) {
     case PayloadTag.Put:
+      // The hottest entry: decoded straight to the mvcc request (kv-codec.ts).
+      return { tag, request: decodePutRequest(body) };
     case PayloadTag.DeleteRange:
     case PayloadTag.Txn:
     case PayloadTag.Compaction:

@@ -16,6 +16,7 @@ import type { StoreConfig, TlsFiles } from "./config.ts";
 import { createStoreContext, type StoreContext } from "./context.ts";
 import { clusterService, peerClusterService, startMembershipMonitor } from "./api/cluster.ts";
 import { kvService } from "./api/kv.ts";
+import { withFastKvCodecs } from "./kv-codec.ts";
 import { leaseService } from "./api/lease.ts";
 import { leaseForwardDefinition, leaseForwardService } from "./api/lease-forward.ts";
 import { WatchStreams } from "./api/watch.ts";
@@ -135,7 +136,7 @@ async function serveClients(context: StoreContext, watchStreams: WatchStreams, l
       "grpc.max_send_message_length": 2 ** 31 - 1,
       "grpc.keepalive_permit_without_calls": 1,
     });
-    server.addService(proto.KV.service, kvService(context));
+    server.addService(withFastKvCodecs(proto.KV.service), kvService(context));
     server.addService(proto.Watch.service, watchStreams.service());
     server.addService(proto.Lease.service, leaseService(context, leaseKeeper));
     server.addService(proto.Cluster.service, clusterService(context));

@@ -9,12 +9,11 @@ import { status as grpcStatus } from "@grpc/grpc-js";
 import { MvccError, MvccStore, WatchHub, isMvccError, type Event, type PersistRecord, type StoredRecord, type Bucket } from "../../libs/mvcc/index.ts";
 import type { Entry } from "../../libs/raft/index.ts";
 import type { ApplyResult, StateMachine, StateRecord } from "./raft/index.ts";
+import { encodePutResponse, type NumericHeaderIds } from "./kv-codec.ts";
 import {
   deleteRangeFromWire,
   deleteRangeResponseToWire,
   headerToWire,
-  putFromWire,
-  putResponseToWire,
   toNumber,
   txnFromWire,
   txnResponseToWire,
@@ -80,8 +79,13 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
   readonly #listeners = new Set<(events: readonly Event[]) => void>();
   readonly #changeListeners = new Set<(change: StateChange) => void>();
 
+  readonly #clusterIdText: string;
+  readonly #memberIdText: string;
+
   constructor(options: StoreStateMachineOptions) {
     this.#options = options;
+    this.#clusterIdText = String(options.clusterId);
+    this.#memberIdText = String(options.memberId);
     this.mvcc = new MvccStore({ minLeaseTtlSeconds: options.minLeaseTtlSeconds, ...(options.maxTxnOps === undefined ? {} : { maxTxnOps: options.maxTxnOps }) });
     this.watchHub = new WatchHub(this.mvcc);
   }
@@ -121,17 +125,23 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
   }
 
   headerIds(): HeaderIds {
-    return { clusterId: String(this.#options.clusterId), memberId: String(this.#options.memberId), raftTerm: this.#options.raftTerm() };
+    return { clusterId: this.#clusterIdText, memberId: this.#memberIdText, raftTerm: this.#options.raftTerm() };
+  }
+
+  /** The same ids as numbers, for the hand-written codecs (kv-codec.ts). */
+  numericHeaderIds(): NumericHeaderIds {
+    return { clusterId: this.#options.clusterId, memberId: this.#options.memberId, raftTerm: this.#options.raftTerm() };
   }
 
   header(): ReturnType<typeof headerToWire> {
     return headerToWire({ revision: this.mvcc.currentRevision }, this.headerIds());
   }
 
-  apply(entry: Entry): ApplyResult<ApplyOutcome> {
+  /** `respond` false (no one here waits for the entry) skips building the wire response. */
+  apply(entry: Entry, respond = true): ApplyResult<ApplyOutcome> {
     const payload = decodePayload(entry.data);
     try {
-      return this.#applyPayload(payload);
+      return this.#applyPayload(payload, respond);
     } catch (error) {
       if (isMvccError(error)) return { records: [], result: { ok: false, error: fromMvccError(error) } };
       if (error instanceof EtcdError) return { records: [], result: { ok: false, error } };
@@ -139,21 +149,22 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
     }
   }
 
-  #applyPayload(payload: Payload): ApplyResult<ApplyOutcome> {
+  #applyPayload(payload: Payload, respond: boolean): ApplyResult<ApplyOutcome> {
     const ids = this.headerIds();
     switch (payload.tag) {
       case PayloadTag.Put:
         this.#refuseWhenOutOfSpace();
-        return this.#write(this.mvcc.put(putFromWire(payload.request)), (response) => putResponseToWire(response, ids));
+        // Answered as encoded bytes: the KV service serializes Put responses itself (kv-codec.ts).
+        return this.#write(this.mvcc.put(payload.request), (response) => encodePutResponse(response, this.numericHeaderIds()), respond);
       case PayloadTag.DeleteRange:
-        return this.#write(this.mvcc.deleteRange(deleteRangeFromWire(payload.request)), (response) => deleteRangeResponseToWire(response, ids));
+        return this.#write(this.mvcc.deleteRange(deleteRangeFromWire(payload.request)), (response) => deleteRangeResponseToWire(response, ids), respond);
       case PayloadTag.Txn: {
         const request = txnFromWire(payload.request);
         if (hasWrites(payload.request)) this.#refuseWhenOutOfSpace();
-        return this.#write(this.mvcc.txn(request), (response) => txnResponseToWire(response, ids));
+        return this.#write(this.mvcc.txn(request), (response) => txnResponseToWire(response, ids), respond);
       }
       case PayloadTag.Compaction:
-        return this.#write(this.mvcc.compact(toNumber(payload.request.revision)), (response) => ({ header: headerToWire(response.header, ids) }));
+        return this.#write(this.mvcc.compact(toNumber(payload.request.revision)), (response) => ({ header: headerToWire(response.header, ids) }), respond);
       case PayloadTag.LeaseGrant: {
         this.#refuseWhenOutOfSpace();
         const granted = this.mvcc.leaseGrant(BigInt(payload.body.id), payload.body.ttlSeconds);
@@ -181,14 +192,18 @@ export class StoreStateMachine implements StateMachine<ApplyOutcome> {
     if (this.hasAlarm("NOSPACE")) throw etcdErrors.noSpace;
   }
 
-  #write<Response>(result: { response: Response; events: readonly Event[]; records: readonly PersistRecord[] }, toWire: (response: Response) => unknown): ApplyResult<ApplyOutcome> {
+  #write<Response>(
+    result: { response: Response; events: readonly Event[]; records: readonly PersistRecord[] },
+    toWire: (response: Response) => unknown,
+    respond = true,
+  ): ApplyResult<ApplyOutcome> {
     if (result.events.length > 0) {
       this.watchHub.notify(result.events);
       for (const listener of this.#listeners) listener(result.events);
     }
     const records = result.records.map(toStateRecord);
     this.#account(records);
-    return { records, result: { ok: true, response: toWire(result.response) } };
+    return { records, result: { ok: true, response: respond ? toWire(result.response) : undefined } };
   }
 
   #account(records: readonly StateRecord[]): void {

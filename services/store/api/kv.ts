@@ -12,7 +12,9 @@ import {
   validateTxnRequest,
 } from "../../../libs/mvcc/index.ts";
 import type * as wire from "../../../libs/etcdpb/index.ts";
-import { deleteRangeFromWire, putFromWire, rangeFromWire, rangeResponseToWire, txnFromWire, txnResponseToWire } from "../convert.ts";
+import type * as mvcc from "../../../libs/mvcc/types.ts";
+import { deleteRangeFromWire, txnFromWire, txnResponseToWire } from "../convert.ts";
+import { encodeRangeResponse, type DecodedPut } from "../kv-codec.ts";
 import type { StoreContext } from "../context.ts";
 import { etcdErrors } from "../errors.ts";
 import { encodeClientRequest, PayloadTag } from "../payload.ts";
@@ -29,24 +31,28 @@ function validate(check: () => void): void {
   }
 }
 
+/**
+ * Serve with `withFastKvCodecs(KV.service)` (kv-codec.ts): Range and Put get decoded requests and
+ * answer with encoded bytes; the other methods use proto-loader's objects.
+ */
 export function kvService(context: StoreContext): UntypedServiceImplementation {
   const { logger, stateMachine } = context;
   return {
-    Range: unary(logger, "Range", async (request: wire.RangeRequest__Output): Promise<wire.RangeResponse> => {
-      const converted = rangeFromWire(request);
-      validate(() => validateRangeRequest(converted));
-      if (!request.serializable) await context.readBarrier();
+    Range: unary(logger, "Range", async (request: mvcc.RangeRequest): Promise<Buffer> => {
+      validate(() => validateRangeRequest(request));
+      if (request.serializable !== true) await context.readBarrier();
       try {
-        return rangeResponseToWire(stateMachine.mvcc.range(converted), stateMachine.headerIds());
+        return encodeRangeResponse(stateMachine.mvcc.range(request), stateMachine.numericHeaderIds());
       } catch (error) {
         throw isMvccError(error) ? fromMvccError(error) : error;
       }
     }),
-    Put: unary(logger, "Put", async (request: wire.PutRequest__Output) => {
-      validate(() => validatePutRequest(putFromWire(request)));
+    Put: unary(logger, "Put", async ({ request, raw }: DecodedPut) => {
+      validate(() => validatePutRequest(request));
       refuseWhenOutOfSpace(context);
       await enforceQuota(context, putCostBytes(request));
-      return context.propose(encodeClientRequest(PayloadTag.Put, request));
+      // The client's own bytes are proposed: every member decodes them the same way at apply.
+      return context.propose(encodeClientRequest(PayloadTag.Put, undefined, raw));
     }),
     DeleteRange: unary(logger, "DeleteRange", async (request: wire.DeleteRangeRequest__Output) => {
       validate(() => validateDeleteRangeRequest(deleteRangeFromWire(request)));

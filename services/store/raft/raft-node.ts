@@ -73,8 +73,12 @@ export interface StateMachine<R = unknown> {
    * rebuilt at each start from the latest snapshot and the log.
    */
   readonly durable: boolean;
-  /** A committed normal entry; `data` is the proposer's payload (the request id stripped). */
-  apply(entry: Entry): ApplyResult<R>;
+  /**
+   * A committed normal entry; `data` is the proposer's payload (the request id stripped).
+   * `respond` is false when no proposer on this member waits for the entry (a follower applying
+   * the leader's entries): the machine may then skip building the result.
+   */
+  apply(entry: Entry, respond?: boolean): ApplyResult<R>;
   /** The whole state, serialized, for a Raft snapshot. */
   snapshot(): Uint8Array;
   /**
@@ -707,7 +711,8 @@ export class RaftNode<R = unknown> {
 
   #applyNormal(entry: Entry, batch: AppliedBatch): void {
     const { requestId, payload } = decodeEnvelope(entry.data);
-    const outcome = this.#stateMachine.apply({ term: entry.term, index: entry.index, type: entry.type, data: payload });
+    const respond = this.#proposals.isPending(requestId);
+    const outcome = this.#stateMachine.apply({ term: entry.term, index: entry.index, type: entry.type, data: payload }, respond);
     for (const record of outcome.records) batch.records.push(record);
     const proposal = this.#proposals.complete(entry.index, requestId, entry.data, () => this.#displaced());
     if (proposal !== undefined) batch.completed.push([proposal, outcome.result]);

@@ -171,6 +171,8 @@ export class Transport {
       logger: options.logger,
       channelCredentials: options.channelCredentials ?? ChannelCredentials.createInsecure(),
     };
+    // Channelz stays on for servers: grpc-js 1.14's forceShutdown() only closes the sessions that
+    // channelz tracks, so without it a closed transport would keep serving its open streams.
     const server = new Server({ "grpc.max_receive_message_length": limits.receiveMessageBytesMax });
     const receiver = new Receiver(context);
     server.addService(loadTransportService().service, {
@@ -281,6 +283,8 @@ class Peer {
       "grpc.keepalive_timeout_ms": 5_000,
       // Each peer gets its own connection state: a restarted member is dialled afresh.
       "grpc.use_local_subchannel_pool": 1,
+      // Per-call statistics nobody reads here (the servers keep theirs: see Transport.start).
+      "grpc.enable_channelz": 0,
     }) as unknown as TransportClient;
   }
 
