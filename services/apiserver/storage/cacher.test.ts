@@ -25,13 +25,17 @@ async function started(options: Partial<CacherOptions> = {}): Promise<{ fake: Fa
   return { fake, store, cacher };
 }
 
-/** Lets the cacher's store-watch loop run until `condition` holds (bounded rounds of the event loop). */
-async function until(condition: () => boolean, description: string): Promise<void> {
-  for (let round = 0; round < 2000; round++) {
+/**
+ * Lets the cacher's store-watch loop run until `condition` holds, bounded in time (its restart
+ * backoff is a timer, so counting event-loop rounds alone is not enough on a busy machine).
+ */
+async function until(condition: () => boolean, description: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     if (condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  throw new Error(`gave up waiting for ${description}`);
+  throw new Error(`gave up waiting ${timeoutMs} ms for ${description}`);
 }
 
 /** The next `count` events, failing (not hanging) when they do not come. */
