@@ -442,10 +442,9 @@ export class DurableLog {
   async #writeQueued(): Promise<void> {
     while (this.#queue.length > 0) {
       const group = this.#queue.splice(0, writesPerBatchMax);
-      const ops = group.length === 1 ? (group[0] as QueuedWrite).ops : group.flatMap((write) => write.ops);
       try {
         if (this.#writeFailure !== undefined) throw this.#writeFailure;
-        await this.#db.batch(ops as BatchOp[], { sync: group.some((write) => write.sync) });
+        await this.#writeBatch(group);
       } catch (error) {
         this.#writeFailure ??= error instanceof Error ? error : new Error(String(error));
         for (const write of group) write.reject(this.#writeFailure);
@@ -454,6 +453,26 @@ export class DurableLog {
       for (const write of group) write.resolve();
     }
     this.#writing = undefined;
+  }
+
+  /**
+   * One LevelDB batch for a group of queued writes, built as a chained batch: abstract-level's
+   * array form copies and checks every operation object, about three times the CPU per op.
+   */
+  async #writeBatch(group: readonly QueuedWrite[]): Promise<void> {
+    const batch = this.#db.batch();
+    try {
+      for (const write of group) {
+        for (const op of write.ops) {
+          if (op.type === "put") batch.put(op.key, op.value);
+          else batch.del(op.key);
+        }
+      }
+    } catch (error) {
+      await batch.close();
+      throw error;
+    }
+    await batch.write({ sync: group.some((write) => write.sync) });
   }
 
   /** Resolves once everything queued or deferred so far is written; rejects if a write failed. */
