@@ -3,9 +3,10 @@
  * function, inclusive time per function and inclusive time per module (folder), so that a cost
  * can be followed from the gRPC handler down to LevelDB.
  *
- *   node --import tsx test/bench/store/analyze-profile.ts FILE.cpuprofile [--rows 40] [--from-ms N] [--callers NAME]
+ *   node --import tsx test/bench/store/analyze-profile.ts FILE.cpuprofile [--rows 40] [--from-ms N] [--to-ms N] [--callers NAME]
  *
- * --from-ms skips the first N ms of the profile (start-up: module loading through tsx);
+ * --from-ms skips the first N ms of the profile (start-up: module loading through tsx), --to-ms
+ * ignores what comes after N ms (to look at one phase);
  * --callers prints the call paths (bottom up) that lead to functions whose label contains NAME.
  */
 import { readFileSync } from "node:fs";
@@ -32,6 +33,7 @@ const callerPathsMax = 12;
 interface Options {
   readonly rows: number;
   readonly fromMs: number;
+  readonly toMs: number;
   readonly callers: string | undefined;
 }
 
@@ -59,14 +61,14 @@ function table(title: string, totals: ReadonlyMap<string, number>, totalUs: numb
   return [`--- ${title}`, ...lines].join("\n");
 }
 
-/** Self time per node id over the samples taken at least `fromMs` after the profile started. */
-function selfTimes(profile: CpuProfile, fromMs: number): Map<number, number> {
+/** Self time per node id over the samples taken from `fromMs` to `toMs` after the profile started. */
+function selfTimes(profile: CpuProfile, fromMs: number, toMs: number): Map<number, number> {
   const selfUs = new Map<number, number>();
   let elapsedUs = 0;
   profile.samples.forEach((id, i) => {
     const deltaUs = profile.timeDeltas[i] ?? 0;
     elapsedUs += deltaUs;
-    if (elapsedUs >= fromMs * 1000) selfUs.set(id, (selfUs.get(id) ?? 0) + deltaUs);
+    if (elapsedUs >= fromMs * 1000 && elapsedUs <= toMs * 1000) selfUs.set(id, (selfUs.get(id) ?? 0) + deltaUs);
   });
   return selfUs;
 }
@@ -90,7 +92,7 @@ function analyze(profile: CpuProfile, options: Options): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const selfUs = selfTimes(profile, options.fromMs);
+  const selfUs = selfTimes(profile, options.fromMs, options.toMs);
   const selfByFunction = new Map<string, number>();
   const inclusiveByFunction = new Map<string, number>();
   const inclusiveByModule = new Map<string, number>();
@@ -112,7 +114,7 @@ function analyze(profile: CpuProfile, options: Options): string {
   }
   if (options.callers !== undefined) return callerPaths(byId, parent, selfUs, options.callers);
   return [
-    `total ${(totalUs / 1000).toFixed(0)} ms sampled${options.fromMs > 0 ? ` after the first ${options.fromMs} ms` : ""}`,
+    `total ${(totalUs / 1000).toFixed(0)} ms sampled from ${options.fromMs} ms${Number.isFinite(options.toMs) ? ` to ${options.toMs} ms` : ""}`,
     table("self time by function", selfByFunction, totalUs, rows),
     table("inclusive time by function", inclusiveByFunction, totalUs, rows),
     table("inclusive time by module", inclusiveByModule, totalUs, rows),
@@ -121,9 +123,14 @@ function analyze(profile: CpuProfile, options: Options): string {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rows: { type: "string" }, "from-ms": { type: "string" }, callers: { type: "string" } },
+  options: { rows: { type: "string" }, "from-ms": { type: "string" }, "to-ms": { type: "string" }, callers: { type: "string" } },
 });
 const [path] = positionals;
-if (path === undefined) throw new Error("usage: analyze-profile.ts FILE.cpuprofile [--rows N] [--from-ms N] [--callers NAME]");
-const options: Options = { rows: Number(values.rows ?? rowsDefault), fromMs: Number(values["from-ms"] ?? 0), callers: values.callers };
+if (path === undefined) throw new Error("usage: analyze-profile.ts FILE.cpuprofile [--rows N] [--from-ms N] [--to-ms N] [--callers NAME]");
+const options: Options = {
+  rows: Number(values.rows ?? rowsDefault),
+  fromMs: Number(values["from-ms"] ?? 0),
+  toMs: Number(values["to-ms"] ?? Number.POSITIVE_INFINITY),
+  callers: values.callers,
+};
 process.stdout.write(`${analyze(JSON.parse(readFileSync(path, "utf8")) as CpuProfile, options)}\n`);

@@ -1,11 +1,11 @@
 /**
- * A quick cost probe for store work: runs only the put and get phases (no watch, no kills) on
+ * A quick cost probe for store work: runs only the load phases (no kills, no report) on
  * flotilla and/or etcd in one run, and prints each member's CPU per 1000 operations (leader and
  * followers apart) and RSS. With --cpu-prof-dir DIR, flotilla members run under node --cpu-prof
  * and are stopped with SIGTERM so that they write their profiles there; read them with
- * `node test/bench/store/analyze-profile.mjs FILE.cpuprofile`.
+ * `node --import tsx test/bench/store/analyze-profile.ts FILE.cpuprofile`.
  *
- *   node --import tsx test/bench/store/profile.ts [--impl both] [--scale 0.25] [--phases seq,put,get]
+ *   node --import tsx test/bench/store/profile.ts [--impl both] [--scale 0.25] [--phases seq,put,get,watch]
  *        [--cpu-prof-dir DIR] [--logs-dir DIR]   (logs: the members' logs are kept there)
  */
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
@@ -17,10 +17,11 @@ import { findLeader } from "./failover.ts";
 import { memberMemory, membersCpuMs } from "./proc.ts";
 import { cpuMeter } from "./meter.ts";
 import { parseImplementations, scaledSizes } from "./config.ts";
+import { watchDelivery } from "./watch.ts";
 import { concurrentPuts, linearizableGets, sequentialPuts, type ThroughputResult } from "./workloads.ts";
 
-type Phase = "seq" | "put" | "get";
-const phasesAll: readonly Phase[] = ["seq", "put", "get"];
+type Phase = "seq" | "put" | "get" | "watch";
+const phasesAll: readonly Phase[] = ["seq", "put", "get", "watch"];
 /** Grace for a member to write its CPU profile after SIGTERM. */
 const profileStopGraceMs = 20_000;
 
@@ -35,10 +36,16 @@ async function runPhase(cluster: StoreCluster, phase: Phase, scale: number): Pro
   const meter = cpuMeter(() => membersCpuMs(cluster));
   const leader = await findLeader(cluster);
   const before = membersCpuMs(cluster);
+  const endpoints = cluster.members.map((member) => member.clientUrl);
   let result: ThroughputResult;
   if (phase === "seq") result = await sequentialPuts(meter, leader.clientUrl, sizes.sequentialPuts, sizes.phaseDurationMsMax);
   else if (phase === "put") result = await concurrentPuts(meter, leader.clientUrl, sizes.concurrentPuts, sizes.phaseDurationMsMax);
-  else result = await linearizableGets(meter, leader.clientUrl, cluster.members.map((member) => member.clientUrl), sizes.gets, sizes.getKeys, sizes.phaseDurationMsMax);
+  else if (phase === "get") result = await linearizableGets(meter, leader.clientUrl, endpoints, sizes.gets, sizes.getKeys, sizes.phaseDurationMsMax);
+  else {
+    const watched = await watchDelivery(meter, leader.clientUrl, endpoints, sizes.watchers, sizes.watchEvents, sizes.phaseDurationMsMax);
+    process.stdout.write(`[${cluster.implementation}] watch: ${Math.round(watched.eventsPerSecondPerWatcherMean)} events/s per watcher, p99 ${watched.latency?.p99Ms.toFixed(2) ?? "-"} ms\n`);
+    result = watched.writer;
+  }
   // The per-member split includes warm-up and key loading; the total below is the measured loop.
   const split = [...perMemberDelta(before, membersCpuMs(cluster))]
     .map(([key, ms]) => `${key.split("/")[0] ?? key}${key.startsWith(`${leader.name}/`) ? "(L)" : ""} ${Math.round(ms)}`)
