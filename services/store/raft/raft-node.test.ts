@@ -135,6 +135,19 @@ describe("RaftNode in a three-member cluster over gRPC", () => {
     expect(batches).toBeLessThan(count / 10);
   });
 
+  it("tells followers a new commit index within the hold time, not only with the next heartbeat", async () => {
+    // One tick per second: a follower that learnt the commit only from heartbeats would wait ~1 s.
+    const list = await startCluster(3, { heartbeatIntervalMs: 1000 });
+    running(list)[0]?.node.campaign();
+    const leader = await agreedLeader(list);
+    await leader.node.propose(kvCommand({ op: "put", key: "warm", value: "up" }));
+    await converged(list, { warm: "up" });
+    const startedMs = Date.now();
+    await leader.node.propose(kvCommand({ op: "put", key: "lone", value: "1" }));
+    await converged(list, { lone: "1", warm: "up" });
+    expect(Date.now() - startedMs).toBeLessThan(500);
+  });
+
   it("readIndex() on a follower resolves only after it applied what was committed before the read, batching concurrent reads", async () => {
     const list = await startCluster(3);
     const leader = await agreedLeader(list);

@@ -22,6 +22,7 @@ import { createPrng } from "../../../libs/prng/index.ts";
 import {
   ConfChangeType,
   EntryType,
+  MessageType,
   NotLeaderError,
   ProposalDroppedError,
   RawNode,
@@ -165,6 +166,13 @@ export const raftNodeDefaults = {
   loopRoundsMax: 64,
   /** An unanswered ReadIndex request is re-sent this often (etcd: 500 ms). */
   readIndexRetryMs: 500,
+  /**
+   * An append without entries (the leader telling a follower a new commit index, or a probe) is
+   * held this long: when the next proposal's append to that follower leaves first, it carries the
+   * commit index and the held one is dropped. At one put at a time this halves the messages and
+   * the follower rounds per put; a follower learns a commit at most this much later.
+   */
+  emptyAppendHoldMs: 2,
   /** Leadership transfers waiting to complete; more are refused with TooManyRequestsError. */
   transferWaitersMax: 16,
   /** etcd promotes a learner only when its log is within 90% of the leader's. */
@@ -226,6 +234,9 @@ export class RaftNode<R = unknown> {
   readonly #inbox: Inbox = { ticks: 0, campaign: false, messages: [], proposals: [], confChanges: [], transfers: [], unreachable: new Set(), snapshotReports: [] };
   readonly #transferWaiters: TransferWaiter[] = [];
   readonly #leaderListeners = new Set<(leaderId: NodeId, term: number) => void>();
+  /** Empty appends held back per follower (see raftNodeDefaults.emptyAppendHoldMs). */
+  readonly #heldAppends = new Map<NodeId, Message>();
+  #heldAppendsTimer: NodeJS.Timeout | undefined;
   #transport: Transport | undefined;
   #peers: Map<NodeId, string>;
   /** Members removed from the cluster; their streams are refused so that they learn it. */
@@ -436,6 +447,7 @@ export class RaftNode<R = unknown> {
   async #stop(): Promise<void> {
     if (this.#state === "running") this.#state = "stopping";
     clearInterval(this.#tickTimer);
+    clearTimeout(this.#heldAppendsTimer);
     // The loop checks the state between rounds; bounded by one Ready's work.
     while (this.#loop !== undefined) await this.#loop;
     this.#rejectEverything(this.#failure ?? new NodeStoppedError("stopped"));
@@ -621,7 +633,7 @@ export class RaftNode<R = unknown> {
     if (ready.softState !== undefined) this.#onSoftState(ready.softState);
     const transport = this.#transport;
     assert(transport !== undefined, "the transport starts before the loop");
-    transport.send(ready.messages);
+    this.#sendMessages(transport, ready.messages);
     this.#noteAppended(ready.entries);
     const persisted = this.#persist(ready);
     if (ready.snapshot !== undefined) {
@@ -643,6 +655,37 @@ export class RaftNode<R = unknown> {
       transport.send(ready.messagesAfterPersist);
     }
     this.#reads.onReadStates(ready.readStates);
+  }
+
+  /**
+   * Sends `messages`, except that an append without entries waits (at most emptyAppendHoldMs)
+   * and is dropped if a later append to the same follower goes first: that one carries the same
+   * or a newer commit index. Dropping an append is always safe in Raft; a lost one is what the
+   * next append or heartbeat makes up for.
+   */
+  #sendMessages(transport: Transport, messages: readonly Message[]): void {
+    let now: Message[] | undefined;
+    for (const message of messages) {
+      if (message.type === MessageType.App) {
+        if (message.entries.length === 0) {
+          this.#heldAppends.set(message.to, message);
+          continue;
+        }
+        this.#heldAppends.delete(message.to);
+      }
+      (now ??= []).push(message);
+    }
+    if (now !== undefined) transport.send(now);
+    if (this.#heldAppends.size > 0) this.#heldAppendsTimer ??= setTimeout(() => this.#releaseHeldAppends(), raftNodeDefaults.emptyAppendHoldMs);
+  }
+
+  #releaseHeldAppends(): void {
+    clearTimeout(this.#heldAppendsTimer);
+    this.#heldAppendsTimer = undefined;
+    if (this.#heldAppends.size === 0) return;
+    const held = [...this.#heldAppends.values()];
+    this.#heldAppends.clear();
+    if (this.#state === "running" && this.#role === Role.Leader) this.#transport?.send(held);
   }
 
   /** A write nobody awaits still stops the member when it fails. */
@@ -797,6 +840,8 @@ export class RaftNode<R = unknown> {
   // ---- leadership, timers, transport events -------------------------------------------------
 
   #onSoftState(softState: SoftState): void {
+    // Appends held from a term in which this member led mean nothing to its followers now.
+    if (softState.role !== Role.Leader) this.#heldAppends.clear();
     const leaderChanged = softState.lead !== this.#lead;
     this.#lead = softState.lead;
     this.#role = softState.role;
@@ -890,6 +935,7 @@ export class RaftNode<R = unknown> {
     this.#state = "failed";
     this.#failure = error;
     clearInterval(this.#tickTimer);
+    clearTimeout(this.#heldAppendsTimer);
     this.#logger.error(`raft node ${this.id}: fatal: ${error.stack ?? error.message}`);
     this.#rejectEverything(new NodeStoppedError("failed", { cause: error }));
     // Peers must stop counting on this member at once.
