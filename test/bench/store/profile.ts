@@ -6,10 +6,18 @@
  * `node --import tsx test/bench/store/analyze-profile.ts FILE.cpuprofile`.
  *
  *   node --import tsx test/bench/store/profile.ts [--impl both] [--scale 0.25] [--phases seq,put,get,watch]
- *        [--cpu-prof-dir DIR] [--logs-dir DIR]   (logs: the members' logs are kept there)
+ *        [--cpu-prof-dir DIR] [--logs-dir DIR] [--perf-stat]
+ *
+ * --logs-dir keeps the members' logs there. --perf-stat (needs `perf`, root) runs
+ * `perf stat --per-thread` on every member during each measured phase and prints each member's
+ * CPU split into its main thread and the rest (V8's GC and compiler threads, the libuv pool),
+ * with context switches: the profiler's sampled stacks charge a member that waits for a core to
+ * whatever it was running, perf's task clock does not.
  */
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { StoreCluster, type StoreImplementation } from "../../harness/store-cluster.ts";
@@ -24,6 +32,42 @@ type Phase = "seq" | "put" | "get" | "watch";
 const phasesAll: readonly Phase[] = ["seq", "put", "get", "watch"];
 /** Grace for a member to write its CPU profile after SIGTERM. */
 const profileStopGraceMs = 20_000;
+/** perf needs a moment to attach before the phase starts. */
+const perfAttachMs = 300;
+
+interface PerfStat {
+  readonly member: string;
+  readonly process: ChildProcess;
+  readonly output: string;
+  readonly exited: Promise<void>;
+}
+
+function startPerfStat(cluster: StoreCluster): PerfStat[] {
+  return cluster.members.map((member) => {
+    const output = join(tmpdir(), `flotilla-perf-stat-${process.pid}-${member.name}.csv`);
+    const pid = String(member.daemon?.pid ?? 0);
+    const child = spawn("perf", ["stat", "--per-thread", "-x", ",", "-e", "task-clock,context-switches", "-o", output, "-p", pid], { stdio: "ignore" });
+    return { member: member.name, process: child, output, exited: new Promise((done) => child.on("exit", () => done())) };
+  });
+}
+
+/** "m0 main 812 + other 240 CPU-ms, 9.1 switches/op" per member, from perf's per-thread CSV. */
+async function stopPerfStat(stats: readonly PerfStat[], operations: number): Promise<string> {
+  for (const stat of stats) stat.process.kill("SIGINT");
+  await Promise.all(stats.map((stat) => stat.exited));
+  return stats
+    .map((stat) => {
+      const rows = existsSync(stat.output) ? readFileSync(stat.output, "utf8").split("\n").map((line) => line.split(",")) : [];
+      rmSync(stat.output, { force: true });
+      const cpu = rows.filter((row) => row[3] === "task-clock").map((row) => ({ tid: Number((row[0] ?? "").split("-").at(-1)), ms: Number(row[1]) || 0 }));
+      const switches = rows.filter((row) => row[3] === "context-switches").reduce((total, row) => total + (Number(row[1]) || 0), 0);
+      const mainTid = Math.min(...cpu.map((thread) => thread.tid));
+      const mainMs = cpu.find((thread) => thread.tid === mainTid)?.ms ?? 0;
+      const otherMs = cpu.reduce((total, thread) => total + thread.ms, 0) - mainMs;
+      return `${stat.member} main ${Math.round(mainMs)} + other ${Math.round(otherMs)} CPU-ms, ${(switches / Math.max(1, operations)).toFixed(1)} switches/op`;
+    })
+    .join("; ");
+}
 
 function perMemberDelta(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): Map<string, number> {
   const delta = new Map<string, number>();
@@ -31,10 +75,12 @@ function perMemberDelta(before: ReadonlyMap<string, number>, after: ReadonlyMap<
   return delta;
 }
 
-async function runPhase(cluster: StoreCluster, phase: Phase, scale: number): Promise<void> {
+async function runPhase(cluster: StoreCluster, phase: Phase, scale: number, perfStat: boolean): Promise<void> {
   const sizes = scaledSizes(scale);
   const meter = cpuMeter(() => membersCpuMs(cluster));
   const leader = await findLeader(cluster);
+  const stats = perfStat ? startPerfStat(cluster) : [];
+  if (perfStat) await new Promise((done) => setTimeout(done, perfAttachMs));
   const before = membersCpuMs(cluster);
   const endpoints = cluster.members.map((member) => member.clientUrl);
   let result: ThroughputResult;
@@ -56,6 +102,7 @@ async function runPhase(cluster: StoreCluster, phase: Phase, scale: number): Pro
       `p50 ${result.latency?.p50Ms.toFixed(2) ?? "-"} ms, members ${perThousand} CPU-ms/1000, client ${Math.round(result.cost.clientCpuMs)} ms, ` +
       `per member (incl. warm-up) ${split}, load ${loadavg()[0]?.toFixed(1) ?? "?"}\n`,
   );
+  if (perfStat) process.stdout.write(`[${cluster.implementation}] ${phase} perf (incl. warm-up): ${await stopPerfStat(stats, result.completed)}\n`);
 }
 
 /** Keeps the members' logs (the cluster's work dir is deleted on teardown). */
@@ -72,17 +119,18 @@ interface ProfileOptions {
   readonly scale: number;
   readonly profileDir: string | undefined;
   readonly logsDir: string | undefined;
+  readonly perfStat: boolean;
 }
 
 async function profileImplementation(implementation: StoreImplementation, options: ProfileOptions): Promise<void> {
-  const { phases, scale, profileDir, logsDir } = options;
+  const { phases, scale, profileDir, logsDir, perfStat } = options;
   if (implementation === "flotilla" && profileDir !== undefined) {
     mkdirSync(profileDir, { recursive: true });
     process.env["FLOTILLA_NODE_FLAGS"] = `${process.env["FLOTILLA_NODE_FLAGS"] ?? ""} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
   }
   const cluster = await StoreCluster.start({ implementation, size: 3 });
   try {
-    for (const phase of phases) await runPhase(cluster, phase, scale);
+    for (const phase of phases) await runPhase(cluster, phase, scale, perfStat);
     const memory = memberMemory(cluster).map((member) => `${member.member} ${member.residentMiB.toFixed(0)} MiB`);
     process.stdout.write(`[${implementation}] rss: ${memory.join(", ")}\n`);
     // SIGTERM first: a flotilla member writes its CPU profile on a clean exit.
@@ -101,6 +149,7 @@ async function main(): Promise<void> {
       phases: { type: "string", default: phasesAll.join(",") },
       "cpu-prof-dir": { type: "string" },
       "logs-dir": { type: "string" },
+      "perf-stat": { type: "boolean", default: false },
     },
   });
   const scale = Number(values.scale);
@@ -111,7 +160,7 @@ async function main(): Promise<void> {
   });
   const profileDir = values["cpu-prof-dir"] === undefined ? undefined : resolve(values["cpu-prof-dir"]);
   const logsDir = values["logs-dir"] === undefined ? undefined : resolve(values["logs-dir"]);
-  for (const implementation of parseImplementations(values.impl)) await profileImplementation(implementation, { phases, scale, profileDir, logsDir });
+  for (const implementation of parseImplementations(values.impl)) await profileImplementation(implementation, { phases, scale, profileDir, logsDir, perfStat: values["perf-stat"] });
 }
 
 await main();
