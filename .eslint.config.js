@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["libs/raft/**/*.ts", "libs/mvcc/**/*.ts", "libs/lincheck/**/*.ts", "libs/prng/**/*.ts", "libs/api/**/*.ts", "services/scheduler/core/**/*.ts"],
+    files: ["libs/raft/**/*.ts", "libs/crc32c/**/*.ts", "libs/mvcc/**/*.ts", "libs/lincheck/**/*.ts", "libs/prng/**/*.ts", "libs/api/**/*.ts", "services/scheduler/core/**/*.ts"],
     rules: {
       // The pure cores must stay deterministic: no node: modules, no clock, no ambient randomness.
       "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "pure libs import no node: modules" }] }],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeRevisionKey } from "./codec.ts";
-import { crc32c } from "./crc32.ts";
+import { crc32c } from "../crc32c/index.ts";
 import { b, keysOf, newStore, putText, text } from "./test-support.ts";
 import type { MvccStore } from "./store.ts";
 import type { PersistRecord } from "./types.ts";

@@ -3,7 +3,7 @@
  * deterministic; the caller persists the records each write returns. See README.md.
  */
 export { bytesOf, bytesToBinary, binaryToBytes, compareBytes, prefixRangeEnd } from "./bytes.ts";
-export { crc32c } from "./crc32.ts";
+export { crc32c } from "../crc32c/index.ts";
 export { CorruptDataError, GrpcCode, isMvccError, MvccError, type MvccErrorKind } from "./errors.ts";
 export { leaseTtlSecondsMax, minLeaseTtlSeconds } from "./lessor.ts";
 export type { RestoreReport } from "./restore.ts";

@@ -9,7 +9,7 @@ import { assert } from "../assert/index.ts";
 import { WeightedTree, type TreeEntry } from "./btree.ts";
 import { bytesToBinary, copyBytes, emptyBytes, spanContains, type KeySpan } from "./bytes.ts";
 import { encodeKeyValue, encodeRevisionKey, encodeTombstone, encodeUint64 } from "./codec.ts";
-import { Crc32c } from "./crc32.ts";
+import { Crc32c } from "../crc32c/index.ts";
 import { MvccError } from "./errors.ts";
 import { KeyIndex, revisionAfter, type RevisionRecord } from "./key-index.ts";
 import type { Lessor } from "./lessor.ts";

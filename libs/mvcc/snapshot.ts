@@ -6,7 +6,7 @@
  */
 import { assert } from "../assert/index.ts";
 import { FrameReader, FrameWriter } from "./codec.ts";
-import { crc32c } from "./crc32.ts";
+import { crc32c } from "../crc32c/index.ts";
 import { CorruptDataError } from "./errors.ts";
 import type { Bucket, StoredRecord } from "./types.ts";
 

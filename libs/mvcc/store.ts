@@ -8,7 +8,7 @@
 import { assert } from "../assert/index.ts";
 import { bytesToBinary, binaryToBytes, keySpan } from "./bytes.ts";
 import { encodeLease, encodeLeaseKey } from "./codec.ts";
-import { Crc32c } from "./crc32.ts";
+import { Crc32c } from "../crc32c/index.ts";
 import { MvccError } from "./errors.ts";
 import { KeySpace, storedKey, storedValue, type WriteTxn } from "./keyspace.ts";
 import { Lessor } from "./lessor.ts";

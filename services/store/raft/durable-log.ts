@@ -74,7 +74,7 @@ import {
   encodeSnapshotRecord,
   type SnapshotRecord,
 } from "./codec.ts";
-import { crc32c } from "./crc32c.ts";
+import { crc32c } from "../../../libs/crc32c/index.ts";
 
 /** The stored data is damaged: `record` names what failed its check ("entry 42", "hard state"). */
 export class CorruptRecordError extends Error {

@@ -17,7 +17,7 @@ export {
   RequestTimeoutError,
   TooManyRequestsError,
 } from "./errors.ts";
-export { crc32c } from "./crc32c.ts";
+export { crc32c } from "../../../libs/crc32c/index.ts";
 // A Raft snapshot's data as RaftNode writes it (peers, removed members, state machine bytes).
 export { encodeNodeSnapshot } from "./codec.ts";
 // propose() and friends reject with the Raft core's NotLeaderError (it carries a leader hint).

@@ -31,7 +31,7 @@ import {
 } from "@grpc/grpc-js";
 import { assert } from "../../../libs/assert/index.ts";
 import { MessageType, type Message, type NodeId, type SnapshotStatus } from "../../../libs/raft/index.ts";
-import { crc32c } from "./crc32c.ts";
+import { crc32c } from "../../../libs/crc32c/index.ts";
 
 /** What a server handler answers a refused call with (grpc-js's ServerStatusResponse). */
 type ServerStatusResponse = Partial<StatusObject>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crc32c } from "./crc32c.ts";
+import { crc32c } from "./index.ts";
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 
