@@ -184,9 +184,7 @@ export class StoreCluster {
       async () => {
         const result = await this.etcdctl(["endpoint", "status", "-w", "json"], this.runningEndpoints(), 10_000);
         if (result.code !== 0 && result.stdout.trim() === "") return undefined;
-        // uint64 ids: read long integers as strings so that no two ids collapse into one double.
-        const exact = result.stdout.replace(/(:\s*)(\d{16,})/g, '$1"$2"');
-        const statuses = JSON.parse(exact) as { Endpoint: string; Status: { header: { member_id: string }; leader: string } }[];
+        const statuses = parseEtcdctlJson(result.stdout) as { Endpoint: string; Status: { header: { member_id: string }; leader: string } }[];
         const leaderStatus = statuses.find((entry) => String(entry.Status.header.member_id) === String(entry.Status.leader));
         return leaderStatus === undefined ? undefined : this.members.find((member) => withoutScheme(member.clientUrl) === leaderStatus.Endpoint);
       },
@@ -216,6 +214,11 @@ export class StoreCluster {
     await Promise.all(this.members.map(async (member) => member.daemon?.kill()));
     rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+/** etcdctl's JSON, with uint64 ids read as strings so that no two ids collapse into one double. */
+export function parseEtcdctlJson<T>(text: string): T {
+  return JSON.parse(text.replace(/(:\s*)(\d{16,})/g, '$1"$2"')) as T;
 }
 
 /**

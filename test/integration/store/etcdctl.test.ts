@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { StoreCluster, storeImplementations } from "../../harness/store-cluster.ts";
+import { parseEtcdctlJson, StoreCluster, storeImplementations } from "../../harness/store-cluster.ts";
 import { run as runProcess } from "../../harness/process.ts";
 import { waitFor } from "../../harness/wait.ts";
 
@@ -23,8 +23,6 @@ interface JsonGet {
   more?: boolean;
 }
 
-/** etcdctl prints uint64 ids as JSON numbers; keep them exact by reading long integers as strings. */
-const parseJson = <T>(text: string): T => JSON.parse(text.replace(/(:\s*)(\d{16,})/g, '$1"$2"')) as T;
 
 const decode = (base64: string | undefined): string => Buffer.from(base64 ?? "", "base64").toString("utf8");
 
@@ -149,11 +147,11 @@ describe.each(storeImplementations())("etcdctl against a 3-member %s cluster", (
     expect(health.code).toBe(0);
     expect((health.stdout + health.stderr).match(/is healthy/g)).toHaveLength(3);
     const leader = await cluster.leader();
-    const statusJson = parseJson<{ Status: { header: { member_id: string }; leader: string; raftTerm: number } }[]>(
+    const statusJson = parseEtcdctlJson<{ Status: { header: { member_id: string }; leader: string; raftTerm: number } }[]>(
       await cluster.etcdctlOk(["endpoint", "status", "-w", "json"], leader.clientUrl),
     );
     const target = cluster.members.find((member) => member !== leader);
-    const memberList = parseJson<{ members: { ID: string; name: string }[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"]));
+    const memberList = parseEtcdctlJson<{ members: { ID: string; name: string }[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"]));
     const targetId = memberList.members.find((member) => member.name === target?.name)?.ID;
     expect(statusJson[0]?.Status.leader).toBe(statusJson[0]?.Status.header.member_id);
     const hexId = BigInt(targetId ?? 0).toString(16);

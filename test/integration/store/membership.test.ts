@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { StoreCluster, storeImplementations, type StoreMember } from "../../harness/store-cluster.ts";
+import { parseEtcdctlJson, StoreCluster, storeImplementations, type StoreMember } from "../../harness/store-cluster.ts";
 import { Daemon, run } from "../../harness/process.ts";
 import { freePorts } from "../../harness/ports.ts";
 import { waitFor } from "../../harness/wait.ts";
@@ -20,12 +20,11 @@ interface JsonMember {
   isLearner?: boolean;
 }
 
-const parseJson = <T>(text: string): T => JSON.parse(text.replace(/(:\s*)(\d{16,})/g, '$1"$2"')) as T;
 const hex = (id: string): string => BigInt(id).toString(16);
 const flotillaBin = resolve(import.meta.dirname, "../../../scripts/flotilla");
 
 async function members(cluster: StoreCluster): Promise<JsonMember[]> {
-  return parseJson<{ members: JsonMember[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"], cluster.runningEndpoints())).members;
+  return parseEtcdctlJson<{ members: JsonMember[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"], cluster.runningEndpoints())).members;
 }
 
 describe.each(storeImplementations())("membership and snapshots on a %s cluster", (implementation) => {
@@ -114,7 +113,7 @@ describe.each(storeImplementations())("membership and snapshots on a %s cluster"
 
     const updated = await cluster.etcdctlOk(["member", "update", hex(learnerId), `--peer-urls=http://127.0.0.1:${portB}`], follower.clientUrl);
     expect(updated).toMatch(new RegExp(`Member +${hex(learnerId)} updated in cluster`));
-    const listed = parseJson<{ members: JsonMember[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"], follower.clientUrl)).members;
+    const listed = parseEtcdctlJson<{ members: JsonMember[] }>(await cluster.etcdctlOk(["member", "list", "-w", "json"], follower.clientUrl)).members;
     expect(listed.find((member) => member.ID === learnerId)?.peerURLs).toEqual([`http://127.0.0.1:${portB}`]);
 
     const removed = await cluster.etcdctlOk(["member", "remove", hex(learnerId)], follower.clientUrl);
@@ -178,7 +177,7 @@ describe.each(storeImplementations())("membership and snapshots on a %s cluster"
       async () => {
         const result = await cluster.etcdctl(["endpoint", "hashkv", `--rev=${revision}`, "-w", "json"], endpoints);
         if (result.code !== 0) return undefined;
-        const answers = parseJson<{ Endpoint: string; HashKV: { hash: number; compact_revision: number } }[]>(result.stdout);
+        const answers = parseEtcdctlJson<{ Endpoint: string; HashKV: { hash: number; compact_revision: number } }[]>(result.stdout);
         const distinct = new Set(answers.map((answer) => answer.HashKV.hash));
         return answers.length === 3 && distinct.size === 1 ? answers : undefined;
       },
@@ -186,7 +185,7 @@ describe.each(storeImplementations())("membership and snapshots on a %s cluster"
     );
     expect(hashes.map((answer) => answer.HashKV.compact_revision)).toEqual([revision - 2, revision - 2, revision - 2]);
     await cluster.etcdctlOk(["put", "hash/extra", "x"]);
-    const later = parseJson<{ HashKV: { hash: number } }[]>(await cluster.etcdctlOk(["endpoint", "hashkv", "-w", "json"], cluster.members[0]?.clientUrl));
+    const later = parseEtcdctlJson<{ HashKV: { hash: number } }[]>(await cluster.etcdctlOk(["endpoint", "hashkv", "-w", "json"], cluster.members[0]?.clientUrl));
     expect(later[0]?.HashKV.hash).not.toBe(hashes[0]?.HashKV.hash);
   });
 
