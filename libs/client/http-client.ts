@@ -1,0 +1,316 @@
+/**
+ * The ApiClient over HTTPS: the cluster CA, a client certificate or a bearer token (from a
+ * kubeconfig or given explicitly), JSON bodies, Status answers turned into libs/api StatusErrors,
+ * watches as async iterables over the JSON-lines stream, and a list of server URLs tried in turn
+ * when one cannot be reached. Only connection failures are retried, a bounded number of times;
+ * an answer from a server, whatever its code, is never retried here.
+ */
+import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
+import type { IncomingMessage } from "node:http";
+import { isIP } from "node:net";
+import {
+  StatusError,
+  apiVersionOf,
+  type DeleteOptions,
+  type KubeObject,
+  type List,
+  type Status,
+  type WatchEvent,
+} from "../api/index.ts";
+import { parseKubeconfig, type KubeconfigCredentials } from "../pki/index.ts";
+import type { ApiClient, ListOptions, PatchType, Resource, WatchOptions, WriteOptions } from "./types.ts";
+
+/** A request that has not answered in this long fails (watches excepted: they use timeoutSeconds). */
+export const requestTimeoutMsDefault = 30_000;
+/** Rounds over the server list before a connection failure is final. */
+export const connectRoundsMax = 3;
+/** Pause between two rounds over the server list. */
+export const connectRetryDelayMs = 200;
+/** An answer body larger than this is refused (the API server's own limit is 3 MiB per object). */
+export const responseBytesMax = 256 * 1024 * 1024;
+/** One watch event line larger than this ends the watch with an error. */
+export const watchLineBytesMax = 16 * 1024 * 1024;
+/** Sockets kept open per server. */
+export const socketsPerServerMax = 64;
+
+export interface HttpClientOptions {
+  /** https URLs of the API servers; the first that answers is used until it fails. */
+  readonly servers: readonly string[];
+  readonly caCertificatePem: string;
+  readonly credentials: KubeconfigCredentials;
+  readonly requestTimeoutMs?: number;
+  readonly userAgent?: string;
+}
+
+/** Options from a kubeconfig's current context (embedded data only, as libs/pki writes them). */
+export function optionsFromKubeconfig(text: string, extraServers: readonly string[] = []): HttpClientOptions {
+  const params = parseKubeconfig(text);
+  return { servers: [params.serverUrl, ...extraServers], caCertificatePem: params.caCertificatePem, credentials: params.credentials };
+}
+
+const connectionErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND"]);
+/** Failures that happen before the request reached the server: safe to retry for any verb. */
+const notSentErrorCodes = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+const patchContentTypes: Readonly<Record<PatchType, string>> = {
+  json: "application/json-patch+json",
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  apply: "application/apply-patch+yaml",
+};
+
+/** The URL path of a resource, an object or its subresource. */
+export function resourcePath(resource: Resource, namespace: string | undefined, name?: string, subresource?: string): string {
+  const prefix = resource.group === "" ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
+  const scope = resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  const object = name === undefined ? "" : `/${encodeURIComponent(name)}`;
+  const sub = subresource === undefined ? "" : `/${subresource}`;
+  return `${prefix}${scope}/${resource.resource}${object}${sub}`;
+}
+
+function query(entries: Record<string, string | number | boolean | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(entries)) if (value !== undefined && value !== "") params.set(key, String(value));
+  const text = params.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+function listQuery(options: ListOptions): Record<string, string | number | undefined> {
+  return {
+    labelSelector: options.labelSelector,
+    fieldSelector: options.fieldSelector,
+    limit: options.limit,
+    continue: options.continue,
+    resourceVersion: options.resourceVersion,
+  };
+}
+
+function writeQuery(options: WriteOptions | undefined): string {
+  return query({ fieldManager: options?.fieldManager, force: options?.force === true ? true : undefined, dryRun: options?.dryRun === true ? "All" : undefined });
+}
+
+/** A Status for an error answer that did not carry one (a proxy, a crash page). */
+function statusFromBody(code: number, body: string): Status {
+  try {
+    const parsed = JSON.parse(body) as Partial<Status>;
+    if (parsed.kind === "Status") return parsed as Status;
+  } catch {
+    // Not JSON: fall through to a synthesized Status.
+  }
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code, message: body.slice(0, 1024) || `HTTP ${code}`, reason: code === 404 ? "NotFound" : "" } as Status;
+}
+
+interface RawRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+  /** Watches: no overall timeout, the body is streamed. */
+  readonly stream?: boolean;
+}
+
+export class HttpApiClient implements ApiClient {
+  readonly #servers: readonly URL[];
+  readonly #agent: Agent;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  #current = 0;
+
+  constructor(options: HttpClientOptions) {
+    if (options.servers.length === 0) throw new Error("HttpApiClient needs at least one server URL");
+    this.#servers = options.servers.map((server) => new URL(server));
+    const credentials = options.credentials;
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: socketsPerServerMax,
+      ca: options.caCertificatePem,
+      ...(credentials.kind === "client-certificate" ? { cert: credentials.certificatePem, key: credentials.privateKeyPem } : {}),
+    });
+    this.#headers = { Accept: "application/json", "User-Agent": options.userAgent ?? "flotilla-client" };
+    if (credentials.kind === "token") this.#headers["Authorization"] = `Bearer ${credentials.token}`;
+    this.#timeoutMs = options.requestTimeoutMs ?? requestTimeoutMsDefault;
+  }
+
+  /** The server URL requests currently go to. */
+  get currentServer(): string {
+    return (this.#servers[this.#current] as URL).toString();
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async get<T extends KubeObject>(resource: Resource, namespace: string | undefined, name: string): Promise<T> {
+    return (await this.#json({ method: "GET", path: resourcePath(resource, namespace, name) })) as T;
+  }
+
+  async list<T extends KubeObject>(resource: Resource, namespace: string | undefined, options: ListOptions = {}): Promise<List<T>> {
+    return (await this.#json({ method: "GET", path: resourcePath(resource, namespace) + query(listQuery(options)) })) as List<T>;
+  }
+
+  async create<T extends KubeObject>(resource: Resource, object: T, options?: WriteOptions): Promise<T> {
+    const path = resourcePath(resource, object.metadata.namespace, options?.subresource === undefined ? undefined : object.metadata.name, options?.subresource);
+    return (await this.#json({ method: "POST", path: path + writeQuery(options), body: withTypeMeta(resource, object) })) as T;
+  }
+
+  async update<T extends KubeObject>(resource: Resource, object: T, options?: WriteOptions): Promise<T> {
+    const path = resourcePath(resource, object.metadata.namespace, object.metadata.name, options?.subresource);
+    return (await this.#json({ method: "PUT", path: path + writeQuery(options), body: withTypeMeta(resource, object) })) as T;
+  }
+
+  async patch<T extends KubeObject>(
+    resource: Resource,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    body: unknown,
+    options?: WriteOptions,
+  ): Promise<T> {
+    const path = resourcePath(resource, namespace, name, options?.subresource) + writeQuery(options);
+    return (await this.#json({ method: "PATCH", path, body, contentType: patchContentTypes[type] })) as T;
+  }
+
+  async delete(resource: Resource, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<void> {
+    const body = options === undefined ? undefined : { kind: "DeleteOptions", apiVersion: "v1", ...options };
+    await this.#json({ method: "DELETE", path: resourcePath(resource, namespace, name), body });
+  }
+
+  async createSubresource<R>(resource: Resource, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R> {
+    return (await this.#json({ method: "POST", path: resourcePath(resource, namespace, name, subresource), body })) as R;
+  }
+
+  watch<T extends KubeObject>(resource: Resource, namespace: string | undefined, options: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent<T>> {
+    const path =
+      resourcePath(resource, namespace) +
+      query({
+        ...listQuery(options),
+        watch: true,
+        allowWatchBookmarks: options.allowWatchBookmarks === true ? true : undefined,
+        timeoutSeconds: options.timeoutSeconds,
+      });
+    return this.#watchEvents<T>(path, signal);
+  }
+
+  async *#watchEvents<T extends KubeObject>(path: string, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+    const response = await this.#send({ method: "GET", path, signal, stream: true });
+    if ((response.statusCode ?? 0) >= 400) throw new StatusError(statusFromBody(response.statusCode ?? 0, await readBody(response)));
+    let buffered = "";
+    try {
+      for await (const chunk of response) {
+        buffered += (chunk as Buffer).toString("utf8");
+        if (buffered.length > watchLineBytesMax) throw new Error(`watch event line longer than ${watchLineBytesMax} bytes`);
+        let newline = buffered.indexOf("\n");
+        while (newline >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line !== "") yield JSON.parse(line) as WatchEvent<T>;
+          newline = buffered.indexOf("\n");
+        }
+      }
+    } catch (error) {
+      // The caller's abort ends the stream quietly; anything else is the caller's to handle.
+      if (signal.aborted) return;
+      throw error;
+    } finally {
+      response.destroy();
+    }
+  }
+
+  async #json(raw: RawRequest): Promise<unknown> {
+    const response = await this.#send(raw);
+    const body = await readBody(response);
+    const code = response.statusCode ?? 0;
+    if (code >= 400 || code === 0) throw new StatusError(statusFromBody(code, body));
+    return body === "" ? {} : JSON.parse(body);
+  }
+
+  /** Sends to the current server, moving along the list on connection failures (bounded). */
+  async #send(raw: RawRequest): Promise<IncomingMessage> {
+    const attemptsMax = connectRoundsMax * this.#servers.length;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attemptsMax; attempt++) {
+      if (attempt > 0 && attempt % this.#servers.length === 0) await delay(connectRetryDelayMs, raw.signal);
+      if (raw.signal?.aborted === true) throw raw.signal.reason;
+      const server = this.#servers[this.#current] as URL;
+      try {
+        return await this.#sendOnce(server, raw);
+      } catch (error) {
+        const code = errorCode(error);
+        const retryable = code !== undefined && (raw.method === "GET" ? connectionErrorCodes.has(code) : notSentErrorCodes.has(code));
+        if (!retryable || isAborted(raw.signal)) throw error;
+        lastError = error;
+        this.#current = (this.#current + 1) % this.#servers.length;
+      }
+    }
+    throw new Error(`no API server answered (${this.#servers.map(String).join(", ")})`, { cause: lastError });
+  }
+
+  async #sendOnce(server: URL, raw: RawRequest): Promise<IncomingMessage> {
+    const payload = raw.body === undefined ? undefined : Buffer.from(JSON.stringify(raw.body));
+    const headers: Record<string, string | number> = { ...this.#headers };
+    if (payload !== undefined) {
+      headers["Content-Type"] = raw.contentType ?? "application/json";
+      headers["Content-Length"] = payload.length;
+    }
+    const host = server.hostname.replace(/^\[|\]$/g, "");
+    const options: RequestOptions = {
+      agent: this.#agent,
+      host,
+      port: server.port === "" ? 443 : Number(server.port),
+      path: raw.path,
+      method: raw.method,
+      headers,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ...(raw.signal === undefined ? {} : { signal: raw.signal }),
+      ...(raw.stream === true ? {} : { timeout: this.#timeoutMs }),
+    };
+    return new Promise((resolve, reject) => {
+      const request = httpsRequest(options, resolve);
+      request.on("error", reject);
+      request.on("timeout", () => request.destroy(Object.assign(new Error(`request to ${server.host}${raw.path} timed out after ${this.#timeoutMs} ms`), { code: "ETIMEDOUT" })));
+      request.end(payload);
+    });
+  }
+}
+
+function withTypeMeta<T extends KubeObject>(resource: Resource, object: T): T {
+  if (object.kind !== undefined && object.apiVersion !== undefined) return object;
+  return { ...object, kind: object.kind ?? resource.kind, apiVersion: object.apiVersion ?? apiVersionOf(resource) };
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of response) {
+    total += (chunk as Buffer).length;
+    if (total > responseBytesMax) {
+      response.destroy();
+      throw new Error(`answer larger than ${responseBytesMax} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+// A function, so that the compiler does not narrow `aborted` across an await.
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+async function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
