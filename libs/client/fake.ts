@@ -116,6 +116,25 @@ export class FakeClient implements ApiClient {
     return clone(stored) as T;
   }
 
+  /**
+   * Changes a stored object as another actor would (an agent reporting status, a user relabelling)
+   * without recording a write; the informers see a MODIFIED event. Returns the stored copy.
+   */
+  mutate<T extends KubeObject>(resource: Resource, namespace: string | undefined, name: string, change: (object: T) => T): T {
+    const current = this.#store(resource).get(storeKey(namespace, name));
+    if (current === undefined) throw newNotFound(groupResource(resource), name);
+    const next = change(clone(current) as T);
+    this.#bump(next);
+    this.#put(resource, next, "MODIFIED");
+    return clone(next);
+  }
+
+  /** Removes a stored object as another actor would, without recording a write. */
+  remove(resource: Resource, namespace: string | undefined, name: string): void {
+    const current = this.#store(resource).get(storeKey(namespace, name));
+    if (current !== undefined) this.#remove(resource, current);
+  }
+
   /** The stored object, or undefined. */
   stored<T extends KubeObject>(resource: Resource, namespace: string | undefined, name: string): T | undefined {
     const object = this.#store(resource).get(storeKey(namespace, name));
@@ -163,8 +182,8 @@ export class FakeClient implements ApiClient {
     try {
       const namespace = object.metadata.namespace;
       const name = object.metadata.name ?? object.metadata.generateName ?? "";
-      this.#react("create", resource, namespace, name);
       this.#record("create", resource, namespace, name, options?.subresource, object);
+      this.#react("create", resource, namespace, name);
       const prepared = this.#prepareNew(resource, clone(object));
       if (this.#store(resource).has(storeKey(prepared.metadata.namespace, prepared.metadata.name ?? ""))) {
         throw newAlreadyExists(groupResource(resource), prepared.metadata.name ?? "");
@@ -180,8 +199,8 @@ export class FakeClient implements ApiClient {
     try {
       const namespace = object.metadata.namespace;
       const name = object.metadata.name ?? "";
-      this.#react("update", resource, namespace, name);
       this.#record("update", resource, namespace, name, options?.subresource, object);
+      this.#react("update", resource, namespace, name);
       return Promise.resolve(this.#replace(resource, clone(object), options?.subresource) as T);
     } catch (error) {
       return Promise.reject(error as Error);
@@ -197,8 +216,8 @@ export class FakeClient implements ApiClient {
     options?: WriteOptions,
   ): Promise<T> {
     try {
-      this.#react("patch", resource, namespace, name);
       this.#record("patch", resource, namespace, name, options?.subresource, body);
+      this.#react("patch", resource, namespace, name);
       const current = this.#store(resource).get(storeKey(namespace, name));
       if (current === undefined) throw newNotFound(groupResource(resource), name);
       const patched = this.#applyPatch(resource, current, type, body as JsonValue);
@@ -211,8 +230,8 @@ export class FakeClient implements ApiClient {
 
   delete(resource: Resource, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<void> {
     try {
-      this.#react("delete", resource, namespace, name);
       this.#record("delete", resource, namespace, name, undefined, options ?? {});
+      this.#react("delete", resource, namespace, name);
       const current = this.#store(resource).get(storeKey(namespace, name));
       if (current === undefined) throw newNotFound(groupResource(resource), name);
       const preconditions = options?.preconditions;
@@ -266,8 +285,8 @@ export class FakeClient implements ApiClient {
 
   createSubresource<R>(resource: Resource, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<R> {
     try {
-      this.#react("createSubresource", resource, namespace, name);
       this.#record("createSubresource", resource, namespace, name, subresource, body);
+      this.#react("createSubresource", resource, namespace, name);
       const current = this.#store(resource).get(storeKey(namespace, name));
       if (current === undefined) throw newNotFound(groupResource(resource), name);
       if (subresource === "binding") return Promise.resolve(this.#bind(resource, current, body) as R);
