@@ -1,0 +1,122 @@
+/**
+ * Keeps the node's nftables rules equal to the Services and EndpointSlices it has seen. Changes
+ * are coalesced for a few milliseconds, then written as one `nft -f` transaction holding only
+ * what differs; if a transaction fails the next one rebuilds the whole table (always correct).
+ */
+import { execFile } from "node:child_process";
+import type { EndpointSlice, KubeObject, Service } from "../../libs/api/index.ts";
+import type { Logger } from "../../libs/log/index.ts";
+import type { NodeWatchEvent } from "../agent/control-plane.ts";
+import { servicePorts } from "./model.ts";
+import { desiredState, emptyState, fullTransaction, transaction } from "./ruleset.ts";
+import type { ProxyConfig, RuleState } from "./ruleset.ts";
+
+/** Changes arriving within this window go out in one transaction. */
+export const coalesceMs = 20;
+/** After a failed sync, wait this long (doubling up to the max) before the next try. */
+export const retryMsMin = 100;
+export const retryMsMax = 10_000;
+/** An `nft -f` that takes longer than this is killed and counted as failed. */
+const nftTimeoutMs = 30_000;
+
+/** Runs an nft script; the agent runs it in its own network namespace, tests through nsenter. */
+export type NftRunner = (script: string) => Promise<void>;
+
+export interface ProxySyncerOptions extends ProxyConfig {
+  nodeName: string;
+  log: Logger;
+  nft?: NftRunner;
+}
+
+export class ProxySyncer {
+  readonly #options: ProxySyncerOptions;
+  readonly #nft: NftRunner;
+  readonly #services = new Map<string, Service>();
+  readonly #slices = new Map<string, EndpointSlice>();
+  #applied: RuleState | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> = Promise.resolve();
+  #retryMs = retryMsMin;
+  #closed = false;
+  /** Callers of syncNow, told the outcome of the next sync attempt. */
+  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+
+  constructor(options: ProxySyncerOptions) {
+    this.#options = options;
+    this.#nft = options.nft ?? runNft;
+  }
+
+  onService(event: NodeWatchEvent<Service>): void {
+    const key = objectKey(event.object);
+    if (event.type === "upsert") this.#services.set(key, event.object);
+    else this.#services.delete(key);
+    this.#schedule(coalesceMs);
+  }
+
+  onEndpointSlice(event: NodeWatchEvent<KubeObject>): void {
+    const key = objectKey(event.object);
+    if (event.type === "upsert") this.#slices.set(key, event.object as EndpointSlice);
+    else this.#slices.delete(key);
+    this.#schedule(coalesceMs);
+  }
+
+  /** Syncs now (after any sync in flight); resolves when the rules are in place, rejects if that attempt failed. */
+  async syncNow(): Promise<void> {
+    const synced = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#schedule(0);
+    await synced;
+  }
+
+  /** Stops syncing; the rules stay (traffic keeps flowing while the agent restarts). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#running = this.#running.then(() => this.#sync());
+    }, delayMs);
+  }
+
+  async #sync(): Promise<void> {
+    const ports = servicePorts({ services: [...this.#services.values()], slices: [...this.#slices.values()], nodeName: this.#options.nodeName });
+    const next = desiredState(ports, this.#options);
+    const script = this.#applied === undefined ? fullTransaction(next) : transaction(this.#applied, next);
+    try {
+      if (script.trim() !== "") await this.#nft(script);
+      this.#applied = next;
+      this.#retryMs = retryMsMin;
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve();
+    } catch (error) {
+      const failure = new Error("proxy sync failed", { cause: error });
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
+      this.#options.log.warn({ err: error, retryMs: this.#retryMs }, "proxy: nft transaction failed; rebuilding the table next time");
+      this.#applied = undefined;
+      this.#schedule(this.#retryMs);
+      this.#retryMs = Math.min(this.#retryMs * 2, retryMsMax);
+    }
+  }
+
+  /** The state last written (for tests and the debug endpoint). */
+  get applied(): RuleState {
+    return this.#applied ?? emptyState();
+  }
+}
+
+function objectKey(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ""}/${object.metadata.name ?? ""}`;
+}
+
+export function runNft(script: string, argvPrefix: readonly string[] = []): Promise<void> {
+  const [command = "nft", ...args] = [...argvPrefix, "nft", "-f", "-"];
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { timeout: nftTimeoutMs, maxBuffer: 1 << 20 }, (error, _stdout, stderr) => {
+      if (error === null) resolve();
+      else reject(new Error(`nft -f failed: ${stderr.trim() || error.message}`));
+    });
+    child.stdin?.end(script);
+  });
+}
