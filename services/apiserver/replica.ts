@@ -3,6 +3,8 @@
  * runStore, data in D/store) and the API server against it (CA, certificates and
  * D/admin.kubeconfig in D), or the API server alone against `--datastore-endpoint`. First slice:
  * one replica (`--cluster-init`, or a restart of one); `--join` comes with the join protocol.
+ * Once the API server serves, the controller manager and the scheduler run under leader election
+ * (services/server/control-plane.ts) unless disabled.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +13,9 @@ import { FlagError, flagsHelp, parseFlags, type FlagSpecs } from "../../libs/fla
 import { createLogger } from "../../libs/log/index.ts";
 import { parseStoreFlags } from "../store/config.ts";
 import { runStore } from "../store/server.ts";
+import { runControlPlane } from "../server/control-plane.ts";
+import { loadControllers } from "../server/controllers.ts";
+import { parseDurationMs } from "../server/duration.ts";
 import { startApiServer } from "./server.ts";
 
 /** How long the replica waits for its store member to answer before it gives up. */
@@ -26,7 +31,13 @@ export const replicaFlags = {
   "store-client-port": { type: "integer", default: 2379, min: 1, max: 65535, help: "store client port (etcd v3 API)" },
   "store-peer-port": { type: "integer", default: 2380, min: 1, max: 65535, help: "store peer (Raft) port" },
   "datastore-endpoint": { type: "list", default: [], help: "use this external etcd (URLs) instead of a store member" },
+  "disable-controllers": { type: "boolean", default: false, help: "do not run the controller manager on this replica" },
+  "disable-scheduler": { type: "boolean", default: false, help: "do not run the scheduler on this replica" },
+  "leader-elect-lease-duration": { type: "string", default: "15s", help: "how long a dead leader keeps the controller and scheduler Leases (renew deadline and retry scale with it)" },
 } as const satisfies FlagSpecs;
+
+/** Leases shorter than this leave no room for a renewal round trip. */
+export const leaseDurationMsMin = 1_000;
 
 export interface ReplicaConfig {
   readonly dataDir: string;
@@ -37,6 +48,20 @@ export interface ReplicaConfig {
   readonly storeClientPort: number;
   readonly storePeerPort: number;
   readonly datastoreEndpoints: readonly string[];
+  readonly disableControllers: boolean;
+  readonly disableScheduler: boolean;
+  readonly leaseDurationMs: number;
+}
+
+function leaseDurationFlag(text: string): number {
+  let durationMs: number;
+  try {
+    durationMs = parseDurationMs(text);
+  } catch (error) {
+    throw new FlagError("leader-elect-lease-duration", (error as Error).message);
+  }
+  if (durationMs < leaseDurationMsMin) throw new FlagError("leader-elect-lease-duration", `must be at least ${leaseDurationMsMin} ms`);
+  return durationMs;
 }
 
 export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaConfig } | { help: string } {
@@ -52,6 +77,9 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
     storeClientPort: values["store-client-port"],
     storePeerPort: values["store-peer-port"],
     datastoreEndpoints: values["datastore-endpoint"],
+    disableControllers: values["disable-controllers"],
+    disableScheduler: values["disable-scheduler"],
+    leaseDurationMs: leaseDurationFlag(values["leader-elect-lease-duration"]),
   };
   const hasStore = existsSync(join(config.dataDir, "store"));
   if (config.datastoreEndpoints.length === 0 && !config.clusterInit && !hasStore) {
@@ -119,7 +147,28 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
       maxRequestsInflight: 400,
       requestTimeoutSeconds: 60,
     });
+    const controlPlaneStop = new AbortController();
+    const stopControlPlane = () => controlPlaneStop.abort();
+    signal.addEventListener("abort", stopControlPlane, { once: true });
+    const controlPlane = runControlPlane(
+      {
+        dataDir: config.dataDir,
+        serverUrls: [`https://127.0.0.1:${config.apiPort}`],
+        disableControllers: config.disableControllers,
+        disableScheduler: config.disableScheduler,
+        leaseDurationMs: config.leaseDurationMs,
+        controllers: loadControllers,
+        logger,
+      },
+      controlPlaneStop.signal,
+    ).catch((cause: unknown) => {
+      logger.error({ err: cause }, "controller manager or scheduler stopped with an error");
+    });
     await Promise.race([new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })), storeDone]);
+    // The elected components stop first (releasing their Leases) while the API server still serves.
+    controlPlaneStop.abort();
+    await controlPlane;
+    signal.removeEventListener("abort", stopControlPlane);
     await api.stop();
   } finally {
     storeStop.abort();
