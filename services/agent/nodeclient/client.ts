@@ -1,0 +1,237 @@
+/**
+ * The agent's ControlPlane over the node API: mutual TLS with the node certificate, unary calls
+ * that fail over between the replicas the join named, and two long-lived streams (Watch,
+ * Streams) that reconnect with bounded exponential backoff, moving to the next replica each time.
+ * After a reconnect the Watch delivers the whole state again; objects the agent knew that are no
+ * longer in it are handed to the handlers as deletes, so the agent converges without a restart.
+ */
+import { credentials as grpcCredentials, status as GrpcStatus, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
+import type { KubeObject, Node, Pod, PodStatus } from "../../../libs/api/index.ts";
+import { createLogger, type Logger } from "../../../libs/log/index.ts";
+import type { ControlPlane, NodeStreamHandlers, StreamSession } from "../control-plane.ts";
+import { loadNodeApi, nodeApiMessageBytesMax, type ObjectKindName, type StreamFrame, type WatchEvent } from "../../nodeapi/wire.ts";
+import type { NodeCredentials } from "./credentials.ts";
+import { ClientStreamSession } from "./session.ts";
+
+export const backoffInitialMs = 200;
+export const backoffMaxMs = 10_000;
+export const callTimeoutMs = 15_000;
+/** Tries of one unary call across replicas before its error is the caller's. */
+export const callAttemptsMax = 6;
+export const leaseDurationSeconds = 40;
+
+type Unary = (request: unknown, options: { deadline: Date }, callback: (error: ServiceError | null, response: unknown) => void) => void;
+
+const retryable = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.CANCELLED, GrpcStatus.UNKNOWN]);
+
+function objectKeyOf(object: KubeObject): string {
+  return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+}
+
+async function sleep(delayMs: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, delayMs);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+export class NodeClient implements ControlPlane {
+  readonly #credentials: NodeCredentials;
+  readonly #logger: Logger;
+  readonly #clients = new Map<string, Client>();
+  #replicaIndex = 0;
+
+  constructor(credentials: NodeCredentials, logger: Logger = createLogger("nodeclient")) {
+    if (credentials.replicas.length === 0) throw new Error("node credentials name no control-plane replica");
+    this.#credentials = credentials;
+    this.#logger = logger;
+  }
+
+  get currentReplica(): string {
+    return this.#credentials.replicas[this.#replicaIndex % this.#credentials.replicas.length] ?? "";
+  }
+
+  #client(): Client {
+    const address = this.currentReplica;
+    let client = this.#clients.get(address);
+    if (client === undefined) {
+      const NodeApi = loadNodeApi();
+      const { caCertificatePem, privateKeyPem, certificatePem } = this.#credentials;
+      const channelCredentials = grpcCredentials.createSsl(Buffer.from(caCertificatePem), Buffer.from(privateKeyPem), Buffer.from(certificatePem));
+      client = new NodeApi(address, channelCredentials, { "grpc.max_receive_message_length": nodeApiMessageBytesMax, "grpc.max_send_message_length": nodeApiMessageBytesMax });
+      this.#clients.set(address, client);
+    }
+    return client;
+  }
+
+  #failOver(): void {
+    this.#replicaIndex = (this.#replicaIndex + 1) % this.#credentials.replicas.length;
+  }
+
+  async #call(method: string, request: unknown): Promise<void> {
+    let lastError: ServiceError | undefined;
+    for (let attempt = 0; attempt < callAttemptsMax; attempt++) {
+      const client = this.#client() as unknown as Record<string, Unary>;
+      const call = client[method];
+      if (call === undefined) throw new Error(`the node API has no method ${method}`);
+      try {
+        await new Promise<void>((resolve, reject) => call.call(client, request, { deadline: new Date(Date.now() + callTimeoutMs) }, (error) => (error === null ? resolve() : reject(error))));
+        return;
+      } catch (error) {
+        lastError = error as ServiceError;
+        if (!retryable.has(lastError.code)) throw new Error(`${method}: ${lastError.details}`, { cause: error });
+        this.#failOver();
+      }
+    }
+    throw new Error(`${method}: no control-plane replica answered: ${lastError?.details ?? ""}`, { cause: lastError });
+  }
+
+  async reportPodStatus(namespace: string, name: string, uid: string, status: PodStatus): Promise<void> {
+    await this.#call("ReportPodStatus", { namespace, name, uid, status_json: Buffer.from(JSON.stringify(status)) });
+  }
+
+  async confirmPodDeleted(namespace: string, name: string, uid: string): Promise<void> {
+    await this.#call("ConfirmPodDeleted", { namespace, name, uid });
+  }
+
+  async reportNodeStatus(status: Node["status"]): Promise<void> {
+    await this.#call("ReportNodeStatus", { status_json: Buffer.from(JSON.stringify(status ?? {})) });
+  }
+
+  async renewLease(): Promise<void> {
+    await this.#call("RenewLease", { lease_duration_seconds: leaseDurationSeconds });
+  }
+
+  async recordEvent(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    const podRef = { apiVersion: "v1", kind: "Pod", metadata: pod.metadata };
+    await this.#call("RecordEvent", { pod_json: Buffer.from(JSON.stringify(podRef)), type, reason, message });
+  }
+
+  /** Runs `connect` until the signal aborts, reconnecting (next replica, backoff) when it ends. */
+  async #reconnecting(what: string, signal: AbortSignal, connect: (healthy: () => void) => Promise<void>): Promise<void> {
+    let backoffMs = backoffInitialMs;
+    while (!signal.aborted) {
+      try {
+        await connect(() => (backoffMs = backoffInitialMs));
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#logger.info({ err: error, replica: this.currentReplica }, `${what} ended; reconnecting`);
+        this.#failOver();
+      }
+      await sleep(backoffMs, signal);
+      backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
+    }
+  }
+
+  async watchNode(handlers: NodeStreamHandlers, signal: AbortSignal): Promise<void> {
+    const known = new Map<ObjectKindName, Map<string, KubeObject>>();
+    await this.#reconnecting("node watch", signal, async (healthy) => this.#watchOnce(handlers, known, signal, healthy));
+  }
+
+  async #watchOnce(handlers: NodeStreamHandlers, known: Map<ObjectKindName, Map<string, KubeObject>>, signal: AbortSignal, healthy: () => void): Promise<void> {
+    const client = this.#client() as unknown as { Watch: (request: object) => ClientReadableStream<WatchEvent> };
+    const call = client.Watch({});
+    const onAbort = (): void => call.cancel();
+    signal.addEventListener("abort", onAbort, { once: true });
+    const seen = new Map<ObjectKindName, Set<string>>();
+    let synced = false;
+    try {
+      await new Promise<void>((_resolve, reject) => {
+        call.on("data", (event: WatchEvent) => {
+          if (event.type === "SYNCED") {
+            synced = true;
+            healthy();
+            deleteUnseen(handlers, known, seen);
+            handlers.onSynced();
+            return;
+          }
+          if (event.kind === "OBJECT_KIND_UNSPECIFIED") return;
+          const object = JSON.parse(event.object_json.toString("utf8")) as KubeObject;
+          const objects = known.get(event.kind) ?? new Map<string, KubeObject>();
+          known.set(event.kind, objects);
+          if (event.type === "DELETE") objects.delete(objectKeyOf(object));
+          else objects.set(objectKeyOf(object), object);
+          if (!synced) seen.set(event.kind, (seen.get(event.kind) ?? new Set()).add(objectKeyOf(object)));
+          dispatch(handlers, event.kind, event.type === "DELETE" ? "delete" : "upsert", object);
+        });
+        call.on("error", reject);
+        call.on("end", () => reject(new Error("the node watch ended")));
+      });
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  serveStreams(handler: (session: StreamSession) => void, signal: AbortSignal): void {
+    this.#reconnecting("stream connection", signal, async (healthy) => this.#streamsOnce(handler, signal, healthy)).catch((error: unknown) =>
+      this.#logger.error({ err: error }, "stream connection loop failed"),
+    );
+  }
+
+  async #streamsOnce(handler: (session: StreamSession) => void, signal: AbortSignal, healthy: () => void): Promise<void> {
+    const client = this.#client() as unknown as { Streams: () => ClientDuplexStream<StreamFrame, StreamFrame> };
+    const call = client.Streams();
+    const sessions = new Map<string, ClientStreamSession>();
+    const onAbort = (): void => call.cancel();
+    signal.addEventListener("abort", onAbort, { once: true });
+    // A first frame makes the server see the call (and its node) before any session opens.
+    call.write({ session_id: "0", data: { channel: 0, data: Buffer.alloc(0) } });
+    try {
+      await new Promise<void>((_resolve, reject) => {
+        call.on("metadata", () => healthy());
+        call.on("data", (frame: StreamFrame) => onFrame(frame, sessions, call, handler));
+        call.on("error", reject);
+        call.on("end", () => reject(new Error("the stream connection ended")));
+      });
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      for (const session of sessions.values()) session.ended();
+    }
+  }
+
+  close(): void {
+    for (const client of this.#clients.values()) client.close();
+    this.#clients.clear();
+  }
+}
+
+function onFrame(frame: StreamFrame, sessions: Map<string, ClientStreamSession>, call: ClientDuplexStream<StreamFrame, StreamFrame>, handler: (session: StreamSession) => void): void {
+  if (frame.open !== undefined && frame.open !== null) {
+    const session = new ClientStreamSession(frame.session_id, frame.open, (out) => call.write(out), () => sessions.delete(frame.session_id));
+    sessions.set(frame.session_id, session);
+    handler(session);
+    return;
+  }
+  const session = sessions.get(frame.session_id);
+  if (session === undefined) return;
+  if (frame.data !== undefined && frame.data !== null) session.received(frame.data.channel, frame.data.data);
+  if (frame.close !== undefined && frame.close !== null) session.ended();
+}
+
+function deleteUnseen(handlers: NodeStreamHandlers, known: Map<ObjectKindName, Map<string, KubeObject>>, seen: Map<ObjectKindName, Set<string>>): void {
+  for (const [kind, objects] of known) {
+    const seenKeys = seen.get(kind) ?? new Set<string>();
+    for (const [key, object] of [...objects]) {
+      if (seenKeys.has(key)) continue;
+      objects.delete(key);
+      dispatch(handlers, kind, "delete", object);
+    }
+  }
+}
+
+function dispatch(handlers: NodeStreamHandlers, kind: ObjectKindName, type: "upsert" | "delete", object: KubeObject): void {
+  switch (kind) {
+    case "POD":
+      return handlers.onPod({ type, object: object as Pod });
+    case "CONFIG_MAP":
+      return handlers.onConfigMap({ type, object: object as Parameters<NodeStreamHandlers["onConfigMap"]>[0]["object"] });
+    case "SECRET":
+      return handlers.onSecret({ type, object: object as Parameters<NodeStreamHandlers["onSecret"]>[0]["object"] });
+    case "SERVICE":
+      return handlers.onService({ type, object: object as Parameters<NodeStreamHandlers["onService"]>[0]["object"] });
+    case "ENDPOINT_SLICE":
+      return handlers.onEndpointSlice({ type, object });
+    case "NODE":
+      return handlers.onNode({ type, object: object as Node });
+  }
+}
