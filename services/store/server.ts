@@ -16,6 +16,7 @@ import type { StoreConfig, TlsFiles } from "./config.ts";
 import { createStoreContext, type StoreContext } from "./context.ts";
 import { clusterService, peerClusterService, startMembershipMonitor } from "./api/cluster.ts";
 import { kvService } from "./api/kv.ts";
+import { fastMethods, installFastUnary } from "./api/fast-unary.ts";
 import { withFastKvCodecs } from "./kv-codec.ts";
 import { leaseService } from "./api/lease.ts";
 import { leaseForwardDefinition, leaseForwardService } from "./api/lease-forward.ts";
@@ -136,13 +137,16 @@ async function serveClients(context: StoreContext, watchStreams: WatchStreams, l
       "grpc.max_send_message_length": 2 ** 31 - 1,
       "grpc.keepalive_permit_without_calls": 1,
     });
-    server.addService(withFastKvCodecs(proto.KV.service), kvService(context));
+    const kvDefinition = withFastKvCodecs(proto.KV.service);
+    const kvImplementation = kvService(context);
+    server.addService(kvDefinition, kvImplementation);
     server.addService(proto.Watch.service, watchStreams.service());
     server.addService(proto.Lease.service, leaseService(context, leaseKeeper));
     server.addService(proto.Cluster.service, clusterService(context));
     server.addService(proto.Maintenance.service, maintenanceService(context));
     const credentials = url.protocol === "https:" && config.clientTls !== undefined ? serverCredentials(config.clientTls) : ServerCredentials.createInsecure();
     await new Promise<void>((resolve, reject) => server.bindAsync(hostPort(url), credentials, (error) => (error === null ? resolve() : reject(error))));
+    installFastUnary(server, fastMethods(kvDefinition, kvImplementation, ["Put", "Range"]), { receiveMessageBytesMax: config.maxRequestBytes + grpcOverheadBytes });
     servers.push(server);
   }
   return servers;

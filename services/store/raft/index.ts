@@ -22,3 +22,14 @@ export { crc32c } from "../../../libs/crc32c/index.ts";
 export { encodeNodeSnapshot } from "./codec.ts";
 // propose() and friends reject with the Raft core's NotLeaderError (it carries a leader hint).
 export { NotLeaderError } from "../../../libs/raft/index.ts";
+// Serving chosen gRPC paths from node:http2 beside a grpc-js Server (the hot paths).
+export {
+  FrameReader,
+  GrpcMessageTooLargeError,
+  grpcFrame,
+  grpcFramePrefixBytes,
+  grpcResponseHeaders,
+  respondGrpcStatus,
+  routeGrpcPaths,
+} from "./grpc-routes.ts";
+export type { GrpcRoute, GrpcRouteCounters } from "./grpc-routes.ts";
