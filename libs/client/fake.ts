@@ -5,9 +5,9 @@
  * subresource, object}, so a test asserts `expect(fake.writes).toEqual([...])` and that a second
  * reconcile of a converged object writes nothing.
  *
- * Delete follows Flotilla's API server (services/apiserver/rest-delete.ts): an object with
- * finalizers only gets a deletionTimestamp (plus the `foregroundDeletion` or `orphan` finalizer
- * for those propagation policies) and is removed by the write that clears its last finalizer.
+ * Delete follows upstream's registry: propagationPolicy Foreground or Orphan (or
+ * orphanDependents) adds the `foregroundDeletion` or `orphan` finalizer; an object with finalizers
+ * then only gets a deletionTimestamp and is removed by the write that clears its last finalizer.
  */
 import {
   applyJsonPatch,
@@ -236,14 +236,14 @@ export class FakeClient implements ApiClient {
       if (current === undefined) throw newNotFound(groupResource(resource), name);
       const preconditions = options?.preconditions;
       if (preconditions?.uid !== undefined && preconditions.uid !== current.metadata.uid) throw newConflictModified(groupResource(resource), name);
-      if ((current.metadata.finalizers ?? []).length === 0) {
-        this.#remove(resource, current);
-        return Promise.resolve();
-      }
       const marked = clone(current);
       const policy = options?.propagationPolicy ?? (options?.orphanDependents === true ? "Orphan" : undefined);
       const added = propagationFinalizers[policy ?? ""];
       if (added !== undefined && !(marked.metadata.finalizers ?? []).includes(added)) marked.metadata.finalizers = [...(marked.metadata.finalizers ?? []), added];
+      if ((marked.metadata.finalizers ?? []).length === 0) {
+        this.#remove(resource, current);
+        return Promise.resolve();
+      }
       if ((marked.metadata.deletionTimestamp ?? null) === null) {
         marked.metadata.deletionTimestamp = new Date(Math.floor(this.#nowMs() / 1000) * 1000).toISOString().replace(".000Z", "Z");
         marked.metadata.deletionGracePeriodSeconds = options?.gracePeriodSeconds ?? 0;

@@ -4,9 +4,11 @@
  */
 import type { Controller } from "../../libs/client/types.ts";
 import { DeploymentController } from "./deployment/controller.ts";
+import { GarbageCollector } from "./garbagecollector/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
 
 export { DeploymentController } from "./deployment/controller.ts";
+export { GarbageCollector } from "./garbagecollector/controller.ts";
 export { ReplicaSetController } from "./replicaset/controller.ts";
 export type { ReplicaSetControllerOptions } from "./replicaset/controller.ts";
 
@@ -17,5 +19,5 @@ export interface ControllersOptions {
 
 /** One instance of every controller, configured from the server's flags. */
 export function allControllers(options: ControllersOptions = {}): Controller[] {
-  return [new ReplicaSetController(options.burstReplicas === undefined ? {} : { burstReplicas: options.burstReplicas }), new DeploymentController()];
+  return [new ReplicaSetController(options.burstReplicas === undefined ? {} : { burstReplicas: options.burstReplicas }), new DeploymentController(), new GarbageCollector()];
 }
