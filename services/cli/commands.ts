@@ -27,6 +27,59 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "save a store member's snapshot, or restore one into a new member's data directory",
     load: async () => import("../store/snapshot-command.ts"),
   },
+  // kubectl's verbs (services/cli/kubectl): they talk to the API server in the kubeconfig.
+  apply: {
+    summary: "apply -f: client-side apply (three-way strategic merge) or --server-side",
+    load: async () => import("./kubectl/apply.ts"),
+  },
+  get: {
+    summary: "get resources: tables from the server, -o wide|yaml|json|name|jsonpath, -l, -L, -A, -w",
+    load: async () => import("./kubectl/get.ts"),
+  },
+  describe: {
+    summary: "describe resources with their events",
+    load: async () => import("./kubectl/describe.ts"),
+  },
+  delete: {
+    summary: "delete by name, -f, -l or --all, with --cascade",
+    load: async () => import("./kubectl/delete.ts"),
+  },
+  scale: {
+    summary: "set replicas through the scale subresource",
+    load: async () => import("./kubectl/scale.ts"),
+  },
+  label: {
+    summary: "add (--overwrite) or remove (key-) labels",
+    load: async () => import("./kubectl/label.ts"),
+  },
+  annotate: {
+    summary: "add (--overwrite) or remove (key-) annotations",
+    load: async () => import("./kubectl/annotate.ts"),
+  },
+  expose: {
+    summary: "make a Service for a deployment, replica set, pod or service",
+    load: async () => import("./kubectl/expose.ts"),
+  },
+  create: {
+    summary: "create from -f, or a namespace, deployment, service, configmap or secret",
+    load: async () => import("./kubectl/create.ts"),
+  },
+  run: {
+    summary: "run a pod from an image",
+    load: async () => import("./kubectl/run.ts"),
+  },
+  rollout: {
+    summary: "rollout status|history|undo|pause|resume|restart",
+    load: async () => import("./kubectl/rollout.ts"),
+  },
+  config: {
+    summary: "kubeconfig: set-context --current --namespace, current-context, view",
+    load: async () => import("./kubectl/config.ts"),
+  },
+  "api-resources": {
+    summary: "the resources the API server serves",
+    load: async () => import("./kubectl/api-resources.ts"),
+  },
   version: {
     summary: "print the Flotilla version",
     load: async () => import("./version.ts"),
