@@ -15,6 +15,7 @@ import { handleGet, handleList, handleWatch } from "./rest-read.ts";
 import { handleCreate, handlePatch, handleUpdate } from "./rest-write.ts";
 import { handleScale } from "./scale.ts";
 import type { Storages } from "./storages.ts";
+import { isStreamingRequest, serveStreaming } from "./streaming/index.ts";
 
 export interface RouterDeps {
   readonly storages: Storages;
@@ -111,6 +112,7 @@ export async function serveResource(
     signal,
     nowMs: deps.nowMs,
   };
+  if (isStreamingRequest(request)) return serveStreaming(context);
   const served = request.subresource === "" || (["status", "scale"].includes(request.subresource) && findSubresource(info, request.subresource) !== undefined);
   if (!served) throw newMethodNotSupported({ group: info.group, resource: `${info.resource}/${request.subresource}` }, request.verb);
   if (request.subresource === "scale" && findSubresource(info, "scale") !== undefined && ["get", "update", "patch"].includes(request.verb)) return handleScale(context);

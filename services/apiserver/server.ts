@@ -19,6 +19,7 @@ import { retryAfterSeconds, toStatusError, writeStatusError } from "./http.ts";
 import { parseRequestInfo } from "./request-info.ts";
 import { serveNonResource, serveResource, type RouterDeps } from "./router.ts";
 import { Storages } from "./storages.ts";
+import { streamingUpgradeHandler } from "./streaming/index.ts";
 
 /** How long stop() lets open requests finish before it closes their connections. */
 export const shutdownGraceMs = 2_000;
@@ -143,6 +144,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
+  server.on("upgrade", streamingUpgradeHandler({ storages, logger }));
   const port = await listen(server, config.port, config.listenAddress).catch((cause: unknown) => {
     throw new Error(`listen on ${config.listenAddress}:${config.port}`, { cause });
   });
