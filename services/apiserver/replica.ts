@@ -17,6 +17,8 @@ import { runControlPlane } from "../server/control-plane.ts";
 import { loadControllers } from "../server/controllers.ts";
 import { parseDurationMs } from "../server/duration.ts";
 import { startApiServer } from "./server.ts";
+import { nodeApiPortDefault } from "../nodeapi/wire.ts";
+import { startReplicaNodeApi } from "../nodeapi/replica-hook.ts";
 
 /** How long the replica waits for its store member to answer before it gives up. */
 export const storeReadyTimeoutMs = 60_000;
@@ -31,6 +33,7 @@ export const replicaFlags = {
   "store-client-port": { type: "integer", default: 2379, min: 1, max: 65535, help: "store client port (etcd v3 API)" },
   "store-peer-port": { type: "integer", default: 2380, min: 1, max: 65535, help: "store peer (Raft) port" },
   "datastore-endpoint": { type: "list", default: [], help: "use this external etcd (URLs) instead of a store member" },
+  "node-api-port": { type: "integer", default: nodeApiPortDefault, min: 0, max: 65535, help: "gRPC node API port (agents join and stay joined here)" },
   "disable-controllers": { type: "boolean", default: false, help: "do not run the controller manager on this replica" },
   "disable-scheduler": { type: "boolean", default: false, help: "do not run the scheduler on this replica" },
   "leader-elect-lease-duration": { type: "string", default: "15s", help: "how long a dead leader keeps the controller and scheduler Leases (renew deadline and retry scale with it)" },
@@ -48,6 +51,7 @@ export interface ReplicaConfig {
   readonly storeClientPort: number;
   readonly storePeerPort: number;
   readonly datastoreEndpoints: readonly string[];
+  readonly nodeApiPort?: number;
   readonly disableControllers: boolean;
   readonly disableScheduler: boolean;
   readonly leaseDurationMs: number;
@@ -77,6 +81,7 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
     storeClientPort: values["store-client-port"],
     storePeerPort: values["store-peer-port"],
     datastoreEndpoints: values["datastore-endpoint"],
+    nodeApiPort: values["node-api-port"],
     disableControllers: values["disable-controllers"],
     disableScheduler: values["disable-scheduler"],
     leaseDurationMs: leaseDurationFlag(values["leader-elect-lease-duration"]),
@@ -147,6 +152,7 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
       maxRequestsInflight: 400,
       requestTimeoutSeconds: 60,
     });
+    const nodeApi = await startReplicaNodeApi({ dataDir: config.dataDir, storeEndpoints: endpoints, advertiseAddress: config.advertiseAddress, port: config.nodeApiPort ?? nodeApiPortDefault, replicaName: config.name });
     const controlPlaneStop = new AbortController();
     const stopControlPlane = () => controlPlaneStop.abort();
     signal.addEventListener("abort", stopControlPlane, { once: true });
@@ -169,6 +175,7 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
     controlPlaneStop.abort();
     await controlPlane;
     signal.removeEventListener("abort", stopControlPlane);
+    await nodeApi.stop();
     await api.stop();
   } finally {
     storeStop.abort();
