@@ -25,6 +25,7 @@ import { newApplyConflict, newBadRequest, newConflictModified, newMethodNotSuppo
 import { keyOf, type HandlerContext } from "./context.ts";
 import { readBody, writeJson } from "./http.ts";
 import { checkTypeAndNamespace, metadataOf, prepareForCreate, prepareForUpdate, prepareStatusUpdate, recordOf } from "./object-meta.ts";
+import { checkWrittenFields, parseJsonBody } from "./field-validation.ts";
 import { decodeProtobufObject, ProtobufDecodeError } from "./protobuf.ts";
 import { finishDeletionIfReleased } from "./rest-delete.ts";
 import { NotFoundError, objectKey, type StoredObject } from "./storage/index.ts";
@@ -44,7 +45,7 @@ export async function readObjectBody(context: HandlerContext): Promise<unknown> 
   if (contentType.includes("protobuf") || contentType.includes("cbor")) throw unsupportedBody();
   const body = bytes.toString("utf8");
   try {
-    return contentType.endsWith("yaml") ? (parseYaml(body) as unknown) : (JSON.parse(body) as unknown);
+    return contentType.endsWith("yaml") ? (parseYaml(body) as unknown) : parseJsonBody(context, body);
   } catch (error) {
     throw newBadRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml: ${(error as Error).message}`);
   }
@@ -114,7 +115,7 @@ async function createObject(context: HandlerContext, object: StoredObject): Prom
 
 export async function handleCreate(context: HandlerContext): Promise<void> {
   if (context.request.subresource !== "") throw newMethodNotSupported(groupResource(context.info), "create");
-  const body = objectBody(await readObjectBody(context));
+  const body = checkWrittenFields(context, objectBody(await readObjectBody(context)));
   const created = await createObject(context, track(context, undefined, body));
   writeJson(context.response, 201, created);
 }
@@ -142,7 +143,7 @@ function replacement(context: HandlerContext, next: StoredObject, current: Store
 
 export async function handleUpdate(context: HandlerContext): Promise<void> {
   const status = checkSubresource(context, "update");
-  const body = objectBody(await readObjectBody(context));
+  const body = checkWrittenFields(context, objectBody(await readObjectBody(context)));
   const expectedResourceVersion = metadataOf(body).resourceVersion ?? "";
   const updated = await context.cacher.update(keyOf(context), (current) => replacement(context, body, current, status), {
     expectedResourceVersion: expectedResourceVersion === "" ? undefined : expectedResourceVersion,
@@ -202,7 +203,7 @@ export async function handlePatch(context: HandlerContext): Promise<void> {
     }
   }
   const updated = await context.cacher.update(keyOf(context), (current) => {
-    const next = isApply ? serverSideApply(context, current, patch, status) : track(context, current, patched(contentType, current, patch), status ? "status" : "");
+    const next = isApply ? checkWrittenFields(context, serverSideApply(context, current, patch, status)) : track(context, current, checkWrittenFields(context, patched(contentType, current, patch), patch), status ? "status" : "");
     const expected = metadataOf(next).resourceVersion ?? "";
     const withCurrentVersion = { ...next, metadata: { ...recordOf(next["metadata"]), resourceVersion: expected === "" ? metadataOf(current).resourceVersion : expected } };
     return replacementFromPatch(context, withCurrentVersion, current, status);
@@ -229,7 +230,7 @@ async function applyCreateIfMissing(context: HandlerContext, patch: unknown): Pr
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
   }
-  const applied = serverSideApply(context, undefined, patch, false);
+  const applied = checkWrittenFields(context, serverSideApply(context, undefined, patch, false));
   const named = { ...applied, metadata: { ...recordOf(applied["metadata"]), name: context.request.name } };
   return await createObject(context, named);
 }

@@ -4,11 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, findResource, findSubresource } from "../../libs/api/registry.ts";
-import { StatusError, newMethodNotSupported, newNotFound, newServiceUnavailable } from "../../libs/api/status-errors.ts";
+import { StatusError, newMethodNotSupported, newNotAcceptable, newNotFound, newServiceUnavailable } from "../../libs/api/status-errors.ts";
 import type { HandlerContext, UserInfo } from "./context.ts";
 import { aggregatedDiscovery, aggregatedDiscoveryContentType, versionInfo, wantsAggregatedDiscovery } from "./discovery.ts";
 import { writeJson } from "./http.ts";
-import { openApiDocument, openApiIndex } from "./openapi.ts";
+import { openApiDocument, openApiIndex, swaggerV2Document } from "./openapi.ts";
 import type { NonResourceRequest, ResourceRequest } from "./request-info.ts";
 import { handleDelete, handleDeleteCollection } from "./rest-delete.ts";
 import { handleGet, handleList, handleWatch } from "./rest-read.ts";
@@ -55,12 +55,23 @@ function discovery(request: IncomingMessage, path: string, deps: RouterDeps): un
   return undefined;
 }
 
-function openApi(path: string, deps: RouterDeps): unknown {
+function openApi(request: IncomingMessage, path: string, deps: RouterDeps): unknown {
+  if (path === "/openapi/v2") return swaggerV2(request.headers.accept);
   if (path === "/openapi/v3") return openApiIndex(deps.openApiHash);
   const rest = path.slice("/openapi/v3/".length).split("/");
   if (rest[0] === "api" && rest.length === 2) return openApiDocument("", rest[1] ?? "");
   if (rest[0] === "apis" && rest.length === 3) return openApiDocument(rest[1] ?? "", rest[2] ?? "");
   return undefined;
+}
+
+// Swagger 2.0 is served as JSON only: a client that accepts nothing but protobuf gets 406, which
+// client-go reads as "no v2 here" (kubectl 1.32 uses OpenAPI v3).
+function swaggerV2(accept: string | undefined): unknown {
+  const accepted = (accept ?? "*/*").split(",").map((part) => part.split(";")[0]?.trim() ?? "");
+  if (!accepted.some((type) => type === "application/json" || type === "*/*" || type === "application/*")) {
+    throw newNotAcceptable("only the following media types are accepted: application/json");
+  }
+  return swaggerV2Document();
 }
 
 /** Health, version, discovery and OpenAPI; 404 for anything else. */
@@ -74,7 +85,7 @@ export function serveNonResource(request: IncomingMessage, response: ServerRespo
   }
   if (info.verb !== "get") throw notFoundStatus();
   if (path === "/version") return writeJson(response, 200, versionInfo(deps.flotillaVersion));
-  const body = path.startsWith("/openapi/v3") ? openApi(path, deps) : discovery(request, path, deps);
+  const body = path.startsWith("/openapi/") ? openApi(request, path, deps) : discovery(request, path, deps);
   if (body === undefined) throw notFoundStatus();
   if (typeof body === "object" && body !== null && "aggregated" in body) {
     return writeJson(response, 200, (body as { aggregated: unknown }).aggregated, { "Content-Type": aggregatedDiscoveryContentType });
