@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAuthorized, isPublicPath, userFromSubject } from "./authn.ts";
+import { bearerTokenOf, isPublicPath, userFromSubject } from "./authn.ts";
 
 describe("authentication by certificate subject", () => {
   it("takes the user from CN and the groups from every O", () => {
@@ -12,9 +12,11 @@ describe("authentication by certificate subject", () => {
     expect(userFromSubject({ CN: "" })).toBeUndefined();
   });
 
-  it("authorizes system:masters only, for now", () => {
-    expect(isAuthorized({ name: "admin", groups: ["system:masters"] })).toBe(true);
-    expect(isAuthorized({ name: "system:node:n1", groups: ["system:nodes", "system:authenticated"] })).toBe(false);
+  it("reads the token of a Bearer authorization header only", () => {
+    expect(bearerTokenOf("Bearer abc.def.ghi")).toBe("abc.def.ghi");
+    expect(bearerTokenOf("bearer  xyz ")).toBe("xyz");
+    expect(bearerTokenOf("Basic dXNlcjpwYXNz")).toBeUndefined();
+    expect(bearerTokenOf(undefined)).toBeUndefined();
   });
 
   it("lets anonymous clients reach health and version only", () => {

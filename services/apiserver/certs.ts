@@ -2,7 +2,8 @@
  * The API server's TLS material in its data directory, made on first start: the cluster CA
  * (ca.crt, ca.key), a serving certificate for 127.0.0.1, localhost, the host name and any extra
  * names (apiserver.crt, apiserver.key; issued anew on every start so new names take effect), and
- * `admin.kubeconfig` with an admin client certificate (CN=admin, O=system:masters).
+ * `admin.kubeconfig` with an admin client certificate (CN=admin, O=system:masters), and the service
+ * account signing key (sa.key).
  */
 import { mkdir, stat } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -10,6 +11,8 @@ import { join } from "node:path";
 import {
   adminClientProfile,
   buildKubeconfig,
+  generateKeyPairPem,
+  readPemFile,
   loadOrCreateCa,
   publicFileMode,
   secretFileMode,
@@ -21,6 +24,8 @@ import {
 export const adminKubeconfigFileName = "admin.kubeconfig";
 export const servingCertificateFileName = "apiserver.crt";
 export const servingKeyFileName = "apiserver.key";
+/** The service account signing key, shared by every replica (a joining replica copies it). */
+export const serviceAccountKeyFileName = "sa.key";
 
 export interface ServingMaterial {
   readonly ca: ClusterCa;
@@ -62,4 +67,13 @@ export async function ensureAdminKubeconfig(dataDir: string, ca: ClusterCa, serv
   });
   await writeFileAtomic(path, text, { mode: secretFileMode, overwrite: false });
   return path;
+}
+
+/** D/sa.key: the private key that signs service account tokens, made on first start. */
+export async function loadOrCreateServiceAccountKey(dataDir: string): Promise<string> {
+  const path = join(dataDir, serviceAccountKeyFileName);
+  if (await exists(path)) return await readPemFile(path, true);
+  const { privateKeyPem } = await generateKeyPairPem("ecdsa-p256");
+  await writeFileAtomic(path, privateKeyPem, { mode: secretFileMode, overwrite: false });
+  return privateKeyPem;
 }

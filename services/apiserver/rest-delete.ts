@@ -11,6 +11,7 @@ import type { DeleteOptions as ApiDeleteOptions } from "../../libs/api/types/met
 import { validateDeletePropagation } from "../../libs/api/validation.ts";
 import { keyOf, prefixOf, type HandlerContext } from "./context.ts";
 import { readBody, writeJson } from "./http.ts";
+import { isDryRun } from "./limits.ts";
 import { metadataOf, recordOf } from "./object-meta.ts";
 import { selectorFilter } from "./storages.ts";
 import { NotFoundError, namespacePrefix, type StoredObject } from "./storage/index.ts";
@@ -82,13 +83,19 @@ async function deleteNamespaceContents(context: HandlerContext, namespace: strin
   }
 }
 
+async function deleteNamespaceContentsAndOne(context: HandlerContext, key: string, options: ApiDeleteOptions): Promise<StoredObject | undefined> {
+  if (context.info.group === "" && context.info.resource === "namespaces") await deleteNamespaceContents(context, context.request.name);
+  return await deleteOne(context, key, options);
+}
+
 export async function handleDelete(context: HandlerContext): Promise<void> {
   if (context.request.subresource !== "") throw newBadRequest(`delete is not supported on the ${context.request.subresource} subresource`);
   const options = await deleteOptions(context);
   const key = keyOf(context);
   const before = await context.cacher.get(key);
-  if (context.info.group === "" && context.info.resource === "namespaces") await deleteNamespaceContents(context, context.request.name);
-  const marked = await deleteOne(context, key, options);
+  // dryRun=All: everything up to the store (the object must exist), nothing removed.
+  const dryRun = isDryRun(context.query, "delete") || (options.dryRun ?? []).includes("All");
+  const marked = dryRun ? undefined : await deleteNamespaceContentsAndOne(context, key, options);
   if (marked !== undefined) {
     writeJson(context.response, 202, marked);
     return;

@@ -27,6 +27,7 @@ import { readBody, writeJson } from "./http.ts";
 import { checkTypeAndNamespace, metadataOf, prepareForCreate, prepareForUpdate, prepareStatusUpdate, recordOf } from "./object-meta.ts";
 import { checkWrittenFields, parseJsonBody } from "./field-validation.ts";
 import { decodeProtobufObject, ProtobufDecodeError } from "./protobuf.ts";
+import { checkObjectSize, guardedUpdate, isDryRun } from "./limits.ts";
 import { finishDeletionIfReleased } from "./rest-delete.ts";
 import { NotFoundError, objectKey, type StoredObject } from "./storage/index.ts";
 
@@ -109,7 +110,8 @@ async function checkNamespaceExists(context: HandlerContext): Promise<void> {
 
 async function createObject(context: HandlerContext, object: StoredObject): Promise<StoredObject> {
   await checkNamespaceExists(context);
-  const prepared = prepareForCreate(context.info, checkTypeAndNamespace(context.info, object, context.request.namespace), nowIso(context));
+  const prepared = checkObjectSize(prepareForCreate(context.info, checkTypeAndNamespace(context.info, object, context.request.namespace), nowIso(context)));
+  if (isDryRun(context.query, "create")) return prepared;
   return await context.cacher.create(prepared);
 }
 
@@ -145,7 +147,7 @@ export async function handleUpdate(context: HandlerContext): Promise<void> {
   const status = checkSubresource(context, "update");
   const body = checkWrittenFields(context, objectBody(await readObjectBody(context)));
   const expectedResourceVersion = metadataOf(body).resourceVersion ?? "";
-  const updated = await context.cacher.update(keyOf(context), (current) => replacement(context, body, current, status), {
+  const updated = await guardedUpdate(context, keyOf(context), (current) => replacement(context, body, current, status), {
     expectedResourceVersion: expectedResourceVersion === "" ? undefined : expectedResourceVersion,
   });
   writeJson(context.response, 200, await finishDeletionIfReleased(context, updated));
@@ -202,7 +204,7 @@ export async function handlePatch(context: HandlerContext): Promise<void> {
       return;
     }
   }
-  const updated = await context.cacher.update(keyOf(context), (current) => {
+  const updated = await guardedUpdate(context, keyOf(context), (current) => {
     const next = isApply ? checkWrittenFields(context, serverSideApply(context, current, patch, status)) : track(context, current, checkWrittenFields(context, patched(contentType, current, patch), patch), status ? "status" : "");
     const expected = metadataOf(next).resourceVersion ?? "";
     const withCurrentVersion = { ...next, metadata: { ...recordOf(next["metadata"]), resourceVersion: expected === "" ? metadataOf(current).resourceVersion : expected } };

@@ -16,6 +16,7 @@ import { handleCreate, handlePatch, handleUpdate } from "./rest-write.ts";
 import { handleScale } from "./scale.ts";
 import type { Storages } from "./storages.ts";
 import { isStreamingRequest, serveStreaming } from "./streaming/index.ts";
+import { subresourceHandler, type SubresourceDeps } from "./subresources/index.ts";
 
 export interface RouterDeps {
   readonly storages: Storages;
@@ -24,6 +25,8 @@ export interface RouterDeps {
   /** Changes when the served API changes, so clients can cache OpenAPI documents. */
   readonly openApiHash: string;
   readonly nowMs: () => number;
+  /** TokenRequest, binding, eviction (subresources/); without it they answer 405. */
+  readonly subresources?: SubresourceDeps | undefined;
 }
 
 /** upstream's text for a path nothing serves. */
@@ -123,6 +126,8 @@ export async function serveResource(
     signal,
     nowMs: deps.nowMs,
   };
+  const special = deps.subresources === undefined ? undefined : subresourceHandler(context, deps.subresources);
+  if (special !== undefined) return special();
   if (isStreamingRequest(request)) return serveStreaming(context);
   const served = request.subresource === "" || (["status", "scale"].includes(request.subresource) && findSubresource(info, request.subresource) !== undefined);
   if (!served) throw newMethodNotSupported({ group: info.group, resource: `${info.resource}/${request.subresource}` }, request.verb);

@@ -1,7 +1,8 @@
 /**
- * The API server: HTTPS (HTTP/1.1) with client-certificate authentication against the cluster
- * CA, a max-in-flight limit (429), request timeouts (504) and the body limit (413), in front of
- * the router. `run(config, signal)` starts it and stops it when the signal aborts;
+ * The API server: HTTPS (HTTP/1.1) with authentication (client certificates against the cluster
+ * CA, service account bearer tokens), authorization (system:masters, the node authorizer, RBAC), a
+ * max-in-flight limit (429), request timeouts (504) and the body limit (413), in front of the
+ * router. `run(config, signal)` starts it and stops it when the signal aborts;
  * `startApiServer` does the same for callers that compose it (tests, `flotilla server`).
  */
 import { createHash } from "node:crypto";
@@ -9,17 +10,25 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import { findResource } from "../../libs/api/registry.ts";
 import { newTimeoutError, newTooManyRequests, newForbiddenAccess, newUnauthorized } from "../../libs/api/status-errors.ts";
 import { EtcdClient } from "../../libs/etcd-client/index.ts";
 import { createLogger, type Logger } from "../../libs/log/index.ts";
-import { authenticate, isAuthorized, isPublicPath } from "./authn.ts";
-import { ensureAdminKubeconfig, prepareServingMaterial } from "./certs.ts";
+import { anonymousUser, authenticateRequest, isPublicPath } from "./authn.ts";
+import { ServiceAccountTokens, type UidLookup } from "./authn-serviceaccount.ts";
+import { fieldSelectorTerms, type Attributes } from "./authz/attributes.ts";
+import { CachedAuthorizer } from "./authz/cached.ts";
+import { ensureBootstrapObjects } from "./authz/ensure.ts";
+import { ensureAdminKubeconfig, loadOrCreateServiceAccountKey, prepareServingMaterial } from "./certs.ts";
+import type { UserInfo } from "./context.ts";
 import type { ApiServerConfig } from "./config.ts";
 import { retryAfterSeconds, toStatusError, writeStatusError } from "./http.ts";
-import { parseRequestInfo } from "./request-info.ts";
+import { metadataOf } from "./object-meta.ts";
+import { parseRequestInfo, type NonResourceRequest, type ResourceRequest } from "./request-info.ts";
 import { serveNonResource, serveResource, type RouterDeps } from "./router.ts";
 import { Storages } from "./storages.ts";
 import { streamingUpgradeHandler } from "./streaming/index.ts";
+import { NotFoundError, objectKey } from "./storage/index.ts";
 
 /** How long stop() lets open requests finish before it closes their connections. */
 export const shutdownGraceMs = 2_000;
@@ -38,9 +47,6 @@ function flotillaVersion(): string {
   return manifest.version ?? "0.0.0";
 }
 
-// Only reached for public paths, which are never resource requests; kept for the types.
-const anonymous = { name: "system:anonymous", groups: ["system:unauthenticated"] };
-
 class RequestGate {
   #inflight = 0;
   constructor(readonly limit: number) {}
@@ -58,6 +64,8 @@ interface ServeDeps extends RouterDeps {
   readonly gate: RequestGate;
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
+  readonly tokens: ServiceAccountTokens;
+  readonly authorizer: CachedAuthorizer;
 }
 
 async function withTimeout(work: Promise<void>, response: ServerResponse, timeoutMs: number): Promise<void> {
@@ -75,26 +83,43 @@ async function withTimeout(work: Promise<void>, response: ServerResponse, timeou
   }
 }
 
+function attributesOf(info: ResourceRequest | NonResourceRequest, user: UserInfo, query: URLSearchParams): Attributes {
+  if (info.kind === "nonResource") return { kind: "nonResource", user, verb: info.verb, path: info.path };
+  const { verb, group, resource, subresource, namespace, name } = info;
+  return { kind: "resource", user, verb, apiGroup: group, resource, subresource, namespace, name, fieldSelector: fieldSelectorTerms(query.get("fieldSelector")) };
+}
+
+/** Who sent the request and whether they may do it: 401 or 403 (in upstream's words) when not. */
+async function admit(request: IncomingMessage, info: ResourceRequest | NonResourceRequest, url: URL, deps: ServeDeps): Promise<UserInfo> {
+  const authentication = await authenticateRequest(request, deps.tokens);
+  if (authentication.kind === "invalid") throw newUnauthorized("Unauthorized");
+  if (authentication.kind === "anonymous") {
+    if (!isPublicPath(url.pathname)) throw newUnauthorized("Unauthorized");
+    return anonymousUser;
+  }
+  const user = authentication.user;
+  if (info.kind === "nonResource" && isPublicPath(url.pathname)) return user;
+  const decision = await deps.authorizer.authorize(attributesOf(info, user, url.searchParams));
+  if (decision.decision === "allow") return user;
+  const attributes =
+    info.kind === "resource"
+      ? { user: user.name, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name }
+      : { user: user.name, verb: info.verb, path: url.pathname };
+  throw newForbiddenAccess(attributes, decision.reason);
+}
+
 async function serve(request: IncomingMessage, response: ServerResponse, deps: ServeDeps, signal: AbortSignal): Promise<void> {
   const url = new URL(request.url ?? "/", "https://localhost");
   const info = parseRequestInfo(request.method ?? "GET", url.pathname, url.searchParams);
-  const user = authenticate(request);
-  if (user === undefined && !isPublicPath(url.pathname)) throw newUnauthorized("Unauthorized");
-  if (user !== undefined && !isAuthorized(user)) {
-    const attributes =
-      info.kind === "resource"
-        ? { user: user.name, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name }
-        : { user: user.name, verb: info.verb, path: url.pathname };
-    throw newForbiddenAccess(attributes);
-  }
+  const user = await admit(request, info, url, deps);
   if (info.kind === "resource" && info.verb === "watch") {
     // Watches are long-running: not counted in flight and not timed out (timeoutSeconds ends them).
-    await serveResource(request, response, info, user ?? anonymous, signal, deps);
+    await serveResource(request, response, info, user, signal, deps);
     return;
   }
   if (!deps.gate.tryEnter()) throw newTooManyRequests("Too many requests, please try again later.", retryAfterSeconds);
   try {
-    const work = info.kind === "resource" ? serveResource(request, response, info, user ?? anonymous, signal, deps) : Promise.resolve(serveNonResource(request, response, info, deps));
+    const work = info.kind === "resource" ? serveResource(request, response, info, user, signal, deps) : Promise.resolve(serveNonResource(request, response, info, deps));
     await withTimeout(work, response, deps.requestTimeoutMs);
   } finally {
     deps.gate.leave();
@@ -110,6 +135,23 @@ function handler(deps: ServeDeps): (request: IncomingMessage, response: ServerRe
       if (status.code >= 500) deps.logger.warn({ err: error, method: request.method, url: request.url }, "request failed");
       writeStatusError(response, status);
     });
+  };
+}
+
+/** The live uid of a service account or pod (from the watch cache, confirmed by the store on a miss). */
+function uidLookup(storages: Storages): UidLookup {
+  return async (resource, namespace, name) => {
+    const info = findResource("", "v1", resource);
+    if (info === undefined) return undefined;
+    const key = objectKey({ group: "", resource }, namespace, name);
+    for (const resourceVersion of ["0", ""]) {
+      try {
+        return metadataOf(await storages.cacherFor(info).get(key, { resourceVersion })).uid ?? undefined;
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    return undefined;
   };
 }
 
@@ -132,6 +174,10 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   const client = new EtcdClient({ endpoints: config.storeEndpoints });
   const storages = new Storages(client, logger);
   const version = flotillaVersion();
+  const tokens = new ServiceAccountTokens({ privateKeyPem: await loadOrCreateServiceAccountKey(config.dataDir), lookup: uidLookup(storages), nowMs: () => Date.now(), logger });
+  await ensureBootstrapObjects(storages, Date.now()).catch((cause: unknown) => {
+    throw new Error("create the bootstrap RBAC roles and system namespaces", { cause });
+  });
   const deps: ServeDeps = {
     storages,
     serverAddress: "",
@@ -141,6 +187,9 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
     gate: new RequestGate(config.maxRequestsInflight),
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     logger,
+    tokens,
+    authorizer: new CachedAuthorizer(storages),
+    subresources: { tokens },
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
