@@ -6,7 +6,9 @@
  * Once the API server serves, the controller manager and the scheduler run under leader election
  * (services/server/control-plane.ts) unless disabled.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { EtcdClient } from "../../libs/etcd-client/index.ts";
 import { FlagError, flagsHelp, parseFlags, type FlagSpecs } from "../../libs/flags/index.ts";
@@ -163,6 +165,8 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
         disableControllers: config.disableControllers,
         disableScheduler: config.disableScheduler,
         leaseDurationMs: config.leaseDurationMs,
+        // Upstream's identity is the host name and a unique suffix; the replica's name says which one leads.
+        identity: `${hostname()}_${config.name}_${randomBytes(4).toString("hex")}`,
         controllers: loadControllers,
         logger,
       },
@@ -170,7 +174,9 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
     ).catch((cause: unknown) => {
       logger.error({ err: cause }, "controller manager or scheduler stopped with an error");
     });
-    await Promise.race([new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })), storeDone]);
+    // With an external datastore there is no store member whose end stops the replica.
+    const stopped = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    await (config.datastoreEndpoints.length === 0 ? Promise.race([stopped, storeDone]) : stopped);
     // The elected components stop first (releasing their Leases) while the API server still serves.
     controlPlaneStop.abort();
     await controlPlane;
