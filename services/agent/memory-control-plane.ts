@@ -4,7 +4,7 @@
  * the way the node API would.
  */
 import type { ConfigMap, KubeObject, Node, Pod, PodStatus, Secret, Service } from "../../libs/api/index.ts";
-import type { ControlPlane, NodeStreamHandlers, StreamSession } from "./control-plane.ts";
+import type { ControlPlane, NodeStreamHandlers, StreamRequest, StreamSession } from "./control-plane.ts";
 
 /** Bound on recorded events and statuses kept per pod. */
 export const recordedItemsMax = 10_000;
@@ -113,5 +113,56 @@ export class MemoryControlPlane implements ControlPlane {
   openStream(session: StreamSession): void {
     if (this.#streamHandler === undefined) throw new Error("MemoryControlPlane: the agent serves no streams");
     this.#streamHandler(session);
+  }
+}
+
+/** A StreamSession that records what the agent writes, for tests; input is pushed with send(). */
+export class RecordingSession implements StreamSession {
+  readonly request: StreamRequest;
+  readonly writes: { channel: number; data: Uint8Array }[] = [];
+  closeError: Error | undefined;
+  readonly #inputHandlers: ((channel: number, data: Uint8Array) => void)[] = [];
+  readonly #closeHandlers: (() => void)[] = [];
+  /** Input sent before the agent listened, as a real session buffers it. */
+  readonly #pendingInput: { channel: number; data: Uint8Array }[] = [];
+  #closed = false;
+  readonly closed: Promise<void>;
+  #resolveClosed: () => void = () => {};
+
+  constructor(request: StreamRequest) {
+    this.request = request;
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  onInput(handler: (channel: number, data: Uint8Array) => void): void {
+    this.#inputHandlers.push(handler);
+    for (const pending of this.#pendingInput.splice(0)) handler(pending.channel, pending.data);
+  }
+
+  onClose(handler: () => void): void {
+    this.#closeHandlers.push(handler);
+  }
+
+  write(channel: number, data: Uint8Array): void {
+    if (this.writes.length < recordedItemsMax) this.writes.push({ channel, data: Uint8Array.from(data) });
+  }
+
+  close(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.closeError = error;
+    for (const handler of this.#closeHandlers) handler();
+    this.#resolveClosed();
+  }
+
+  /** Data from the "client" (channel 0 stdin). */
+  send(channel: number, data: Uint8Array): void {
+    if (this.#inputHandlers.length === 0 && this.#pendingInput.length < recordedItemsMax) this.#pendingInput.push({ channel, data });
+    for (const handler of this.#inputHandlers) handler(channel, data);
+  }
+
+  /** Everything written on one channel, as text. */
+  text(channel: number): string {
+    return Buffer.concat(this.writes.filter((write) => write.channel === channel).map((write) => write.data)).toString("utf8");
   }
 }

@@ -49,6 +49,12 @@ export interface ContainerdHostOptions {
   /** The node's pod subnet, e.g. 10.244.1.0/24. */
   readonly podSubnet: string;
   readonly images: ImageTarballs;
+  /**
+   * Address containerd's CRI streaming server (exec, port-forward URLs) listens on; default
+   * 127.0.0.1 inside the host, which a test process outside the host cannot reach. The host's IP
+   * makes it reachable from the root namespace over the lab bridge.
+   */
+  readonly streamServerAddress?: string;
 }
 
 /** Paths of one containerd instance, all under `baseDir` (short: the socket path limit is 108 bytes). */
@@ -101,7 +107,7 @@ export function setTomlKey(toml: string, section: string, key: string, value: st
 const criSection = 'plugins."io.containerd.grpc.v1.cri"';
 
 /** `containerd config default` with this instance's paths and the settings TESTBED.md found necessary. */
-export function containerdConfig(defaults: string, paths: ContainerdPaths): string {
+export function containerdConfig(defaults: string, paths: ContainerdPaths, streamServerAddress?: string): string {
   const quoted = (text: string): string => JSON.stringify(text);
   let toml = defaults;
   toml = setTomlKey(toml, "", "root", quoted(paths.root));
@@ -118,6 +124,7 @@ export function containerdConfig(defaults: string, paths: ContainerdPaths): stri
   toml = setTomlKey(toml, criSection, "systemd_cgroup", "false");
   toml = setTomlKey(toml, `${criSection}.containerd.runtimes.runc.options`, "SystemdCgroup", "false");
   toml = setTomlKey(toml, `${criSection}.containerd.runtimes.runc.options`, "Root", quoted(paths.runcRoot));
+  if (streamServerAddress !== undefined) toml = setTomlKey(toml, criSection, "stream_server_address", quoted(streamServerAddress));
   return toml;
 }
 
@@ -169,7 +176,7 @@ export class ContainerdHost {
     rmSync(paths.baseDir, { recursive: true, force: true });
     for (const dir of [paths.root, paths.state, paths.runcRoot, paths.optDir, paths.cniConfDir, paths.cniIpamDir]) mkdirSync(dir, { recursive: true });
     const defaults = execFileSync("containerd", ["config", "default"], { encoding: "utf8" });
-    writeFileSync(paths.config, containerdConfig(defaults, paths));
+    writeFileSync(paths.config, containerdConfig(defaults, paths, options.streamServerAddress));
     const networkName = `${host.namespace}-pods`;
     writeFileSync(join(paths.cniConfDir, "10-flotilla.conflist"), cniConflist(networkName, `${lab.prefix}c0`, options.podSubnet, paths.cniIpamDir));
 

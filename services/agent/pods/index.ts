@@ -14,3 +14,5 @@ export { computePodStatus, podPhase, qosClass, formatTimeMs } from "./status.ts"
 export { sandboxConfig, containerConfig, podDnsConfig, labelNode, labelPodUid, labelPodName, labelPodNamespace, labelContainerName } from "./runtime-config.ts";
 export { silentLogger } from "./worker-context.ts";
 export type { PodLogger } from "./worker-context.ts";
+export { serveStream, formatLogs, parseCriLogLine, bridgeWebSocket, streamSubprotocol } from "./streams.ts";
+export type { CriLogLine, StreamContext } from "./streams.ts";

@@ -14,6 +14,8 @@ import type { EnvSources } from "./env.ts";
 import { PodWorker } from "./pod-worker.ts";
 import type { ProbeRunner } from "./probes.ts";
 import { labelNode, labelPodUid } from "./runtime-config.ts";
+import { serveStream } from "./streams.ts";
+import type { StreamSession } from "../control-plane.ts";
 import { VolumeManager } from "./volumes.ts";
 import { silentLogger, type PodLogger, type WorkerContext } from "./worker-context.ts";
 
@@ -103,6 +105,11 @@ export class PodManager {
   /** The pod with this namespace and name, if this node runs it. */
   pod(namespace: string, name: string): Pod | undefined {
     return this.pods().find((pod) => pod.metadata?.namespace === namespace && pod.metadata.name === name);
+  }
+
+  /** Serves logs/exec/port-forward sessions for this node's pods (pass to ControlPlane.serveStreams). */
+  streamHandler(): (session: StreamSession) => void {
+    return (session) => void serveStream(session, { runtime: this.#options.runtime, pod: (namespace, name) => this.pod(namespace, name) });
   }
 
   handlers(): NodeStreamHandlers {

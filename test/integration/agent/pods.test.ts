@@ -10,7 +10,7 @@ import { randomInt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigMap, Container, Pod, PodStatus, Secret } from "../../../libs/api/index.ts";
 import type { CriRuntime } from "../../../services/agent/cri/index.ts";
-import { MemoryControlPlane } from "../../../services/agent/memory-control-plane.ts";
+import { MemoryControlPlane, RecordingSession } from "../../../services/agent/memory-control-plane.ts";
 import { PodManager } from "../../../services/agent/pods/index.ts";
 import { busyboxImage, buildTestImages, ContainerdHost } from "../../harness/containerd.ts";
 import { NetworkLab } from "../../harness/netns.ts";
@@ -37,6 +37,7 @@ function startAgent(): void {
   agentStop = new AbortController();
   manager = new PodManager({ runtime, controlPlane, nodeName: "node-1", nodeIp: containerd.host.ip, dataDir, cgroupParent: containerd.cgroupParent, resyncIntervalMs });
   void controlPlane.watchNode(manager.handlers(), agentStop.signal);
+  controlPlane.serveStreams(manager.streamHandler(), agentStop.signal);
   agentRun = manager.run(agentStop.signal);
 }
 
@@ -53,7 +54,8 @@ beforeAll(async () => {
   podSubnetPrefix = `10.244.${randomInt(1, 255)}`;
   const host = lab.hosts[0];
   if (host === undefined) throw new Error("NetworkLab made no host");
-  containerd = await ContainerdHost.start({ lab, host, podSubnet: `${podSubnetPrefix}.0/24`, images });
+  // The streaming server on the host's IP: this test process reaches it over the lab bridge.
+  containerd = await ContainerdHost.start({ lab, host, podSubnet: `${podSubnetPrefix}.0/24`, images, streamServerAddress: host.ip });
   runtime = containerd.runtime;
   startAgent();
   controlPlane.sync({ configMaps: [settingsConfigMap("v1")], secrets: [credentialsSecret] });
@@ -223,6 +225,36 @@ describe("pod workers on containerd", () => {
     expect(stubbornMs).toBeLessThan(10_000);
     const left = await runtime.listSandboxes({ labels: { "io.kubernetes.pod.name": "stubborn" } });
     expect(left).toEqual([]);
+  });
+
+  it("serves logs from the CRI log file and exec through containerd's streaming server", async () => {
+    const talker = pod("talker", [shell("main", "echo one; echo two; echo oops >&2; sleep 1000")]);
+    controlPlane.upsertPod(talker);
+    await waitStatus(talker, allRunning, "Running");
+    const logs = await waitFor(
+      async () => {
+        const session = new RecordingSession({ kind: "log", namespace, podName: "talker", parameters: {} });
+        controlPlane.openStream(session);
+        await session.closed;
+        return session.text(1).split("\n").length >= 4 ? session.text(1) : undefined;
+      },
+      { timeoutMs: statusWaitMs, description: "three log lines" },
+    );
+    expect(logs).toBe("one\ntwo\noops\n");
+    const tail = new RecordingSession({ kind: "log", namespace, podName: "talker", parameters: { tailLines: "1", timestamps: "true" } });
+    controlPlane.openStream(tail);
+    await tail.closed;
+    expect(tail.text(1)).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+Z oops\n$/);
+
+    const exec = new RecordingSession({ kind: "exec", namespace, podName: "talker", parameters: { command: ["sh", "-c", "head -c 5; echo; echo to-stderr >&2; exit 7"], stdin: "true" } });
+    controlPlane.openStream(exec);
+    exec.send(0, new TextEncoder().encode("hello"));
+    await exec.closed;
+    expect(exec.closeError).toBeUndefined();
+    expect(exec.text(1)).toBe("hello\n");
+    expect(exec.text(2)).toBe("to-stderr\n");
+    expect(exec.text(3)).toContain('"ExitCode"');
+    expect(exec.text(3)).toContain('"7"');
   });
 
   it("an agent restart restarts no container and duplicates no sandbox", async () => {
