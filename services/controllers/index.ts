@@ -5,19 +5,42 @@
 import type { Controller } from "../../libs/client/types.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
+import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
+import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
 
 export { DeploymentController } from "./deployment/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
+export { defaultTolerationSecondsDefault, NodeLifecycleController, nodeMonitorGracePeriodMsDefault, nodeMonitorPeriodMsDefault } from "./nodelifecycle/controller.ts";
+export type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 export { ReplicaSetController } from "./replicaset/controller.ts";
 export type { ReplicaSetControllerOptions } from "./replicaset/controller.ts";
 
 export interface ControllersOptions {
   /** Pods a ReplicaSet creates or deletes per reconcile at most (upstream's burstReplicas, 500). */
   readonly burstReplicas?: number;
+  /** A node silent this long is NotReady (--node-monitor-grace-period, 40 s). */
+  readonly nodeMonitorGracePeriodMs?: number;
+  /** How often silent nodes are looked at (--node-monitor-period, 5 s). */
+  readonly nodeMonitorPeriodMs?: number;
+  /** Eviction delay for pods without their own not-ready/unreachable toleration (300 s). */
+  readonly defaultTolerationSeconds?: number;
+}
+
+function nodeLifecycleOptions(options: ControllersOptions): NodeLifecycleOptions {
+  const picked: NodeLifecycleOptions = {};
+  if (options.nodeMonitorGracePeriodMs !== undefined) picked.nodeMonitorGracePeriodMs = options.nodeMonitorGracePeriodMs;
+  if (options.nodeMonitorPeriodMs !== undefined) picked.nodeMonitorPeriodMs = options.nodeMonitorPeriodMs;
+  if (options.defaultTolerationSeconds !== undefined) picked.defaultTolerationSeconds = options.defaultTolerationSeconds;
+  return picked;
 }
 
 /** One instance of every controller, configured from the server's flags. */
 export function allControllers(options: ControllersOptions = {}): Controller[] {
-  return [new ReplicaSetController(options.burstReplicas === undefined ? {} : { burstReplicas: options.burstReplicas }), new DeploymentController(), new GarbageCollector()];
+  return [
+    new ReplicaSetController(options.burstReplicas === undefined ? {} : { burstReplicas: options.burstReplicas }),
+    new DeploymentController(),
+    new GarbageCollector(),
+    new NodeLifecycleController(nodeLifecycleOptions(options)),
+  ];
 }
