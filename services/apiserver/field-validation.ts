@@ -41,9 +41,10 @@ export function fieldValidationOf(context: Pick<HandlerContext, "query" | "reque
 const duplicatesByBody = new WeakMap<object, readonly string[]>();
 
 /** JSON.parse, remembering the body's duplicate keys for checkWrittenFields (not under Ignore). */
-export function parseJsonBody(context: Pick<HandlerContext, "query" | "request">, text: string): unknown {
+export function parseJsonBody(context: Pick<HandlerContext, "query">, text: string): unknown {
   const value = JSON.parse(text) as unknown;
-  if (typeof value === "object" && value !== null && fieldValidationOf(context) !== "Ignore") {
+  // An unsupported directive is refused later, by checkWrittenFields, with upstream's 422.
+  if (typeof value === "object" && value !== null && context.query.get("fieldValidation") !== "Ignore") {
     const duplicates = findDuplicateFields(text);
     if (duplicates.length > 0) duplicatesByBody.set(value, duplicates);
   }
