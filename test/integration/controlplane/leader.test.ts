@@ -52,7 +52,7 @@ describe("libs/client against flotilla server", () => {
     const [api, storeClient, storePeer] = await freePorts(3);
     daemon = new Daemon(
       flotillaBin,
-      ["server", "--cluster-init", "--disable-controllers", "--disable-scheduler", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`],
+      ["server", "--cluster-init", "--disable-controllers", "--disable-scheduler", "--node-api-port=0", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`],
       join(workDir, "server.log"),
     );
     const kubeconfig = join(dataDir, "admin.kubeconfig");
