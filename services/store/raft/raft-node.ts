@@ -676,7 +676,14 @@ export class RaftNode<R = unknown> {
       (now ??= []).push(message);
     }
     if (now !== undefined) transport.send(now);
-    if (this.#heldAppends.size > 0) this.#heldAppendsTimer ??= setTimeout(() => this.#releaseHeldAppends(), raftNodeDefaults.emptyAppendHoldMs);
+    if (this.#heldAppends.size > 0) {
+      this.#heldAppendsTimer ??= setTimeout(() => this.#releaseHeldAppends(), raftNodeDefaults.emptyAppendHoldMs);
+    } else if (this.#heldAppendsTimer !== undefined) {
+      // Everything held was replaced by a newer append: no wake-up for nothing (one per put at
+      // one put at a time).
+      clearTimeout(this.#heldAppendsTimer);
+      this.#heldAppendsTimer = undefined;
+    }
   }
 
   #releaseHeldAppends(): void {

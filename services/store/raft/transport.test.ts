@@ -62,6 +62,8 @@ describe("Transport", () => {
     ]);
     expect(Array.from(last.context)).toEqual([299 & 0xff]);
     expect(one.handler.unreachable).toEqual([]);
+    // The message stream is served from node:http2, not passed on to grpc-js.
+    expect(two.transport.incomingStreams).toEqual({ routed: 1, passedOn: 0 });
   });
 
   it("refuses a stream addressed to another member id, and the sender reports the peer unreachable", async () => {

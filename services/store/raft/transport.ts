@@ -13,6 +13,7 @@
  * handler (the Raft driver) queues it for its own loop.
  */
 import { once } from "node:events";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import {
   ChannelCredentials,
   Metadata,
@@ -32,6 +33,7 @@ import {
 import { assert } from "../../../libs/assert/index.ts";
 import { MessageType, type Message, type NodeId, type SnapshotStatus } from "../../../libs/raft/index.ts";
 import { crc32c } from "../../../libs/crc32c/index.ts";
+import { FrameReader, GrpcMessageTooLargeError, grpcFrame, grpcResponseHeaders, respondGrpcStatus, routeGrpcPaths, type GrpcRouteCounters } from "./grpc-routes.ts";
 
 /** What a server handler answers a refused call with (grpc-js's ServerStatusResponse). */
 type ServerStatusResponse = Partial<StatusObject>;
@@ -146,13 +148,20 @@ export class Transport {
   readonly #server: Server;
   readonly #context: PeerContext;
   readonly #peers = new Map<NodeId, Peer>();
+  readonly #routes: GrpcRouteCounters;
   #closed = false;
 
-  private constructor(server: Server, port: number, context: PeerContext) {
+  private constructor(server: Server, port: number, context: PeerContext, routes: GrpcRouteCounters) {
     this.localId = context.localId;
     this.port = port;
     this.#server = server;
     this.#context = context;
+    this.#routes = routes;
+  }
+
+  /** Incoming streams served from node:http2 (the message stream) and passed on to grpc-js. */
+  get incomingStreams(): Readonly<GrpcRouteCounters> {
+    return this.#routes;
   }
 
   /** Binds the server and starts serving; peers are added with addPeer()/setPeers(). */
@@ -184,7 +193,13 @@ export class Transport {
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(options.listenAddress, credentials, (error, boundPort) => (error === null ? resolve(boundPort) : reject(error)));
     });
-    return new Transport(server, port, context);
+    // The message stream is the busiest path between members: served from node:http2 directly
+    // (grpc-routes.ts), not through grpc-js's per-message machinery. Snapshots and the extra
+    // services stay on grpc-js.
+    const streamMethod = loadTransportService().service["Stream"];
+    assert(streamMethod !== undefined, "the Transport service has a Stream method");
+    const routes = routeGrpcPaths(server, new Map([[streamMethod.path, (stream, headers) => receiver.fastStream(stream, headers)]]));
+    return new Transport(server, port, context, routes);
   }
 
   /** Adds a peer, or moves it to a new address. */
@@ -476,6 +491,53 @@ class Receiver {
     });
   }
 
+  /**
+   * The same as stream() for a call served from node:http2 (routeGrpcPaths): the caller's
+   * identity from the request headers, MessageBatch frames delivered as they arrive, the outcome
+   * in trailers (a refusal naming the member removed, as the grpc-js path does).
+   */
+  fastStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const refusal = this.#checkIds(headerValue(headers[headerFrom]), headerValue(headers[headerTo]), headerValue(headers[headerCluster]));
+    if (refusal !== undefined) {
+      respondGrpcStatus(stream, refusal.code ?? status.INTERNAL, refusal.details ?? "", statusHeaders(refusal));
+      return;
+    }
+    const from = wireInteger(headerValue(headers[headerFrom]) as string, headerFrom);
+    let trailers: Record<string, string> = okTrailers;
+    let finished = false;
+    const finish = (response: ServerStatusResponse | null): void => {
+      if (finished) return;
+      finished = true;
+      if (stream.destroyed || stream.closed) return;
+      if (response === null) {
+        stream.end(transportAckFrame());
+        return;
+      }
+      trailers = { "grpc-status": String(response.code ?? status.INTERNAL), "grpc-message": encodeURI(response.details ?? ""), ...statusHeaders(response) };
+      stream.end();
+    };
+    stream.respond(grpcResponseHeaders, { waitForTrailers: true });
+    stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+    const reader = new FrameReader(this.#context.limits.receiveMessageBytesMax);
+    const decode = transportBatchDecoder();
+    const onMessage = (bytes: Buffer): void => {
+      if (finished) return;
+      for (const wire of decode(bytes).messages) this.#deliver(fromWireMessage(wire), from);
+    };
+    stream.on("data", (chunk: Buffer) => {
+      if (finished) return;
+      try {
+        reader.push(chunk, onMessage);
+      } catch (error) {
+        finish(error instanceof GrpcMessageTooLargeError ? { code: status.RESOURCE_EXHAUSTED, details: error.message } : refusalFrom(error));
+      }
+    });
+    stream.on("end", () => finish(null));
+    stream.on("close", () => {
+      finished = true;
+    });
+  }
+
   snapshot(call: ServerReadableStream<WireSnapshotChunk, object>, callback: sendUnaryData<object>): void {
     const refusal = this.#checkCaller(call.metadata);
     if (refusal !== undefined) {
@@ -524,7 +586,11 @@ class Receiver {
     const [from] = metadata.get(headerFrom);
     const [to] = metadata.get(headerTo);
     const [cluster] = metadata.get(headerCluster);
-    if (typeof from !== "string" || typeof to !== "string") return { code: status.INVALID_ARGUMENT, details: `missing ${headerFrom} or ${headerTo}` };
+    return this.#checkIds(typeof from === "string" ? from : undefined, typeof to === "string" ? to : undefined, typeof cluster === "string" ? cluster : undefined);
+  }
+
+  #checkIds(from: string | undefined, to: string | undefined, cluster: string | undefined): ServerStatusResponse | undefined {
+    if (from === undefined || to === undefined) return { code: status.INVALID_ARGUMENT, details: `missing ${headerFrom} or ${headerTo}` };
     if (to !== String(this.#context.localId)) {
       return { code: status.FAILED_PRECONDITION, details: `stream addressed to member ${to}, but this is member ${this.#context.localId}` };
     }
@@ -541,6 +607,38 @@ class Receiver {
     if (this.#context.handler.isRemoved(fromId)) return refusalFrom(new MemberRemovedRefusal(fromId));
     return undefined;
   }
+}
+
+const okTrailers: Record<string, string> = { "grpc-status": "0" };
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A refusal's metadata (the member-removed trailer) as HTTP/2 headers. */
+function statusHeaders(response: ServerStatusResponse): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(response.metadata?.toHttp2Headers() ?? {})) {
+    if (typeof value === "string") headers[key] = value;
+    else if (Array.isArray(value)) headers[key] = value.join(", ");
+  }
+  return headers;
+}
+
+let ackFrame: Buffer | undefined;
+
+/** The one TransportAck a client-streaming call answers with when it ends well. */
+function transportAckFrame(): Buffer {
+  const method = loadTransportService().service["Stream"];
+  assert(method !== undefined, "the Transport service has a Stream method");
+  ackFrame ??= grpcFrame(method.responseSerialize({}));
+  return ackFrame;
+}
+
+function transportBatchDecoder(): (bytes: Buffer) => WireMessageBatch {
+  const method = loadTransportService().service["Stream"];
+  assert(method !== undefined, "the Transport service has a Stream method");
+  return method.requestDeserialize as (bytes: Buffer) => WireMessageBatch;
 }
 
 class MemberRemovedRefusal extends Error {
