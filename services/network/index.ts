@@ -15,7 +15,11 @@ export {
   vxlanUdpPort,
 } from "./overlay-plan.ts";
 export type { OverlayObserved, OverlayPeer } from "./overlay-plan.ts";
-export { Overlay, runnerIn } from "./overlay.ts";
+export { Overlay, runCommand, runnerIn } from "./overlay.ts";
+export { NodeNetwork } from "./node-network.ts";
+export type { NodeNetworkOptions } from "./node-network.ts";
+export { enumerateSubnets, NodeIpamController } from "./node-ipam-controller.ts";
+export type { NodeIpamOptions } from "./node-ipam-controller.ts";
 export type { CommandRunner, OverlayOptions } from "./overlay.ts";
 export { cniBridgeName, cniConfig, cniConfigFileName, podEgressMasqueradeRules } from "./cni-config.ts";
 export type { CniConfigOptions } from "./cni-config.ts";

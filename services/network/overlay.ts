@@ -139,7 +139,8 @@ async function loadOrCreateMac(path: string): Promise<string> {
   return mac;
 }
 
-function runCommand(command: string, args: readonly string[]): Promise<string> {
+/** Runs a command with a bounded time; rejects with its stderr. */
+export function runCommand(command: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { timeout: commandTimeoutMs }, (error, stdout, stderr) => {
       if (error === null) resolve(stdout);
