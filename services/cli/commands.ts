@@ -23,6 +23,10 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "run the Kubernetes-compatible API server against a store (etcd v3 endpoints)",
     load: async () => import("../apiserver/main.ts"),
   },
+  agent: {
+    summary: "run the node agent on a worker machine: join the cluster, run pods through containerd's CRI",
+    load: async () => import("../agent/main.ts"),
+  },
   snapshot: {
     summary: "save a store member's snapshot, or restore one into a new member's data directory",
     load: async () => import("../store/snapshot-command.ts"),

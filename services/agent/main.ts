@@ -1,0 +1,80 @@
+/**
+ * `flotilla agent`: one per worker machine. Joins the cluster (or reuses saved credentials),
+ * connects to containerd's CRI socket (or an in-memory runtime for scale tests), then runs the
+ * pod workers, the node status and lease loops, and the logs/exec/port-forward streams until the
+ * signal aborts.
+ */
+import { readFileSync } from "node:fs";
+import { createLogger } from "../../libs/log/index.ts";
+import { runDaemon } from "../cli/daemon.ts";
+import { parseAgentFlags, type AgentConfig } from "./config.ts";
+import type { ControlPlane } from "./control-plane.ts";
+import { CriRuntime, type ContainerRuntime } from "./cri/index.ts";
+import { localIdentity, measureNode, runLeaseLoop, runNodeStatusLoop } from "./node-status.ts";
+import { joinOrLoad, NodeClient } from "./nodeclient/index.ts";
+import { FakeRuntime } from "./pods/fake-runtime.ts";
+import { PodManager } from "./pods/pod-manager.ts";
+
+const fakeImages = ["docker.io/flotilla/pause:1", "docker.io/flotilla/busybox:1"];
+
+function agentVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return `v${manifest.version}-flotilla`;
+}
+
+async function connectRuntime(config: AgentConfig): Promise<ContainerRuntime> {
+  if (config.runtime === "fake") return new FakeRuntime({ images: fakeImages });
+  const runtime = new CriRuntime({ socket: config.containerdSocket });
+  await runtime.connect();
+  return runtime;
+}
+
+async function joinControlPlane(config: AgentConfig): Promise<ControlPlane> {
+  const credentials = await joinOrLoad({ server: config.server, token: config.token, nodeName: config.nodeName, dataDir: config.dataDir, labels: config.labels, taints: config.taints });
+  return new NodeClient(credentials, createLogger("nodeclient"));
+}
+
+/** Runs the agent until `signal` aborts; each startup step fails with an error naming it. */
+export async function run(config: AgentConfig, signal: AbortSignal, controlPlaneOverride?: ControlPlane): Promise<void> {
+  const log = createLogger("agent");
+  let controlPlane: ControlPlane;
+  try {
+    controlPlane = controlPlaneOverride ?? (await joinControlPlane(config));
+  } catch (cause) {
+    throw new Error("join the cluster", { cause });
+  }
+  let runtime: ContainerRuntime;
+  try {
+    runtime = await connectRuntime(config);
+  } catch (cause) {
+    throw new Error(`connect to the container runtime (${config.runtime})`, { cause });
+  }
+  const manager = new PodManager({
+    runtime,
+    controlPlane,
+    nodeName: config.nodeName,
+    nodeIp: config.nodeIp,
+    dataDir: config.dataDir,
+    ...(config.cgroupParent === "" ? {} : { cgroupParent: config.cgroupParent }),
+    mountTmpfs: config.runtime === "cri",
+    log,
+  });
+  log.info({ node: config.nodeName, ip: config.nodeIp, runtime: config.runtime }, "agent started");
+  controlPlane.serveStreams(manager.streamHandler(), signal);
+  const identity = localIdentity(config.nodeName, config.nodeIp, agentVersion());
+  try {
+    await Promise.all([
+      controlPlane.watchNode(manager.handlers(), signal),
+      manager.run(signal),
+      runNodeStatusLoop({ controlPlane, identity, measure: () => measureNode(runtime, config.dataDir), log }, signal),
+      runLeaseLoop(controlPlane, log, signal),
+    ]);
+  } finally {
+    runtime.close();
+    log.info({ node: config.nodeName }, "agent stopped");
+  }
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+  return runDaemon("agent", args, parseAgentFlags, (config, signal) => run(config, signal));
+}
