@@ -77,12 +77,17 @@ function unary<Request, Response>(logger: Logger, work: (call: ServerUnaryCall<R
   };
 }
 
-/** One certificate pair and one CA, handed to grpc-js as a provider so client certificates are optional. */
+/**
+ * One certificate pair and one CA, handed to grpc-js as a provider so that client certificates
+ * are requested but optional (createSsl can only require them or not ask). The updates are
+ * delivered on the next turn: grpc-js registers the server as a watcher only after adding the
+ * listener, and an update delivered during the call would reach no one.
+ */
 function staticProvider(ca: string, certificate: string, key: string): experimental.CertificateProvider {
   return {
-    addCaCertificateListener: (listener) => listener({ caCertificate: Buffer.from(ca) }),
+    addCaCertificateListener: (listener) => setImmediate(() => listener({ caCertificate: Buffer.from(ca) })),
     removeCaCertificateListener: () => undefined,
-    addIdentityCertificateListener: (listener) => listener({ certificate: Buffer.from(certificate), privateKey: Buffer.from(key) }),
+    addIdentityCertificateListener: (listener) => setImmediate(() => listener({ certificate: Buffer.from(certificate), privateKey: Buffer.from(key) })),
     removeIdentityCertificateListener: () => undefined,
   };
 }

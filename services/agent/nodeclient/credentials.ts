@@ -6,9 +6,11 @@
  */
 import { credentials as grpcCredentials, type ServiceError } from "@grpc/grpc-js";
 import { X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
+import { connect, type DetailedPeerCertificate } from "node:tls";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bootstrapServerCa, createCertificateRequest, generateKeyPairPem, parseJoinToken, publicFileMode, secretFileMode, writeFileAtomic } from "../../../libs/pki/index.ts";
+import { bootstrapServerCa, createCertificateRequest, generateKeyPairPem, parseJoinToken, publicFileMode, secretFileMode, writeFileAtomic, type PeerChainReader } from "../../../libs/pki/index.ts";
 import { loadNodeApi, nodeApiPortDefault, type JoinRequest, type JoinResponse } from "../../nodeapi/wire.ts";
 
 export const nodeCertificateFileName = "node.crt";
@@ -16,6 +18,8 @@ export const nodeKeyFileName = "node.key";
 export const caFileName = "ca.crt";
 export const replicasFileName = "replicas.json";
 export const joinTimeoutMs = 15_000;
+/** A server never needs to send more than its certificate, a few intermediates and the root. */
+const peerChainCertificatesMax = 8;
 
 export interface NodeCredentials {
   readonly nodeName: string;
@@ -55,6 +59,35 @@ export function nodeApiTarget(server: string): { host: string; port: number } {
   if (separator < 0) return { host: server, port: nodeApiPortDefault };
   return { host: server.slice(0, separator).replace(/^\[|\]$/g, ""), port: Number(server.slice(separator + 1)) };
 }
+
+/**
+ * libs/pki's unverified chain read, offering ALPN "h2": the node API is gRPC over HTTP/2, and
+ * Node's HTTP/2 server ends a handshake that offers no protocol it serves.
+ */
+export const readGrpcPeerChainUnverified: PeerChainReader = async (target) =>
+  new Promise((resolve, reject) => {
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      ...(isIP(target.serverName ?? target.host) === 0 ? { servername: target.serverName ?? target.host } : {}),
+      ALPNProtocols: ["h2"],
+      rejectUnauthorized: false,
+    });
+    socket.setTimeout(target.timeoutMs ?? joinTimeoutMs, () => socket.destroy(new Error(`TLS handshake with ${target.host}:${target.port} timed out`)));
+    socket.on("error", (error) => reject(new Error(`connect to ${target.host}:${target.port}`, { cause: error })));
+    socket.once("secureConnect", () => {
+      const chain: Buffer[] = [];
+      let current: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+      while (current?.raw !== undefined && chain.length < peerChainCertificatesMax) {
+        chain.push(current.raw);
+        const issuer: DetailedPeerCertificate | undefined = current.issuerCertificate;
+        if (issuer === undefined || issuer === current || issuer.raw === undefined || issuer.raw.equals(current.raw)) break;
+        current = issuer;
+      }
+      socket.destroy();
+      resolve(chain);
+    });
+  });
 
 /** The credentials saved in `dataDir` for `nodeName`, or undefined when there are none. */
 export function loadCredentials(dataDir: string, nodeName: string): NodeCredentials | undefined {
@@ -99,7 +132,7 @@ export async function joinOrLoad(options: JoinOptions): Promise<NodeCredentials>
   const token = parseJoinToken(options.token);
   if (token.caHashHex === null) throw new JoinError("the join token has no CA hash (K10<hash>::<id>.<secret>): the server cannot be verified");
   const target = nodeApiTarget(options.server);
-  const caPem = await bootstrapServerCa({ target, caHashHex: token.caHashHex, nowMs: options.nowMs ?? Date.now() });
+  const caPem = await bootstrapServerCa({ target, caHashHex: token.caHashHex, nowMs: options.nowMs ?? Date.now(), readPeerChain: readGrpcPeerChainUnverified });
   const keys = await generateKeyPairPem("ecdsa-p256");
   const request: JoinRequest = {
     token: options.token.trim(),

@@ -1,0 +1,172 @@
+/**
+ * The node API end to end: a `flotilla server` (real process) with its node API, a test agent
+ * that joins with a token through the real node client, and the installed kubectl's logs, exec
+ * and port-forward going through the API server to that agent over the node API.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { caHashOf, createToken, formatJoinToken } from "../../../libs/pki/index.ts";
+import { NodeClient, joinOrLoad } from "../../../services/agent/nodeclient/index.ts";
+import { bootstrapTokenSecret } from "../../../services/nodeapi/index.ts";
+import { freePorts } from "../../harness/ports.ts";
+import { Daemon, run } from "../../harness/process.ts";
+import { TestAgent } from "../../harness/test-agent.ts";
+import { waitFor } from "../../harness/wait.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../../..");
+const flotillaBin = join(repoRoot, "scripts/flotilla");
+const kubectlBin = "/usr/bin/kubectl";
+const commandTimeoutMs = 30_000;
+const startTimeoutMs = 45_000;
+const eventTimeoutMs = 15_000;
+const nodeName = "test-node";
+
+function pod(name: string, node: string, configMap: string, secret: string): object {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "apps" },
+    spec: {
+      nodeName: node,
+      containers: [{ name: "main", image: "flotilla/busybox:1", env: [{ name: "GREETING", valueFrom: { configMapKeyRef: { name: configMap, key: "greeting" } } }] }],
+      volumes: [{ name: "creds", secret: { secretName: secret } }],
+    },
+  };
+}
+
+const configMap = (name: string): object => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "apps" }, data: { greeting: name } });
+const secret = (name: string): object => ({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "apps" }, data: { key: Buffer.from(name).toString("base64") } });
+
+describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and kubectl logs/exec/port-forward through a test agent", () => {
+  let workDir: string;
+  let dataDir: string;
+  let kubeconfig: string;
+  let daemon: Daemon | undefined;
+  let agent: TestAgent | undefined;
+  let nodeApiPort = 0;
+  let goodToken = "";
+  let caHashHex = "";
+
+  async function kubectl(args: readonly string[], input?: string) {
+    return run(kubectlBin, ["--kubeconfig", kubeconfig, ...args], { timeoutMs: commandTimeoutMs, ...(input === undefined ? {} : { input }) });
+  }
+  async function kubectlOk(args: readonly string[], input?: string): Promise<string> {
+    const result = await kubectl(args, input);
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+    return result.stdout;
+  }
+  async function applyObjects(objects: readonly object[]): Promise<void> {
+    await kubectlOk(["apply", "-f", "-"], objects.map((object) => stringify(object)).join("---\n"));
+  }
+  function joinOptions(name: string, token: string, dir: string) {
+    return { server: `127.0.0.1:${nodeApiPort}`, token, nodeName: name, dataDir: join(workDir, dir) };
+  }
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), "flotilla-nodeapi-"));
+    dataDir = join(workDir, "server");
+    kubeconfig = join(dataDir, "admin.kubeconfig");
+    const [api, storeClient, storePeer, nodeApi] = await freePorts(4);
+    nodeApiPort = nodeApi ?? 0;
+    const flags = ["server", "--cluster-init", "--disable-controllers", "--disable-scheduler", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`, `--node-api-port=${nodeApiPort}`];
+    daemon = new Daemon(flotillaBin, flags, join(workDir, "server.log"));
+    await waitFor(async () => (existsSync(kubeconfig) && (await kubectl(["get", "--raw", "/readyz"])).stdout === "ok" ? true : undefined), {
+      timeoutMs: startTimeoutMs,
+      description: "flotilla server to answer /readyz",
+    }).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}\n${readFileSync(join(workDir, "server.log"), "utf8").slice(-4000)}`);
+    });
+    caHashHex = caHashOf(readFileSync(join(dataDir, "ca.crt"), "utf8"));
+    const good = createToken({ usages: ["join"], nowMs: Date.now(), ttlMs: 3_600_000 });
+    const expired = createToken({ usages: ["join"], nowMs: Date.now() - 7_200_000, ttlMs: 3_600_000 });
+    goodToken = formatJoinToken({ caHashHex, ...good.credential });
+    writeFileSync(join(workDir, "expired-token"), formatJoinToken({ caHashHex, ...expired.credential }));
+    await applyObjects([
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system" } },
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } },
+      bootstrapTokenSecret(good.record.id, good.record.secretSha256Hex, good.record.expiresAtMs),
+      bootstrapTokenSecret(expired.record.id, expired.record.secretSha256Hex, expired.record.expiresAtMs),
+    ]);
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await daemon?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("refuses a wrong token and an expired one with a message that says so", async () => {
+    const wrong = goodToken.replace(/\.[a-z0-9]{16}$/, ".0000000000000000");
+    await expect(joinOrLoad(joinOptions("intruder", wrong, "intruder"))).rejects.toThrow(/join token refused: no such token/);
+    const expired = readFileSync(join(workDir, "expired-token"), "utf8");
+    await expect(joinOrLoad(joinOptions("late", expired, "late"))).rejects.toThrow(/join token refused: the token has expired/);
+    const otherCluster = goodToken.replace(/^K10[0-9a-f]{64}/, `K10${"0".repeat(64)}`);
+    await expect(joinOrLoad(joinOptions("lost", otherCluster, "lost"))).rejects.toThrow(/server CA does not match the join token/);
+    expect(existsSync(join(workDir, "intruder", "node.crt"))).toBe(false);
+  });
+
+  it("joins with a good token: a node certificate in the data directory and a Node object", async () => {
+    writeFileSync(join(workDir, "pod.log"), "line one\nline two\nline three\n");
+    agent = await TestAgent.start({ ...joinOptions(nodeName, goodToken, "agent"), logFile: join(workDir, "pod.log") });
+    expect(readFileSync(join(workDir, "agent", "node.crt"), "utf8")).toContain("BEGIN CERTIFICATE");
+    const node = JSON.parse(await kubectlOk(["get", "node", nodeName, "-o", "json"])) as { metadata: { annotations: Record<string, string> } };
+    expect(node.metadata.annotations["flotilla.io/node-key-sha256"]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("refuses the same name to another machine (another key)", async () => {
+    await expect(joinOrLoad(joinOptions(nodeName, goodToken, "impostor"))).rejects.toThrow(/held by another machine/);
+  });
+
+  it("streams only the node's pods and the configmaps and secrets they reference", async () => {
+    await applyObjects([configMap("cm-mine"), configMap("cm-other"), secret("s-mine"), secret("s-other"), pod("mine", nodeName, "cm-mine", "s-mine"), pod("other", "elsewhere", "cm-other", "s-other")]);
+    // Created last: once these arrive, anything of the others would have arrived before them.
+    await applyObjects([configMap("cm-late"), secret("s-late"), pod("late", nodeName, "cm-late", "s-late")]);
+    const view = agent?.view;
+    if (view === undefined) throw new Error("no agent");
+    await waitFor(() => (view.syncs > 0 && ["late", "mine"].every((name) => view.has("pods", `apps/${name}`)) && view.has("configmaps", "apps/cm-late") && view.has("secrets", "apps/s-late") ? true : undefined), {
+      timeoutMs: eventTimeoutMs,
+      description: "the node's pods, configmaps and secrets on its stream",
+    });
+    expect(view.has("configmaps", "apps/cm-mine")).toBe(true);
+    expect(view.has("secrets", "apps/s-mine")).toBe(true);
+    expect(view.everSeen("pods", "apps/other")).toBe(false);
+    expect(view.everSeen("configmaps", "apps/cm-other")).toBe(false);
+    expect(view.everSeen("secrets", "apps/s-other")).toBe(false);
+    expect(view.has("nodes", `/${nodeName}`)).toBe(true);
+  });
+
+  it("puts reported status on the pod, and refuses status for a pod bound elsewhere", async () => {
+    const client = agent?.client as NodeClient;
+    const uid = (await kubectlOk(["get", "pod", "-n", "apps", "mine", "-o", "jsonpath={.metadata.uid}"])).trim();
+    await client.reportPodStatus("apps", "mine", uid, { phase: "Running", podIP: "10.244.1.7" });
+    expect(await kubectlOk(["get", "pod", "-n", "apps", "mine", "-o", "jsonpath={.status.phase} {.status.podIP}"])).toBe("Running 10.244.1.7");
+    await expect(client.reportPodStatus("apps", "other", "", { phase: "Running" })).rejects.toThrow(/not bound to node test-node/);
+    await client.renewLease();
+    expect(await kubectlOk(["get", "lease", "-n", "kube-node-lease", nodeName, "-o", "jsonpath={.spec.holderIdentity}"])).toBe(nodeName);
+  });
+
+  it("serves kubectl logs --tail and -f through the API server", async () => {
+    expect(await kubectlOk(["logs", "-n", "apps", "mine", "--tail=2"])).toBe("line two\nline three\n");
+    const follower: ChildProcess = spawn(kubectlBin, ["--kubeconfig", kubeconfig, "logs", "-f", "-n", "apps", "mine", "--tail=1"], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    follower.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+    try {
+      await waitFor(() => (output === "line three\n" ? true : undefined), { timeoutMs: eventTimeoutMs, description: "the tail of the log" });
+      appendFileSync(join(workDir, "pod.log"), "line four\n");
+      await waitFor(() => (output === "line three\nline four\n" ? true : undefined), { timeoutMs: eventTimeoutMs, description: "an appended line while following" });
+    } finally {
+      follower.kill("SIGKILL");
+    }
+  });
+
+  it("runs kubectl exec -i with stdin and returns the command's exit code", async () => {
+    const result = await kubectl(["exec", "-i", "-n", "apps", "mine", "--", "sh", "-c", "cat; echo oops >&2; exit 3"], "hello through the node API\n");
+    expect(result.stdout).toBe("hello through the node API\n");
+    expect(result.stderr).toContain("oops");
+    expect(result.code).toBe(3);
+  });
+});
