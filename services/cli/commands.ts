@@ -16,7 +16,7 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     load: async () => import("../store/main.ts"),
   },
   server: {
-    summary: "run one control-plane replica: a store member and the API server (--cluster-init for the first)",
+    summary: "run one control-plane replica: a store member, the API server, and the elected controllers and scheduler (--cluster-init for the first)",
     load: async () => import("../apiserver/replica-main.ts"),
   },
   apiserver: {
