@@ -5,12 +5,14 @@
 import type { Controller } from "../../libs/client/types.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
+import { JobController } from "./job/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
 import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
 
 export { DeploymentController } from "./deployment/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
+export { JobController } from "./job/controller.ts";
 export { defaultTolerationSecondsDefault, NodeLifecycleController, nodeMonitorGracePeriodMsDefault, nodeMonitorPeriodMsDefault } from "./nodelifecycle/controller.ts";
 export type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 export { ReplicaSetController } from "./replicaset/controller.ts";
@@ -42,5 +44,6 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new DeploymentController(),
     new GarbageCollector(),
     new NodeLifecycleController(nodeLifecycleOptions(options)),
+    new JobController(),
   ];
 }
