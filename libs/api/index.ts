@@ -454,3 +454,20 @@ export {
   validatePodTemplateSpec,
 } from "./validate/index.ts";
 export type { CronFieldBounds, CronParseResult, CronSchedule } from "./validate/index.ts";
+export {
+  checkFields,
+  closure as openApiClosure,
+  definition as openApiDefinition,
+  definitionNameOf,
+  definitions as openApiDefinitions,
+  definitionSchema,
+  duplicateFieldsReportedMax,
+  fieldExtensions as openApiFieldExtensions,
+  findDuplicateFields,
+  goTypeOf,
+  kindDefinition,
+  patchMetaConflicts,
+  schemasFor,
+  unknownFieldsReportedMax,
+} from "./openapi/index.ts";
+export type { Definition as OpenApiDefinition, FieldCheck, GroupVersionKind as OpenApiGroupVersionKind, OpenApiFlavour, SchemaObject, TypeSpec as OpenApiTypeSpec } from "./openapi/index.ts";
