@@ -21,14 +21,17 @@ function refPath(flavour: OpenApiFlavour, name: string): string {
   return flavour === "v3" ? `#/components/schemas/${name}` : `#/definitions/${name}`;
 }
 
-function scalarSchema(kind: ScalarKind): SchemaObject {
+// OpenAPI v3 says "one of integer or string" without a top-level type, so `kubectl explain`
+// prints the definition's name (<IntOrString>, <Quantity>); Swagger 2.0 has no oneOf: strings.
+function scalarSchema(kind: ScalarKind, flavour: OpenApiFlavour): SchemaObject {
   switch (kind) {
     case "int-or-string":
-      return { type: "string", format: "int-or-string", "x-kubernetes-int-or-string": true };
+      return flavour === "v3"
+        ? { format: "int-or-string", oneOf: [{ type: "integer" }, { type: "string" }], "x-kubernetes-int-or-string": true }
+        : { type: "string", format: "int-or-string" };
     case "quantity":
-      return { type: "string" };
+      return flavour === "v3" ? { oneOf: [{ type: "string" }, { type: "number" }] } : { type: "string" };
     case "time":
-      return { type: "string", format: "date-time" };
     case "micro-time":
       return { type: "string", format: "date-time" };
   }
@@ -77,7 +80,7 @@ function propertySchema(owner: string, key: string, field: FieldSpec, flavour: O
 
 /** One definition as a schema; `kinds` fills `x-kubernetes-group-version-kind`. */
 export function definitionSchema(target: Definition, flavour: OpenApiFlavour, kinds: readonly GroupVersionKind[] = []): SchemaObject {
-  if (target.scalar !== undefined) return { ...scalarSchema(target.scalar), description: target.description };
+  if (target.scalar !== undefined) return { ...scalarSchema(target.scalar, flavour), description: target.description };
   const properties: Record<string, SchemaObject> = {};
   for (const [key, field] of target.fields) properties[key] = propertySchema(target.name, key, field, flavour);
   const requiredFields = [...target.fields].filter(([, field]) => field.required).map(([key]) => key);

@@ -46,7 +46,9 @@ describe("the schema builder", () => {
     expect(container.properties?.["resources"]?.["allOf"]).toEqual([{ $ref: "#/components/schemas/io.k8s.api.core.v1.ResourceRequirements" }]);
     const requirements = v3("io.k8s.api.core.v1.ResourceRequirements");
     expect(requirements.properties?.["limits"]?.["additionalProperties"]).toEqual({ allOf: [{ $ref: "#/components/schemas/io.k8s.apimachinery.pkg.api.resource.Quantity" }] });
-    expect(v3("io.k8s.apimachinery.pkg.util.intstr.IntOrString")).toMatchObject({ type: "string", format: "int-or-string", "x-kubernetes-int-or-string": true });
+    expect(v3("io.k8s.apimachinery.pkg.util.intstr.IntOrString")).toMatchObject({ oneOf: [{ type: "integer" }, { type: "string" }], "x-kubernetes-int-or-string": true });
+    expect(v3("io.k8s.apimachinery.pkg.util.intstr.IntOrString")).not.toHaveProperty("type");
+    expect(definitionSchema(definition("io.k8s.apimachinery.pkg.util.intstr.IntOrString"), "v2")).toMatchObject({ type: "string", format: "int-or-string" });
     expect(v3("io.k8s.apimachinery.pkg.apis.meta.v1.Time")).toMatchObject({ type: "string", format: "date-time" });
     expect(v3("io.k8s.api.apps.v1.ControllerRevision").properties?.["data"]).toMatchObject({ "x-kubernetes-preserve-unknown-fields": true });
   });
