@@ -3,7 +3,7 @@
  * by an in-memory ControlPlane: pods as the node API would stream them, statuses and deletions
  * recorded. Needs root, containerd, runc and the CNI plugins.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomInt } from "node:crypto";
@@ -12,7 +12,7 @@ import type { ConfigMap, Container, Pod, PodStatus, Secret } from "../../../libs
 import type { CriRuntime } from "../../../services/agent/cri/index.ts";
 import { MemoryControlPlane, RecordingSession } from "../../../services/agent/memory-control-plane.ts";
 import { PodManager } from "../../../services/agent/pods/index.ts";
-import { busyboxImage, buildTestImages, ContainerdHost } from "../../harness/containerd.ts";
+import { busyboxImage, buildTestImages, ContainerdHost, unmountUnder } from "../../harness/containerd.ts";
 import { NetworkLab } from "../../harness/netns.ts";
 import { waitFor } from "../../harness/wait.ts";
 
@@ -65,6 +65,8 @@ afterAll(async () => {
   if (agentStop !== undefined) await stopAgent();
   await containerd?.stop();
   lab?.destroy();
+  // Memory emptyDirs of pods still bound at the end are tmpfs mounts under dataDir.
+  if (dataDir !== undefined) unmountUnder(dataDir);
   for (const dir of [imagesDir, dataDir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -175,6 +177,32 @@ describe("pod workers on containerd", () => {
     const status = await waitStatus(pair, allRunning, "Running");
     const text = await waitFor(async () => ((await execText(runningId(status, "reader"), "cat /shared/note 2>/dev/null")) || undefined), { timeoutMs: statusWaitMs, description: "note written" });
     expect(text).toBe("hello");
+  });
+
+  it("mounts a Memory emptyDir as tmpfs, a downwardAPI volume and a subPath", async () => {
+    const mounts = pod("mounts", [
+      shell("main", "sleep 1000", {
+        volumeMounts: [
+          { name: "memory", mountPath: "/mem" },
+          { name: "info", mountPath: "/info" },
+          { name: "scratch", mountPath: "/deep", subPath: "a/b" },
+        ],
+      }),
+    ], {
+      volumes: [
+        { name: "memory", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
+        { name: "info", downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] } },
+        { name: "scratch", emptyDir: {} },
+      ],
+    });
+    controlPlane.upsertPod(mounts);
+    const status = await waitStatus(mounts, allRunning, "Running");
+    const id = runningId(status, "main");
+    expect(await execText(id, "grep ' /mem ' /proc/mounts | cut -d' ' -f3")).toBe("tmpfs");
+    expect(await execText(id, "cat /info/labels")).toBe('app="mounts"');
+    await execText(id, "echo deep > /deep/file");
+    const uid = mounts.metadata?.uid ?? "";
+    expect(readFileSync(join(dataDir, "pods", uid, "volumes", "scratch", "a", "b", "file"), "utf8")).toBe("deep\n");
   });
 
   it("restarts a container whose liveness probe fails", async () => {
