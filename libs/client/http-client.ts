@@ -30,8 +30,16 @@ export const connectRetryDelayMs = 200;
 export const responseBytesMax = 256 * 1024 * 1024;
 /** One watch event line larger than this ends the watch with an error. */
 export const watchLineBytesMax = 16 * 1024 * 1024;
-/** Sockets kept open per server. */
+/** A watch stream silent this much longer than the timeoutSeconds it asked for is dead. */
+export const watchSilenceSlackSeconds = 30;
+/** Sockets per server for ordinary requests (they queue beyond this). */
 export const socketsPerServerMax = 64;
+/**
+ * Sockets per server for watches, which each hold one for minutes: apart from the request
+ * sockets, so that many informers (the garbage collector watches every resource) never starve
+ * ordinary requests.
+ */
+export const watchSocketsPerServerMax = 1_024;
 
 export interface HttpClientOptions {
   /** https URLs of the API servers; the first that answers is used until it fails. */
@@ -111,13 +119,15 @@ interface RawRequest {
   readonly body?: unknown;
   readonly contentType?: string;
   readonly signal?: AbortSignal;
-  /** Watches: no overall timeout, the body is streamed. */
+  /** Watches: the body is streamed, and the timeout is how long the stream may stay silent. */
   readonly stream?: boolean;
+  readonly idleTimeoutMs?: number;
 }
 
 export class HttpApiClient implements ApiClient {
   readonly #servers: readonly URL[];
   readonly #agent: Agent;
+  readonly #watchAgent: Agent;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   #current = 0;
@@ -126,12 +136,12 @@ export class HttpApiClient implements ApiClient {
     if (options.servers.length === 0) throw new Error("HttpApiClient needs at least one server URL");
     this.#servers = options.servers.map((server) => new URL(server));
     const credentials = options.credentials;
-    this.#agent = new Agent({
-      keepAlive: true,
-      maxSockets: socketsPerServerMax,
+    const tls = {
       ca: options.caCertificatePem,
       ...(credentials.kind === "client-certificate" ? { cert: credentials.certificatePem, key: credentials.privateKeyPem } : {}),
-    });
+    };
+    this.#agent = new Agent({ keepAlive: true, maxSockets: socketsPerServerMax, ...tls });
+    this.#watchAgent = new Agent({ keepAlive: false, maxSockets: watchSocketsPerServerMax, ...tls });
     this.#headers = { Accept: "application/json", "User-Agent": options.userAgent ?? "flotilla-client" };
     if (credentials.kind === "token") this.#headers["Authorization"] = `Bearer ${credentials.token}`;
     this.#timeoutMs = options.requestTimeoutMs ?? requestTimeoutMsDefault;
@@ -144,6 +154,7 @@ export class HttpApiClient implements ApiClient {
 
   close(): void {
     this.#agent.destroy();
+    this.#watchAgent.destroy();
   }
 
   async get<T extends KubeObject>(resource: Resource, namespace: string | undefined, name: string): Promise<T> {
@@ -194,11 +205,13 @@ export class HttpApiClient implements ApiClient {
         allowWatchBookmarks: options.allowWatchBookmarks === true ? true : undefined,
         timeoutSeconds: options.timeoutSeconds,
       });
-    return this.#watchEvents<T>(path, signal);
+    // The server ends a watch at timeoutSeconds; a stream silent for longer is a dead connection.
+    const idleTimeoutMs = options.timeoutSeconds === undefined ? undefined : (options.timeoutSeconds + watchSilenceSlackSeconds) * 1000;
+    return this.#watchEvents<T>(path, signal, idleTimeoutMs);
   }
 
-  async *#watchEvents<T extends KubeObject>(path: string, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
-    const response = await this.#send({ method: "GET", path, signal, stream: true });
+  async *#watchEvents<T extends KubeObject>(path: string, signal: AbortSignal, idleTimeoutMs: number | undefined): AsyncGenerator<WatchEvent<T>> {
+    const response = await this.#send({ method: "GET", path, signal, stream: true, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
     if ((response.statusCode ?? 0) >= 400) throw new StatusError(statusFromBody(response.statusCode ?? 0, await readBody(response)));
     let buffered = "";
     try {
@@ -260,7 +273,7 @@ export class HttpApiClient implements ApiClient {
     }
     const host = server.hostname.replace(/^\[|\]$/g, "");
     const options: RequestOptions = {
-      agent: this.#agent,
+      agent: raw.stream === true ? this.#watchAgent : this.#agent,
       host,
       port: server.port === "" ? 443 : Number(server.port),
       path: raw.path,
@@ -268,12 +281,12 @@ export class HttpApiClient implements ApiClient {
       headers,
       ...(isIP(host) === 0 ? { servername: host } : {}),
       ...(raw.signal === undefined ? {} : { signal: raw.signal }),
-      ...(raw.stream === true ? {} : { timeout: this.#timeoutMs }),
+      timeout: raw.stream === true ? raw.idleTimeoutMs : this.#timeoutMs,
     };
     return new Promise((resolve, reject) => {
       const request = httpsRequest(options, resolve);
       request.on("error", reject);
-      request.on("timeout", () => request.destroy(Object.assign(new Error(`request to ${server.host}${raw.path} timed out after ${this.#timeoutMs} ms`), { code: "ETIMEDOUT" })));
+      request.on("timeout", () => request.destroy(Object.assign(new Error(`request to ${server.host}${raw.path} timed out (no data for ${options.timeout ?? 0} ms)`), { code: "ETIMEDOUT" })));
       request.end(payload);
     });
   }

@@ -28,7 +28,9 @@ export {
   requestTimeoutMsDefault,
   resourcePath,
   responseBytesMax,
+  socketsPerServerMax,
   watchLineBytesMax,
+  watchSocketsPerServerMax,
 } from "./http-client.ts";
 export type { InformerOptions } from "./informer.ts";
 export {
