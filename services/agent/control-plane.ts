@@ -55,6 +55,8 @@ export interface ControlPlane {
   confirmPodDeleted(namespace: string, name: string, uid: string): Promise<void>;
   /** Writes Node.status (conditions, capacity, addresses, nodeInfo) when it changes. */
   reportNodeStatus(status: Node["status"]): Promise<void>;
+  /** Sets overlay annotations (overlay.flotilla.io/*) on this node's Node object. */
+  annotateNode?(annotations: Record<string, string>): Promise<void>;
   /** Renews the node's coordination.k8s.io Lease (every 10 s). */
   renewLease(): Promise<void>;
   /** Records an Event about a pod (Pulled, Created, Started, Killing, BackOff, Unhealthy...). */

@@ -15,8 +15,8 @@ import { join } from "./join.ts";
 import { runNodeWatch } from "./node-watch.ts";
 import { ReplicaDirectory } from "./replicas.ts";
 import { defaultNodeStreamHub, type NodeStreamHub } from "./stream-hub.ts";
-import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type WatchEvent } from "./wire.ts";
-import { confirmPodDeleted, recordEvent, renewLease, reportNodeStatus, reportPodStatus, type WriteDeps } from "./writes.ts";
+import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type WatchEvent } from "./wire.ts";
+import { annotateNode, confirmPodDeleted, recordEvent, renewLease, reportNodeStatus, reportPodStatus, type WriteDeps } from "./writes.ts";
 
 const nodeUserPrefix = "system:node:";
 /** Bytes a Watch call may hold unsent before the server waits for the agent to read. */
@@ -174,6 +174,10 @@ function handlers(options: NodeApiOptions, storages: Storages, directory: Replic
     }),
     ReportNodeStatus: unary<NodeStatusReport, object>(logger, async (call) => {
       await reportNodeStatus(deps, nodeNameOf(call), parseJson(call.request.status_json, "node status"));
+      return ack;
+    }),
+    AnnotateNode: unary<NodeAnnotations, object>(logger, async (call) => {
+      await annotateNode(deps, nodeNameOf(call), call.request.annotations);
       return ack;
     }),
     RenewLease: unary<LeaseRenewal, object>(logger, async (call) => {

@@ -61,6 +61,10 @@ export interface NodeStatusReport {
   status_json: Buffer;
 }
 
+export interface NodeAnnotations {
+  annotations: Record<string, string>;
+}
+
 export interface LeaseRenewal {
   lease_duration_seconds: number;
 }

@@ -71,6 +71,22 @@ export async function reportNodeStatus(deps: WriteDeps, nodeName: string, status
   );
 }
 
+/** The only annotations a node may set on itself: the overlay's (VTEP MAC, public address). */
+export const nodeAnnotationPrefix = "overlay.flotilla.io/";
+
+export async function annotateNode(deps: WriteDeps, nodeName: string, annotations: Record<string, string>): Promise<void> {
+  const outside = Object.keys(annotations).filter((key) => !key.startsWith(nodeAnnotationPrefix));
+  if (outside.length > 0) throw invalidArgument(`a node may only set annotations under ${nodeAnnotationPrefix}: ${outside.join(", ")}`);
+  const info = nodesResource();
+  await mapNotFound(
+    deps.storages.cacherFor(info).update(keyFor(info, "", nodeName), (current) => {
+      const metadata = current["metadata"] as { annotations?: Record<string, string> };
+      return { ...current, metadata: { ...metadata, annotations: { ...(metadata.annotations ?? {}), ...annotations } } };
+    }),
+    `node ${nodeName}`,
+  );
+}
+
 export async function renewLease(deps: WriteDeps, nodeName: string, durationSeconds: number): Promise<void> {
   const info = leasesResource();
   const cacher = deps.storages.cacherFor(info);

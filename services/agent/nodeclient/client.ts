@@ -98,6 +98,10 @@ export class NodeClient implements ControlPlane {
     await this.#call("ReportNodeStatus", { status_json: Buffer.from(JSON.stringify(status ?? {})) });
   }
 
+  async annotateNode(annotations: Record<string, string>): Promise<void> {
+    await this.#call("AnnotateNode", { annotations });
+  }
+
   async renewLease(): Promise<void> {
     await this.#call("RenewLease", { lease_duration_seconds: leaseDurationSeconds });
   }
