@@ -1,5 +1,6 @@
 /** `flotilla apiserver` flags and the configuration run() takes. */
 import { FlagError, flagsHelp, parseFlags, type FlagSpecs } from "../../libs/flags/index.ts";
+import { parsePortRange, parseServiceCidr } from "./allocator/range.ts";
 
 export interface ApiServerConfig {
   /** etcd v3 client URLs (Flotilla's store or a real etcd). */
@@ -15,7 +16,16 @@ export interface ApiServerConfig {
   readonly maxRequestsInflight: number;
   /** A request that is not a watch gets 504 after this long. */
   readonly requestTimeoutSeconds: number;
+  /** Services' cluster IPs come from here (default 10.96.0.0/12). */
+  readonly serviceClusterIpRange?: string | undefined;
+  /** NodePorts come from here (default 30000-32767). */
+  readonly serviceNodePortRange?: string | undefined;
+  /** The address other machines reach this server at, for the `kubernetes` Endpoints (default 127.0.0.1). */
+  readonly advertiseAddress?: string | undefined;
 }
+
+export const serviceClusterIpRangeDefault = "10.96.0.0/12";
+export const serviceNodePortRangeDefault = "30000-32767";
 
 export const apiServerFlags = {
   "store-endpoints": { type: "list", default: ["http://127.0.0.1:2379"], help: "etcd v3 client URLs of the store (Flotilla's store or etcd)" },
@@ -25,9 +35,20 @@ export const apiServerFlags = {
   "tls-san": { type: "list", default: [], help: "extra DNS names or IP addresses for the serving certificate" },
   "max-requests-inflight": { type: "integer", default: 400, min: 1, max: 100_000, help: "requests (not watches) served at once; more get 429" },
   "request-timeout": { type: "integer", default: 60, min: 1, max: 3600, help: "seconds before a request (not a watch) times out with 504" },
+  "service-cluster-ip-range": { type: "string", default: "10.96.0.0/12", help: "IPv4 CIDR services' cluster IPs are allocated from (at most a /12)" },
+  "service-node-port-range": { type: "string", default: "30000-32767", help: "port range NodePort services are allocated from" },
+  "advertise-address": { type: "string", default: "127.0.0.1", help: "address listed in the kubernetes Service's Endpoints" },
 } as const satisfies FlagSpecs;
 
 export const apiServerUsage = "flotilla apiserver [flags]\n\nThe Kubernetes-compatible REST API over a store reached through the etcd v3 API.";
+
+function checkRange(flag: string, parse: () => unknown): void {
+  try {
+    parse();
+  } catch (error) {
+    throw new FlagError(flag, (error as Error).message);
+  }
+}
 
 /** Parses argv; `{ help }` when --help was given. Throws FlagError on bad flags. */
 export function parseApiServerFlags(argv: readonly string[]): { config: ApiServerConfig } | { help: string } {
@@ -35,6 +56,8 @@ export function parseApiServerFlags(argv: readonly string[]): { config: ApiServe
   if (parsed.help) return { help: flagsHelp(apiServerUsage, apiServerFlags) };
   const values = parsed.values;
   if (values["store-endpoints"].length === 0) throw new FlagError("store-endpoints", "at least one endpoint is required");
+  checkRange("service-cluster-ip-range", () => parseServiceCidr(values["service-cluster-ip-range"]));
+  checkRange("service-node-port-range", () => parsePortRange(values["service-node-port-range"]));
   return {
     config: {
       storeEndpoints: values["store-endpoints"],
@@ -44,6 +67,9 @@ export function parseApiServerFlags(argv: readonly string[]): { config: ApiServe
       certificateNames: values["tls-san"],
       maxRequestsInflight: values["max-requests-inflight"],
       requestTimeoutSeconds: values["request-timeout"],
+      serviceClusterIpRange: values["service-cluster-ip-range"],
+      serviceNodePortRange: values["service-node-port-range"],
+      advertiseAddress: values["advertise-address"],
     },
   };
 }

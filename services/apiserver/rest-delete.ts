@@ -11,6 +11,7 @@ import type { DeleteOptions as ApiDeleteOptions } from "../../libs/api/types/met
 import { validateDeletePropagation } from "../../libs/api/validation.ts";
 import { keyOf, prefixOf, type HandlerContext } from "./context.ts";
 import { readBody, writeJson } from "./http.ts";
+import { releaseNamespaceServices, releaseOnDelete } from "./allocator/hooks.ts";
 import { isDryRun } from "./limits.ts";
 import { metadataOf, recordOf } from "./object-meta.ts";
 import { selectorFilter } from "./storages.ts";
@@ -54,7 +55,7 @@ async function deleteOne(context: HandlerContext, key: string, options: ApiDelet
   const finalizers = metadataOf(current).finalizers ?? [];
   if (finalizers.length === 0) {
     const preconditions = { uid: options.preconditions?.uid ?? undefined, resourceVersion: options.preconditions?.resourceVersion ?? undefined };
-    await context.cacher.delete(key, { preconditions });
+    await releaseOnDelete(context, await context.cacher.delete(key, { preconditions }));
     return undefined;
   }
   return await context.cacher.update(key, (latest) => {
@@ -76,6 +77,7 @@ async function deleteOne(context: HandlerContext, key: string, options: ApiDelet
  * contents are not waited for.
  */
 async function deleteNamespaceContents(context: HandlerContext, namespace: string): Promise<void> {
+  await releaseNamespaceServices(context, namespace);
   const resources = allResources().filter((info) => info.namespaced && info.stored && preferredVersion(info.group) === info.version);
   for (const info of resources) {
     const store = context.storages.objectStoreFor(info);
@@ -128,7 +130,7 @@ export async function finishDeletionIfReleased(context: HandlerContext, updated:
   const metadata = metadataOf(updated);
   if ((metadata.deletionTimestamp ?? null) === null || (metadata.finalizers ?? []).length > 0) return updated;
   try {
-    await context.cacher.delete(keyOf(context), { preconditions: { uid: metadata.uid } });
+    await releaseOnDelete(context, await context.cacher.delete(keyOf(context), { preconditions: { uid: metadata.uid } }));
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
   }

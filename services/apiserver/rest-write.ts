@@ -27,6 +27,7 @@ import { readBody, writeJson } from "./http.ts";
 import { checkTypeAndNamespace, metadataOf, prepareForCreate, prepareForUpdate, prepareStatusUpdate, recordOf } from "./object-meta.ts";
 import { checkWrittenFields, parseJsonBody } from "./field-validation.ts";
 import { decodeProtobufObject, ProtobufDecodeError } from "./protobuf.ts";
+import { allocateOnCreate } from "./allocator/hooks.ts";
 import { checkObjectSize, guardedUpdate, isDryRun } from "./limits.ts";
 import { finishDeletionIfReleased } from "./rest-delete.ts";
 import { NotFoundError, objectKey, type StoredObject } from "./storage/index.ts";
@@ -111,8 +112,15 @@ async function checkNamespaceExists(context: HandlerContext): Promise<void> {
 async function createObject(context: HandlerContext, object: StoredObject): Promise<StoredObject> {
   await checkNamespaceExists(context);
   const prepared = checkObjectSize(prepareForCreate(context.info, checkTypeAndNamespace(context.info, object, context.request.namespace), nowIso(context)));
-  if (isDryRun(context.query, "create")) return prepared;
-  return await context.cacher.create(prepared);
+  const dryRun = isDryRun(context.query, "create");
+  const allocation = await allocateOnCreate(context, prepared, dryRun);
+  if (dryRun) return allocation.object;
+  try {
+    return await context.cacher.create(allocation.object);
+  } catch (error) {
+    await allocation.release();
+    throw error;
+  }
 }
 
 export async function handleCreate(context: HandlerContext): Promise<void> {

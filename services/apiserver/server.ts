@@ -5,7 +5,7 @@
  * router. `run(config, signal)` starts it and stops it when the signal aborts;
  * `startApiServer` does the same for callers that compose it (tests, `flotilla server`).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
@@ -13,15 +13,20 @@ import type { AddressInfo } from "node:net";
 import { findResource } from "../../libs/api/registry.ts";
 import { newTimeoutError, newTooManyRequests, newForbiddenAccess, newUnauthorized } from "../../libs/api/status-errors.ts";
 import { EtcdClient } from "../../libs/etcd-client/index.ts";
+import { createPrng } from "../../libs/prng/index.ts";
 import { createLogger, type Logger } from "../../libs/log/index.ts";
 import { anonymousUser, authenticateRequest, isPublicPath } from "./authn.ts";
 import { ServiceAccountTokens, type UidLookup } from "./authn-serviceaccount.ts";
 import { fieldSelectorTerms, type Attributes } from "./authz/attributes.ts";
 import { CachedAuthorizer } from "./authz/cached.ts";
 import { ensureBootstrapObjects } from "./authz/ensure.ts";
+import { registerServiceAllocators, type ServiceAllocators } from "./allocator/services.ts";
+import { ensureKubernetesService } from "./allocator/kubernetes-service.ts";
+import { nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./allocator/range.ts";
+import { StoredRange, nodePortsKey, serviceIpsKey } from "./allocator/store.ts";
 import { ensureAdminKubeconfig, loadOrCreateServiceAccountKey, prepareServingMaterial } from "./certs.ts";
 import type { UserInfo } from "./context.ts";
-import type { ApiServerConfig } from "./config.ts";
+import { serviceClusterIpRangeDefault, serviceNodePortRangeDefault, type ApiServerConfig } from "./config.ts";
 import { retryAfterSeconds, toStatusError, writeStatusError } from "./http.ts";
 import { metadataOf } from "./object-meta.ts";
 import { parseRequestInfo, type NonResourceRequest, type ResourceRequest } from "./request-info.ts";
@@ -138,6 +143,15 @@ function handler(deps: ServeDeps): (request: IncomingMessage, response: ServerRe
   };
 }
 
+function serviceAllocators(config: ApiServerConfig, client: EtcdClient): ServiceAllocators {
+  // Replicas pick from different random points, so concurrent picks rarely collide (and CAS settles those that do).
+  const prng = createPrng(randomInt(2 ** 31));
+  return {
+    ips: new StoredRange(client, serviceIpsKey, parseServiceCidr(config.serviceClusterIpRange ?? serviceClusterIpRangeDefault), prng),
+    ports: new StoredRange(client, nodePortsKey, parsePortRange(config.serviceNodePortRange ?? serviceNodePortRangeDefault), prng, nodePortStaticBandSize),
+  };
+}
+
 /** The live uid of a service account or pod (from the watch cache, confirmed by the store on a miss). */
 function uidLookup(storages: Storages): UidLookup {
   return async (resource, namespace, name) => {
@@ -175,6 +189,8 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   const storages = new Storages(client, logger);
   const version = flotillaVersion();
   const tokens = new ServiceAccountTokens({ privateKeyPem: await loadOrCreateServiceAccountKey(config.dataDir), lookup: uidLookup(storages), nowMs: () => Date.now(), logger });
+  const allocators = serviceAllocators(config, client);
+  registerServiceAllocators(storages, allocators);
   await ensureBootstrapObjects(storages, Date.now()).catch((cause: unknown) => {
     throw new Error("create the bootstrap RBAC roles and system namespaces", { cause });
   });
@@ -198,6 +214,9 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
     throw new Error(`listen on ${config.listenAddress}:${config.port}`, { cause });
   });
   const url = `https://127.0.0.1:${port}`;
+  await ensureKubernetesService(storages, allocators, { ip: config.advertiseAddress ?? "127.0.0.1", port }, Date.now()).catch((cause: unknown) => {
+    throw new Error("create the kubernetes Service and add this server to its Endpoints", { cause });
+  });
   const kubeconfigPath = await ensureAdminKubeconfig(config.dataDir, material.ca, url, Date.now());
   logger.info({ url, kubeconfigPath, store: config.storeEndpoints }, "API server ready");
   return { url, port, kubeconfigPath, caCertificatePem: material.ca.certificatePem, stop: async () => stopServer(server, storages, client) };
