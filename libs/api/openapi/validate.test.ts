@@ -59,6 +59,14 @@ describe("checkFields()", () => {
     expect(checkFields(deployment({ paused: "yes" }), deploymentName).typeError).toContain("of type bool");
   });
 
+  it("refuses a quantity that does not parse, in the parser's words, and accepts numbers and suffixes", () => {
+    const limits = (cpu: unknown): JsonObject => deployment({ template: podTemplate({ name: "web", resources: { limits: { cpu: cpu as string } } }) });
+    expect(checkFields(limits("abc"), deploymentName).typeError).toBe("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+    expect(checkFields(limits("100m"), deploymentName).typeError).toBeUndefined();
+    expect(checkFields(limits(0.5), deploymentName).typeError).toBeUndefined();
+    expect(checkFields(limits(" 2Gi "), deploymentName).typeError).toBeUndefined();
+  });
+
   it("accepts null anywhere, as Go decodes it to the zero value", () => {
     const result = checkFields(deployment({ replicas: null, template: null }, { metadata: { name: "web", creationTimestamp: null } }), deploymentName);
     expect(result.typeError).toBeUndefined();

@@ -3,10 +3,12 @@
  * decoding does it: fields the schema does not declare are reported by path
  * (`spec.template.spec.containers[0].foo`) and left out of the result; a value of the wrong JSON
  * type is an error worded like Go's encoding/json (`json: cannot unmarshal string into Go struct
- * field DeploymentSpec.spec.replicas of type int32`). Map keys are data, RawExtension values are
+ * field DeploymentSpec.spec.replicas of type int32`), and a quantity that does not parse is an
+ * error in the quantity parser's words, as upstream's decoder returns it. Map keys are data, RawExtension values are
  * kept as written, and null is accepted everywhere (Go decodes it as the zero value).
  */
 import type { JsonObject, JsonValue } from "../patch/json.ts";
+import { parseQuantityParts, QuantityParseError } from "../quantity-parse.ts";
 import { definition } from "./definitions.ts";
 import { goTypeName, goTypeOf, shortName, type Definition, type TypeSpec } from "./dsl.ts";
 
@@ -69,6 +71,16 @@ function checkInteger(walk: Walk, at: Position, value: JsonValue, format: "int32
   if (!Number.isInteger(value) || !inRange) typeError(walk, at, value, format, `number ${String(value)}`);
 }
 
+// Go's Quantity.UnmarshalJSON parses the text and returns the parser's own error (no "json:").
+function checkQuantityText(walk: Walk, value: string | number): void {
+  try {
+    parseQuantityParts(typeof value === "number" ? String(value) : value.trim());
+  } catch (error) {
+    if (!(error instanceof QuantityParseError)) throw error;
+    walk.typeError ??= error.message;
+  }
+}
+
 function checkScalarDefinition(walk: Walk, at: Position, value: JsonValue, target: Definition): void {
   const ok =
     target.scalar === "int-or-string"
@@ -77,6 +89,7 @@ function checkScalarDefinition(walk: Walk, at: Position, value: JsonValue, targe
         ? typeof value === "string" || typeof value === "number"
         : typeof value === "string";
   if (!ok) typeError(walk, at, value, goTypeName(target.name));
+  else if (target.scalar === "quantity") checkQuantityText(walk, value as string | number);
 }
 
 function checkValue(walk: Walk, spec: TypeSpec, value: JsonValue, at: Position): JsonValue {
