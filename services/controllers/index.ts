@@ -9,6 +9,7 @@ import { JobController } from "./job/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
 import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
+import { StatefulSetController } from "./statefulset/controller.ts";
 
 export { DeploymentController } from "./deployment/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
@@ -17,6 +18,7 @@ export { defaultTolerationSecondsDefault, NodeLifecycleController, nodeMonitorGr
 export type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 export { ReplicaSetController } from "./replicaset/controller.ts";
 export type { ReplicaSetControllerOptions } from "./replicaset/controller.ts";
+export { StatefulSetController } from "./statefulset/controller.ts";
 
 export interface ControllersOptions {
   /** Pods a ReplicaSet creates or deletes per reconcile at most (upstream's burstReplicas, 500). */
@@ -45,5 +47,6 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new GarbageCollector(),
     new NodeLifecycleController(nodeLifecycleOptions(options)),
     new JobController(),
+    new StatefulSetController(),
   ];
 }
