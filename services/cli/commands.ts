@@ -72,6 +72,14 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "run a pod from an image",
     load: async () => import("./kubectl/run.ts"),
   },
+  logs: {
+    summary: "print a pod's (or a workload's pod's) container log: -c, -f, --tail, --since, --timestamps, -p",
+    load: async () => import("./kubectl/logs.ts"),
+  },
+  exec: {
+    summary: "run a command in a pod's container over pods/exec: -i, -t, -c, -- COMMAND",
+    load: async () => import("./kubectl/exec.ts"),
+  },
   rollout: {
     summary: "rollout status|history|undo|pause|resume|restart",
     load: async () => import("./kubectl/rollout.ts"),

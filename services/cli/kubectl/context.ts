@@ -13,6 +13,7 @@ import { HttpApiClient, optionsFromKubeconfig } from "../../../libs/client/index
 import type { ApiClient } from "../../../libs/client/index.ts";
 import { parseKubeconfig } from "../../../libs/pki/index.ts";
 import { flagValue, parseArgs, UsageError, type FlagSpec, type ParsedArgs } from "./flags.ts";
+import { RawHttp } from "./raw.ts";
 import { ServerTables, type TableSource } from "./tables.ts";
 
 export interface Output {
@@ -22,6 +23,8 @@ export interface Output {
 export interface CliContext {
   readonly client: ApiClient;
   readonly tables: TableSource;
+  /** Streams and upgrades (logs, exec); absent in unit tests. */
+  readonly raw?: RawHttp;
   /** The namespace verbs work in. */
   readonly namespace: string;
   /** True when -n/--namespace was given (kubectl's "enforce namespace" for -f). */
@@ -58,10 +61,12 @@ export function contextFromKubeconfig(parsed: ParsedArgs, signal: AbortSignal): 
   }
   const options = { ...optionsFromKubeconfig(text), userAgent: "flotilla-cli" };
   const client = new HttpApiClient(options);
+  const raw = new RawHttp(options);
   const fromFlag = flagValue(parsed, "namespace");
   return {
     client,
-    tables: new ServerTables(options),
+    tables: new ServerTables(raw),
+    raw,
     namespace: fromFlag ?? parseKubeconfig(text).namespace ?? "default",
     namespaceFromFlag: fromFlag !== undefined,
     kubeconfigPath,

@@ -67,7 +67,15 @@ export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
       const long = known.shorts.get(short);
       if (long === undefined) throw new UsageError(`unknown shorthand flag: '${short}' in ${arg}`);
       name = long;
-      const rest = arg.slice(2);
+      let rest = arg.slice(2);
+      // Boolean shorthands combine (`-it` is `-i -t`); a value shorthand takes the rest (`-nfoo`).
+      while (known.booleans.has(name) && rest !== "" && !rest.startsWith("=")) {
+        add(name, "true");
+        const next = known.shorts.get(rest.slice(0, 1));
+        if (next === undefined) throw new UsageError(`unknown shorthand flag: '${rest.slice(0, 1)}' in ${arg}`);
+        name = next;
+        rest = rest.slice(1);
+      }
       inline = rest === "" ? undefined : rest.startsWith("=") ? rest.slice(1) : rest;
     } else {
       result.positionals.push(arg);

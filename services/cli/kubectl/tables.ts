@@ -5,12 +5,11 @@
  * objects. LocalTables prints with libs/api's printers (the server's own code) from any
  * ApiClient: unit tests use it with the fake client.
  */
-import { request, type RequestOptions } from "node:https";
-import type { IncomingMessage } from "node:http";
-import { listTable, objectTable, StatusError } from "../../../libs/api/index.ts";
-import type { KubeObject, Status, Table, WatchEventType } from "../../../libs/api/index.ts";
-import { resourcePath, type HttpClientOptions } from "../../../libs/client/index.ts";
+import { listTable, objectTable } from "../../../libs/api/index.ts";
+import type { KubeObject, Table, WatchEventType } from "../../../libs/api/index.ts";
+import { resourcePath } from "../../../libs/client/index.ts";
 import type { ApiClient, ListOptions, Resource } from "../../../libs/client/index.ts";
+import { rawAnswerBytesMax, readAll, type RawHttp } from "./raw.ts";
 
 export interface TableEvent {
   type: WatchEventType;
@@ -26,8 +25,6 @@ export interface TableSource {
 }
 
 const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
-/** A Table answer is read whole; bound it as libs/client bounds its answers. */
-const tableBytesMax = 64 * 1024 * 1024;
 const tableTimeoutMs = 30_000;
 
 function queryString(options: ListOptions & { watch?: boolean }): string {
@@ -38,11 +35,7 @@ function queryString(options: ListOptions & { watch?: boolean }): string {
 }
 
 export class ServerTables implements TableSource {
-  readonly #options: HttpClientOptions;
-
-  constructor(options: HttpClientOptions) {
-    this.#options = options;
-  }
+  constructor(private readonly raw: RawHttp) {}
 
   async list(resource: Resource, namespace: string | undefined, options: ListOptions): Promise<Table> {
     return this.#json(resourcePath(resource, namespace) + queryString(options));
@@ -53,13 +46,12 @@ export class ServerTables implements TableSource {
   }
 
   async *watch(resource: Resource, namespace: string | undefined, options: ListOptions, signal: AbortSignal): AsyncIterable<TableEvent> {
-    const response = await this.#send(resourcePath(resource, namespace) + queryString({ ...options, watch: true }), signal);
-    if ((response.statusCode ?? 0) >= 400) throw errorOf(response.statusCode ?? 0, await readAll(response));
+    const response = await this.raw.get(resourcePath(resource, namespace) + queryString({ ...options, watch: true }), tableAccept, signal);
     let buffered = "";
     try {
       for await (const chunk of response) {
         buffered += (chunk as Buffer).toString("utf8");
-        if (buffered.length > tableBytesMax) throw new Error(`a watch event is longer than ${tableBytesMax} bytes`);
+        if (buffered.length > rawAnswerBytesMax) throw new Error(`a watch event is longer than ${rawAnswerBytesMax} bytes`);
         let newline = buffered.indexOf("\n");
         while (newline >= 0) {
           const line = buffered.slice(0, newline).trim();
@@ -76,52 +68,8 @@ export class ServerTables implements TableSource {
   }
 
   async #json(path: string): Promise<Table> {
-    const response = await this.#send(path, AbortSignal.timeout(tableTimeoutMs));
-    const body = await readAll(response);
-    if ((response.statusCode ?? 0) >= 400) throw errorOf(response.statusCode ?? 0, body);
-    return JSON.parse(body) as Table;
+    return JSON.parse(await readAll(await this.raw.get(path, tableAccept, AbortSignal.timeout(tableTimeoutMs)))) as Table;
   }
-
-  async #send(path: string, signal: AbortSignal): Promise<IncomingMessage> {
-    const server = new URL(this.#options.servers[0] ?? "");
-    const credentials = this.#options.credentials;
-    const options: RequestOptions = {
-      method: "GET",
-      host: server.hostname,
-      port: server.port,
-      path,
-      ca: this.#options.caCertificatePem,
-      headers: { Accept: tableAccept, "User-Agent": "flotilla-cli", ...(credentials.kind === "token" ? { Authorization: `Bearer ${credentials.token}` } : {}) },
-      ...(credentials.kind === "client-certificate" ? { cert: credentials.certificatePem, key: credentials.privateKeyPem } : {}),
-      signal,
-    };
-    return new Promise((resolve, reject) => {
-      const outgoing = request(options, resolve);
-      outgoing.on("error", reject);
-      outgoing.end();
-    });
-  }
-}
-
-async function readAll(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of response) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > tableBytesMax) throw new Error(`an answer longer than ${tableBytesMax} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function errorOf(code: number, body: string): StatusError {
-  try {
-    const parsed = JSON.parse(body) as Status;
-    if (parsed.kind === "Status") return new StatusError(parsed);
-  } catch {
-    // Not a Status: synthesize one below.
-  }
-  return new StatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code, message: body.slice(0, 1024), reason: "" } as Status);
 }
 
 /** Tables printed here with libs/api's printers, from any ApiClient (the fake one in tests). */
