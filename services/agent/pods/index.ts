@@ -16,3 +16,5 @@ export { silentLogger } from "./worker-context.ts";
 export type { PodLogger } from "./worker-context.ts";
 export { serveStream, formatLogs, parseCriLogLine, bridgeWebSocket, streamSubprotocol } from "./streams.ts";
 export type { CriLogLine, StreamContext } from "./streams.ts";
+export { podStats } from "./stats.ts";
+export type { PodUsage } from "./stats.ts";

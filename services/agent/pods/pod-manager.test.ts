@@ -270,3 +270,18 @@ describe("pod workers", () => {
     });
   });
 });
+
+describe("container stats", () => {
+  it("podStats() sums the node's containers per pod", async () => {
+    const { podStats } = await import("./stats.ts");
+    const manager = newManager();
+    controlPlane.sync({ pods: [makePod("pair", [container("a"), container("b")]), makePod("solo", [container("c")])] });
+    await manager.syncAll();
+    const usage = await podStats(runtime, "node-a");
+    expect(usage.map((pod) => [pod.name, pod.containers.map((entry) => entry.name).sort()]).sort()).toEqual([
+      ["pair", ["a", "b"]],
+      ["solo", ["c"]],
+    ]);
+    expect(await podStats(runtime, "other-node")).toEqual([]);
+  });
+});
