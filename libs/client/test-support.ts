@@ -11,3 +11,17 @@ export async function waitUntil(condition: () => boolean, timeoutMs = unitWaitMs
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
+
+/** A loopback port nothing listens on (bound, read, released). */
+export async function freePortForTest(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
