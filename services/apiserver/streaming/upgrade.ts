@@ -80,15 +80,16 @@ export function streamingUpgradeHandler(deps: StreamingUpgradeDeps): (request: I
 async function upgrade(deps: StreamingUpgradeDeps, webSockets: WebSocketServer, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(request.url ?? "/", "https://localhost");
   const path = podStreamPath(url.pathname);
-  if (path === undefined || (request.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-    throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for ${url.pathname}: pods/exec and pods/portforward take WebSocket (${execProtocols.join(", ")})`);
-  }
+  if (path === undefined) throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for ${url.pathname}`);
   admitUpgrade(request, path);
   if (path.subresource === "attach") throw newBadRequest("pods/attach is not supported yet");
   const pod = await findPod(deps.storages, path.namespace, path.name);
   if (path.subresource === "portforward") {
     await servePortForward(deps, webSockets, { request, socket, head, url, pod, path });
     return;
+  }
+  if ((request.headers.upgrade ?? "").toLowerCase() !== "websocket") {
+    throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for pods/exec: it takes WebSocket (${execProtocols.join(", ")})`);
   }
   const target = podTarget(pod, path.name, url.searchParams.get("container") ?? "");
   if (url.searchParams.getAll("command").length === 0) throw newBadRequest("you must specify at least 1 command");

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -168,5 +169,53 @@ describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and
     expect(result.stdout).toBe("hello through the node API\n");
     expect(result.stderr).toContain("oops");
     expect(result.code).toBe(3);
+  });
+
+  /** Runs kubectl port-forward (-v=8, so the log shows which transport it used) and sends a line through it. */
+  async function forwardOnce(env: NodeJS.ProcessEnv): Promise<{ reply: string; log: string }> {
+    const [localPort] = await freePorts(1);
+    const echo = createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
+    const podPort = (echo.address() as AddressInfo).port;
+    const args = ["--kubeconfig", kubeconfig, "-v=8", "port-forward", "-n", "apps", "pod/mine", `${localPort}:${podPort}`];
+    const forwarder = spawn(kubectlBin, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let log = "";
+    forwarder.stdout.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
+    forwarder.stderr.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
+    try {
+      await waitFor(() => (log.includes("Forwarding from") ? true : undefined), { timeoutMs: eventTimeoutMs, description: "kubectl port-forward to listen" });
+      const message = "ping through the node API";
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(localPort ?? 0, "127.0.0.1", () => socket.write(message));
+        let received = "";
+        socket.on("data", (chunk: Buffer) => {
+          received += chunk.toString("utf8");
+          if (received.length >= message.length) {
+            socket.end();
+            resolve(received);
+          }
+        });
+        socket.on("error", reject);
+      });
+      return { reply, log };
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${log.slice(-6000)}`, { cause: error });
+    } finally {
+      forwarder.kill("SIGKILL");
+      echo.close();
+    }
+  }
+
+  it("forwards a port with kubectl port-forward: SPDY tunnelled in a WebSocket", async () => {
+    const { reply, log } = await forwardOnce({});
+    expect(reply).toBe("ping through the node API");
+    expect(log).toContain("Sec-Websocket-Protocol: SPDY/3.1+portforward.k8s.io");
+    expect(log.split("\n").filter((line) => line.includes("fallback to secondary dialer"))).toEqual([]);
+  });
+
+  it("forwards a port with kubectl port-forward: plain SPDY when kubectl's WebSockets are off", async () => {
+    const { reply, log } = await forwardOnce({ KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" });
+    expect(reply).toBe("ping through the node API");
+    expect(log).not.toContain("SPDY/3.1+portforward.k8s.io");
   });
 });
