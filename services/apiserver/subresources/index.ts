@@ -4,6 +4,8 @@
  */
 import type { ServiceAccountTokens } from "../authn-serviceaccount.ts";
 import type { HandlerContext } from "../context.ts";
+import { handleBinding } from "./binding.ts";
+import { handleEviction } from "./eviction.ts";
 import { handleTokenRequest } from "./token.ts";
 
 export interface SubresourceDeps {
@@ -15,5 +17,7 @@ export function subresourceHandler(context: HandlerContext, deps: SubresourceDep
   const { group, resource, subresource, verb } = { ...context.request, group: context.info.group, resource: context.info.resource };
   if (group !== "" || verb !== "create") return undefined;
   if (resource === "serviceaccounts" && subresource === "token") return async () => handleTokenRequest(context, deps.tokens);
+  if (resource === "pods" && subresource === "binding") return async () => handleBinding(context);
+  if (resource === "pods" && subresource === "eviction") return async () => handleEviction(context);
   return undefined;
 }
