@@ -192,19 +192,21 @@ export async function bridgeWebSocket(session: StreamSession, url: string): Prom
     else if (pending.length < pendingInputFramesMax) pending.push(frame);
   });
   session.onClose(() => socket.close());
+  // Listen before "open": frames that arrive with the upgrade response are emitted at once.
+  socket.on("message", (message: Buffer) => {
+    if (message.length === 0) return;
+    session.write(message[0] ?? 0, message.subarray(1));
+  });
+  const ended = new Promise<void>((resolve) => {
+    socket.once("close", () => resolve());
+    socket.once("error", () => resolve());
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("error", (error) => reject(new Error(`connect to the runtime's streaming server: ${error.message}`)));
   });
   for (const frame of pending.splice(0)) socket.send(frame);
-  await new Promise<void>((resolve) => {
-    socket.on("message", (message: Buffer) => {
-      if (message.length === 0) return;
-      session.write(message[0] ?? 0, message.subarray(1));
-    });
-    socket.once("close", () => resolve());
-    socket.once("error", () => resolve());
-  });
+  await ended;
   session.close();
 }
 

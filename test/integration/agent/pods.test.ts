@@ -285,6 +285,24 @@ describe("pod workers on containerd", () => {
     expect(exec.text(3)).toContain('"7"');
   });
 
+  it("forwards a port of the pod through containerd's streaming server", async () => {
+    const server = pod("server", [shell("main", "mkdir -p /www && echo forwarded > /www/index.html && httpd -f -p 8080 -h /www")]);
+    controlPlane.upsertPod(server);
+    const status = await waitStatus(server, allRunning, "Running");
+    await waitFor(async () => ((await execText(runningId(status, "main"), "wget -q -O - http://127.0.0.1:8080/ 2>/dev/null")) === "forwarded" ? true : undefined), { timeoutMs: statusWaitMs, description: "httpd up" });
+    const forward = new RecordingSession({ kind: "portforward", namespace, podName: "server", parameters: { ports: ["8080"] } });
+    controlPlane.openStream(forward);
+    forward.send(0, new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+    await waitFor(() => (Buffer.concat(forward.writes.filter((write) => write.channel === 0).map((write) => write.data)).toString("latin1").includes("forwarded") ? true : undefined), {
+      timeoutMs: 10_000,
+      description: "the page through the forwarded port",
+    });
+    const dataFrames = forward.writes.filter((write) => write.channel === 0);
+    // The streaming server's first frame on a channel names the port, little-endian.
+    expect(Buffer.from(dataFrames[0]?.data ?? []).readUInt16LE(0)).toBe(8080);
+    forward.close();
+  });
+
   it("an agent restart restarts no container and duplicates no sandbox", async () => {
     const before = await runtime.listContainers({ state: "Running" });
     const sandboxesBefore = await runtime.listSandboxes({ state: "Ready" });
