@@ -37,10 +37,14 @@ interface WrapperCodec {
 const numberOf = (value: unknown): number => (typeof value === "number" ? value : 0);
 const stringOf = (value: unknown): string => (typeof value === "string" ? value : "");
 
+/** time.Time{}.Unix(): 0001-01-01T00:00:00Z. */
+const goZeroTimeSeconds = -62_135_596_800;
+
 function formatTime(wire: JsonObject, fractionDigits: number): string | undefined {
   const seconds = numberOf(wire["seconds"]);
   const nanos = numberOf(wire["nanos"]);
-  if (seconds === 0 && nanos === 0) return undefined;
+  // Go marshals a zero time as an empty message; the zero Time's own seconds (year 1) mean unset too.
+  if ((seconds === 0 && nanos === 0) || seconds <= goZeroTimeSeconds) return undefined;
   const whole = new Date(seconds * 1000).toISOString().slice(0, 19);
   if (fractionDigits === 0) return `${whole}Z`;
   const fraction = String(Math.floor(nanos / 10 ** (9 - fractionDigits))).padStart(fractionDigits, "0");

@@ -182,6 +182,15 @@ describe("protobuf bodies", () => {
     expect(missing).toEqual([]);
   });
 
+  it("has a message for every subresource body kind the registry names (Scale, Eviction, TokenRequest)", () => {
+    const bodies = allResources().flatMap((resource) => resource.subresources.filter((subresource) => subresource.group !== undefined));
+    for (const body of bodies) expect(messageTypeFor(`${body.group ?? ""}/${body.version ?? ""}`, body.kind), body.kind).toBeDefined();
+    const token = { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", metadata: { name: "robot" }, spec: { audiences: ["api"], expirationSeconds: 600, boundObjectRef: { kind: "Pod", name: "p", uid: "u1" } } };
+    expect(decodeProtobufObject(encodeProtobufObject(token))).toEqual(token);
+    const eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "p", namespace: "demo" }, deleteOptions: { gracePeriodSeconds: 0 } };
+    expect(decodeProtobufObject(encodeProtobufObject(eviction))).toEqual(eviction);
+  });
+
   it("round-trips a sample of every stored kind through the wire form", () => {
     const sampled = new Set(samples.map((sample) => `${String(sample["apiVersion"])} ${String(sample["kind"])}`));
     for (const resource of allResources().filter((candidate) => candidate.stored)) expect(sampled).toContain(`${apiVersionOf(resource)} ${resource.kind}`);

@@ -28,6 +28,7 @@ const protoFiles = [
   "policy.proto",
   "autoscaling-v1.proto",
   "autoscaling-v2.proto",
+  "authentication.proto",
 ];
 
 let loadedRoot: protobuf.Root | undefined;
