@@ -18,6 +18,17 @@ export interface AgentConfig {
   readonly runtime: "cri" | "fake";
   /** cgroupfs parent for pod sandboxes ("" lets containerd choose). */
   readonly cgroupParent: string;
+  /** The node's network (overlay, proxy, DNS); off with the fake runtime or --disable-network. */
+  readonly network?: AgentNetworkConfig | undefined;
+}
+
+export interface AgentNetworkConfig {
+  readonly cniConfDir: string;
+  readonly clusterCidr: string;
+  readonly serviceCidr: string;
+  readonly clusterDnsIp: string;
+  readonly clusterDomain: string;
+  readonly forwardDns: boolean;
 }
 
 export const agentFlags = {
@@ -31,6 +42,13 @@ export const agentFlags = {
   "data-dir": { type: "string", default: "/var/lib/flotilla/agent", help: "credentials, pod volumes, logs and local-path volumes" },
   runtime: { type: "enum", values: ["cri", "fake"], default: "cri", help: "cri (containerd) or fake (in-memory, scale tests only)" },
   "cgroup-parent": { type: "string", default: "", help: "cgroupfs parent for pod sandboxes" },
+  "disable-network": { type: "boolean", default: false, help: "run no overlay, service proxy or DNS (the fake runtime never does)" },
+  "cni-conf-dir": { type: "string", default: "/etc/cni/net.d", help: "containerd's CNI conf_dir, where the agent writes the pod network config" },
+  "cluster-cidr": { type: "string", default: "10.244.0.0/16", help: "the pod network (each node gets a /24 of it)" },
+  "service-cidr": { type: "string", default: "10.96.0.0/12", help: "the service ClusterIP range (routed to the proxy)" },
+  "cluster-dns": { type: "string", default: "10.96.0.10", help: "the cluster DNS address pods use (served by this agent)" },
+  "cluster-domain": { type: "string", default: "cluster.local", help: "the cluster's DNS domain" },
+  "dns-forward": { type: "boolean", default: true, help: "forward names outside the cluster to this machine's resolvers (--no-dns-forward: answer REFUSED)" },
 } as const satisfies FlagSpecs;
 
 export const agentUsage = "flotilla agent --server URL --token TOKEN [flags]\n\nJoins a worker machine to the cluster and runs its pods through containerd's CRI socket.";
@@ -81,6 +99,31 @@ export function parseAgentFlags(argv: readonly string[]): { config: AgentConfig 
       dataDir: values["data-dir"],
       runtime: values.runtime,
       cgroupParent: values["cgroup-parent"],
+      network:
+        values["disable-network"] || values.runtime === "fake"
+          ? undefined
+          : {
+              cniConfDir: values["cni-conf-dir"],
+              clusterCidr: cidrFlag("cluster-cidr", values["cluster-cidr"]),
+              serviceCidr: cidrFlag("service-cidr", values["service-cidr"]),
+              clusterDnsIp: ipv4Flag("cluster-dns", values["cluster-dns"]),
+              clusterDomain: values["cluster-domain"],
+              forwardDns: values["dns-forward"],
+            },
     },
   };
+}
+
+function ipv4Flag(flag: string, text: string): string {
+  const octets = text.split(".");
+  const valid = octets.length === 4 && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+  if (!valid) throw new FlagError(flag, `${JSON.stringify(text)} is not an IPv4 address`);
+  return text;
+}
+
+function cidrFlag(flag: string, text: string): string {
+  const [address = "", prefix = ""] = text.split("/");
+  ipv4Flag(flag, address);
+  if (!/^\d{1,2}$/.test(prefix) || Number(prefix) > 32) throw new FlagError(flag, `${JSON.stringify(text)} is not an IPv4 CIDR (a.b.c.d/n)`);
+  return text;
 }

@@ -14,6 +14,9 @@ import { localIdentity, measureNode, runLeaseLoop, runNodeStatusLoop } from "./n
 import { joinOrLoad, NodeClient } from "./nodeclient/index.ts";
 import { FakeRuntime } from "./pods/fake-runtime.ts";
 import { PodManager } from "./pods/pod-manager.ts";
+import { NodeNetwork } from "../network/index.ts";
+import type { NodeStreamHandlers } from "./control-plane.ts";
+import type { Logger } from "../../libs/log/index.ts";
 
 const fakeImages = ["docker.io/flotilla/pause:1", "docker.io/flotilla/busybox:1"];
 
@@ -61,18 +64,55 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
   });
   log.info({ node: config.nodeName, ip: config.nodeIp, runtime: config.runtime }, "agent started");
   controlPlane.serveStreams(manager.streamHandler(), signal);
+  const network = startNetwork(config, controlPlane, log);
   const identity = localIdentity(config.nodeName, config.nodeIp, agentVersion());
   try {
     await Promise.all([
-      controlPlane.watchNode(manager.handlers(), signal),
+      controlPlane.watchNode(withNetwork(manager.handlers(), network), signal),
       manager.run(signal),
       runNodeStatusLoop({ controlPlane, identity, measure: () => measureNode(runtime, config.dataDir), log }, signal),
       runLeaseLoop(controlPlane, log, signal),
     ]);
   } finally {
+    await network?.close();
     runtime.close();
     log.info({ node: config.nodeName }, "agent stopped");
   }
+}
+
+/** The overlay, service proxy and DNS (services/network), unless the config turns them off. */
+function startNetwork(config: AgentConfig, controlPlane: ControlPlane, log: Logger): NodeNetwork | undefined {
+  const network = config.network;
+  if (network === undefined) return undefined;
+  const annotate = controlPlane.annotateNode?.bind(controlPlane);
+  return new NodeNetwork({
+    nodeName: config.nodeName,
+    nodeIp: config.nodeIp,
+    dataDir: config.dataDir,
+    ...network,
+    annotateNode: annotate ?? (() => Promise.reject(new Error("this control plane cannot annotate nodes"))),
+    log: log.child({ component: "network" }),
+  });
+}
+
+/** The node stream feeds the pod workers and, when it runs, the node network. */
+function withNetwork(handlers: NodeStreamHandlers, network: NodeNetwork | undefined): NodeStreamHandlers {
+  if (network === undefined) return handlers;
+  return {
+    ...handlers,
+    onNode: (event) => {
+      handlers.onNode(event);
+      network.onNode(event);
+    },
+    onService: (event) => {
+      handlers.onService(event);
+      network.onService(event);
+    },
+    onEndpointSlice: (event) => {
+      handlers.onEndpointSlice(event);
+      network.onEndpointSlice(event);
+    },
+  };
 }
 
 export async function main(args: readonly string[]): Promise<number> {
