@@ -1,8 +1,9 @@
 /**
  * kubectl's typed clients send protobuf bodies (`application/vnd.kubernetes.protobuf`): `kubectl
- * create deployment|service|job|cronjob|serviceaccount|role|rolebinding`, `kubectl run`, `kubectl
- * expose`. One `flotilla server --cluster-init` (store member + API server in one process) is
- * driven by the installed kubectl; each test reads back what was stored as JSON.
+ * create deployment|service|job|cronjob|serviceaccount|role|rolebinding|ingress|pdb|quota|
+ * clusterrole`, `kubectl run`, `kubectl expose`, `kubectl autoscale`. One `flotilla server
+ * --cluster-init` (store member + API server in one process) is driven by the installed kubectl;
+ * each test reads back what was stored as JSON.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -121,6 +122,19 @@ describe("protobuf request bodies from kubectl's typed clients", () => {
     const binding = await stored("rolebinding", "robot-reads");
     expect(at(binding, "roleRef")).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" });
     expect(at(binding, "subjects")).toEqual([{ kind: "ServiceAccount", name: "robot", namespace: "typed" }]);
+  });
+
+  it("kubectl create ingress, pdb, quota, clusterrole and autoscale store their specs", async () => {
+    await kubectlOk("create", "ingress", "web", "--rule=a.example/*=web:80");
+    expect(at(await stored("ingress", "web"), "spec", "rules", 0)).toEqual({ host: "a.example", http: { paths: [{ backend: { service: { name: "web", port: { number: 80 } } }, path: "/", pathType: "Prefix" }] } });
+    await kubectlOk("create", "pdb", "web", "--selector=app=web", "--max-unavailable=0");
+    expect(at(await stored("pdb", "web"), "spec", "maxUnavailable")).toBe(0);
+    await kubectlOk("create", "quota", "small", "--hard=pods=10,requests.cpu=2");
+    expect(at(await stored("quota", "small"), "spec", "hard")).toEqual({ pods: "10", "requests.cpu": "2" });
+    await kubectlOk("create", "clusterrole", "pod-reader", "--verb=get", "--resource=pods");
+    expect(at(await stored("clusterrole", "pod-reader"), "rules")).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }]);
+    expect(await kubectlOk("autoscale", "deployment", "web", "--min=1", "--max=3", "--cpu-percent=50")).toContain("autoscaled");
+    expect(at(await stored("hpa", "web"), "spec", "scaleTargetRef")).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "web" });
   });
 
   it("kubectl create secret stores bytes as base64", async () => {
