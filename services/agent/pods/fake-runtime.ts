@@ -85,6 +85,8 @@ export class FakeRuntime implements ContainerRuntime {
   #nextIp = 2;
   /** Every mutating call in order ("startContainer <name>/<attempt>"...), for tests to assert on. */
   readonly calls: string[] = [];
+  /** Container names whose start fails (the instance is left Exited with reason StartError). */
+  readonly failStart = new Set<string>();
   /** Images whose pull fails (ErrImagePull). */
   readonly unpullable = new Set<string>();
   execHandler: FakeExecHandler = () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 });
@@ -218,6 +220,13 @@ export class FakeRuntime implements ContainerRuntime {
 
   startContainer(containerId: string): Promise<void> {
     const container = this.#container("RuntimeService/StartContainer", containerId);
+    if (this.failStart.has(container.config.name)) {
+      container.state = "Exited";
+      container.exitCode = 128;
+      container.reason = "StartError";
+      container.finishedAtMs = this.#nowMs();
+      return Promise.reject(new RuntimeError("RuntimeService/StartContainer", "Other", "UNKNOWN", "fake runtime: exec: no such file"));
+    }
     container.state = "Running";
     container.startedAtMs = this.#nowMs();
     this.calls.push(`startContainer ${container.config.name}/${container.config.attempt}`);

@@ -271,6 +271,27 @@ describe("pod workers", () => {
   });
 });
 
+describe("edge cases", () => {
+  it("a container that fails to start is terminated with StartError and backs off", async () => {
+    const manager = newManager();
+    runtime.failStart.add("main");
+    controlPlane.sync({ pods: [makePod("nostart", [container("main")])] });
+    await manager.syncAll();
+    expect(controlPlane.status("default", "nostart")?.containerStatuses?.[0]?.state?.terminated?.reason).toBe("StartError");
+    await manager.syncAll(); // the first restart goes at once and fails again
+    await manager.syncAll();
+    expect(controlPlane.status("default", "nostart")?.containerStatuses?.[0]?.state?.waiting?.reason).toBe("CrashLoopBackOff");
+    expect(controlPlane.events.filter((event) => event.reason === "Failed").length).toBe(2);
+  });
+
+  it("a hostNetwork pod reports the node's IP as its pod IP", async () => {
+    const manager = newManager();
+    controlPlane.sync({ pods: [makePod("hostnet", [container("main")], { hostNetwork: true })] });
+    await manager.syncAll();
+    expect(controlPlane.status("default", "hostnet")?.podIP).toBe("192.168.1.10");
+  });
+});
+
 describe("container stats", () => {
   it("podStats() sums the node's containers per pod", async () => {
     const { podStats } = await import("./stats.ts");

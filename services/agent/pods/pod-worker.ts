@@ -226,7 +226,11 @@ export class PodWorker {
         continue;
       }
       if (latest.state === "Running") {
-        if (this.#killRequests.delete(latest.id)) await this.#killContainer(latest, spec, this.#gracePeriodSeconds(), "the container failed its probe and will be restarted");
+        if (this.#killRequests.delete(latest.id)) {
+          // A probe's own terminationGracePeriodSeconds wins over the pod's, as upstream.
+          const probeGrace = spec.livenessProbe?.terminationGracePeriodSeconds ?? spec.startupProbe?.terminationGracePeriodSeconds;
+          await this.#killContainer(latest, spec, probeGrace ?? this.#gracePeriodSeconds(), "the container failed its probe and will be restarted");
+        }
         continue;
       }
       const restart = restartPolicy === "Always" || (restartPolicy === "OnFailure" && latest.exitCode !== 0);
@@ -309,7 +313,14 @@ export class PodWorker {
     }
     this.#event("Normal", "Created", `Created container ${spec.name}`);
     this.#waiting.delete(spec.name);
-    await runtime.startContainer(containerId);
+    try {
+      await runtime.startContainer(containerId);
+    } catch (error) {
+      // The runtime keeps the instance as exited (StartError); the restart policy and backoff take it from here.
+      const message = error instanceof Error ? error.message : String(error);
+      this.#event("Warning", "Failed", `Error: ${message}`);
+      return;
+    }
     this.#event("Normal", "Started", `Started container ${spec.name}`);
     await this.#runPostStart(spec, containerId);
   }
@@ -444,7 +455,7 @@ export class PodWorker {
       pod: this.pod,
       initContainers: (this.pod.spec?.initContainers ?? []).map((spec) => this.#observation(spec, instances.get(spec.name) ?? [])),
       containers: (this.pod.spec?.containers ?? []).map((spec) => this.#observation(spec, instances.get(spec.name) ?? [])),
-      podIp: this.#podIp,
+      podIp: this.pod.spec?.hostNetwork === true && this.#sandboxId !== undefined ? this.#context.nodeIp : this.#podIp,
       hostIp: this.#context.nodeIp,
       startTimeMs: this.#startTimeMs,
       initFailed,
