@@ -83,6 +83,24 @@ async function watchRows(context: CliContext, request: ResourceRequest, namespac
   }
 }
 
+/** `-w` with `-o yaml|json|name|jsonpath`: the objects, then each changed object (YAML documents separated by `---`). */
+async function watchObjects(context: CliContext, request: ResourceRequest, namespace: string | undefined, options: GetOptions, printInitial: boolean): Promise<number> {
+  const scope = request.resource.namespaced ? namespace : undefined;
+  const listOptions = { ...options.listOptions, ...(request.names.length === 1 ? { fieldSelector: `metadata.name=${request.names[0] ?? ""}` } : {}) };
+  const list = await context.client.list(request.resource, scope, listOptions);
+  const print = (object: KubeObject) => {
+    if (options.output === "yaml") context.stdout.write("---\n");
+    printObjects(context, [withType(request.resource, object)], [request.resource], options.output, true);
+  };
+  if (printInitial) list.items.forEach(print);
+  const events = context.client.watch(request.resource, scope, { ...listOptions, resourceVersion: list.metadata.resourceVersion ?? "" }, context.signal);
+  for await (const event of events) {
+    if (event.type === "ERROR") throw new Error(`watch ended: ${JSON.stringify(event.object)}`);
+    if (event.type !== "BOOKMARK") print(event.object);
+  }
+  return 0;
+}
+
 async function get(context: CliContext, parsed: ParsedArgs): Promise<number> {
   const requests = parseResourceArgs(parsed.positionals);
   const options = getOptions(parsed);
@@ -90,6 +108,7 @@ async function get(context: CliContext, parsed: ParsedArgs): Promise<number> {
   const watch = flagBool(parsed, "watch") || flagBool(parsed, "watch-only");
   if (watch && requests.length !== 1) throw new UsageError("you may only specify a single resource type with --watch");
   const tableOutput = options.output === "" || options.output === "wide";
+  if (!tableOutput && watch) return watchObjects(context, requests[0] as ResourceRequest, namespace, options, !flagBool(parsed, "watch-only"));
   if (!tableOutput) {
     const perRequest = await Promise.all(requests.map(async (request) => fetchObjects(context, request, namespace, options)));
     const objects = perRequest.flat();

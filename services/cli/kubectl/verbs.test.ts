@@ -31,6 +31,17 @@ describe("get", () => {
     expect(names.out()).toBe("deployment.apps/web\nconfigmap/other\nconfigmap/settings\n");
   });
 
+  it("with -w -o name prints the objects, then each change", async () => {
+    const context = seeded();
+    const stop = new AbortController();
+    const watching = get({ ...context, signal: stop.signal }, parseArgs(["cm", "-w", "-o", "name"], getFlags));
+    await expect.poll(() => context.out()).toBe("configmap/other\nconfigmap/settings\n");
+    await context.client.create(configMaps, { metadata: { name: "later", namespace: "demo" } } as ConfigMap);
+    await expect.poll(() => context.out()).toBe("configmap/other\nconfigmap/settings\nconfigmap/later\n");
+    stop.abort();
+    await watching;
+  });
+
   it("says No resources found on stderr when a list is empty", async () => {
     const context = seeded();
     await get(context, parseArgs(["pods"], getFlags));
