@@ -27,6 +27,14 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "run the node agent on a worker machine: join the cluster, run pods through containerd's CRI",
     load: async () => import("../agent/main.ts"),
   },
+  kubeconfig: {
+    summary: "print or write (--out F) an admin kubeconfig with a new certificate from the cluster CA in --data-dir",
+    load: async () => import("../apiserver/replica-kubeconfig-main.ts"),
+  },
+  token: {
+    summary: "token create: a join token for another server (--kind server) or an agent, stored as a bootstrap token Secret",
+    load: async () => import("../apiserver/replica-token-main.ts"),
+  },
   snapshot: {
     summary: "save a store member's snapshot, or restore one into a new member's data directory",
     load: async () => import("../store/snapshot-command.ts"),
