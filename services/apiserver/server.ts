@@ -15,7 +15,8 @@ import { newTimeoutError, newTooManyRequests, newForbiddenAccess, newUnauthorize
 import { EtcdClient } from "../../libs/etcd-client/index.ts";
 import { createPrng } from "../../libs/prng/index.ts";
 import { createLogger, type Logger } from "../../libs/log/index.ts";
-import { anonymousUser, authenticateRequest, isPublicPath } from "./authn.ts";
+import { anonymousUser, authenticateRequest, isPublicPath, type TokenAuthenticator } from "./authn.ts";
+import { authenticateBootstrapToken, isBootstrapToken } from "./authn-bootstrap.ts";
 import { ServiceAccountTokens, type UidLookup } from "./authn-serviceaccount.ts";
 import { fieldSelectorTerms, type Attributes } from "./authz/attributes.ts";
 import { CachedAuthorizer } from "./authz/cached.ts";
@@ -69,7 +70,7 @@ interface ServeDeps extends RouterDeps {
   readonly gate: RequestGate;
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
-  readonly tokens: ServiceAccountTokens;
+  readonly tokens: TokenAuthenticator;
   readonly authorizer: CachedAuthorizer;
 }
 
@@ -152,6 +153,25 @@ function serviceAllocators(config: ApiServerConfig, client: EtcdClient): Service
   };
 }
 
+/** Bootstrap tokens (`<id>.<secret>`, Secrets in kube-system) and service account JWTs. */
+function bearerTokens(serviceAccounts: ServiceAccountTokens, storages: Storages): TokenAuthenticator {
+  const secrets = findResource("", "v1", "secrets");
+  const lookup = async (name: string): Promise<Record<string, string> | undefined> => {
+    if (secrets === undefined) return undefined;
+    try {
+      const secret = await storages.cacherFor(secrets).get(objectKey({ group: "", resource: "secrets" }, "kube-system", name));
+      const data = (secret["data"] ?? {}) as Record<string, string>;
+      return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, "base64").toString("utf8")]));
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  };
+  return {
+    authenticateToken: async (token) => (isBootstrapToken(token) ? await authenticateBootstrapToken(token, lookup, Date.now()) : await serviceAccounts.authenticateToken(token)),
+  };
+}
+
 /** The live uid of a service account or pod (from the watch cache, confirmed by the store on a miss). */
 function uidLookup(storages: Storages): UidLookup {
   return async (resource, namespace, name) => {
@@ -188,7 +208,8 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   const client = new EtcdClient({ endpoints: config.storeEndpoints });
   const storages = new Storages(client, logger);
   const version = flotillaVersion();
-  const tokens = new ServiceAccountTokens({ privateKeyPem: await loadOrCreateServiceAccountKey(config.dataDir), lookup: uidLookup(storages), nowMs: () => Date.now(), logger });
+  const serviceAccountTokens = new ServiceAccountTokens({ privateKeyPem: await loadOrCreateServiceAccountKey(config.dataDir), lookup: uidLookup(storages), nowMs: () => Date.now(), logger });
+  const tokens = bearerTokens(serviceAccountTokens, storages);
   const allocators = serviceAllocators(config, client);
   registerServiceAllocators(storages, allocators);
   await ensureBootstrapObjects(storages, Date.now()).catch((cause: unknown) => {
@@ -205,7 +226,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
     logger,
     tokens,
     authorizer: new CachedAuthorizer(storages),
-    subresources: { tokens },
+    subresources: { tokens: serviceAccountTokens },
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));

@@ -152,4 +152,21 @@ describe("authentication and authorization", () => {
     expect(await admin("delete", "configmap", "kept", "--dry-run=server")).toContain("deleted (server dry run)");
     expect(await admin("get", "configmap", "kept", "-o", "name")).toBe("configmap/kept\n");
   });
+
+  it("writes an admin kubeconfig with flotilla kubeconfig and makes join tokens that authenticate as bootstrap users", async () => {
+    const written = join(workDir, "fresh.kubeconfig");
+    const made = await run(flotillaBin, ["kubeconfig", `--data-dir=${dataDir}`, `--out=${written}`], { timeoutMs: commandTimeoutMs });
+    expect(made.code, made.stderr).toBe(0);
+    expect((await kubectlAs(written, "get", "namespace", "default", "-o", "name")).stdout).toBe("namespace/default\n");
+    const created = await run(flotillaBin, ["token", "create", `--data-dir=${dataDir}`, "--kind=server"], { timeoutMs: commandTimeoutMs });
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^K10[0-9a-f]{64}::[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    const bearer = token.split("::")[1] ?? "";
+    const id = bearer.split(".")[0] ?? "";
+    const bootstrap = kubeconfigWith("bootstrap", { kind: "token", token: bearer });
+    const answer = await kubectlAs(bootstrap, "get", "pods");
+    expect(answer.stderr).toContain(`User "system:bootstrap:${id}" cannot list resource "pods"`);
+    expect(await admin("get", "secret", "-n", "kube-system", `bootstrap-token-${id}`, "-o", "jsonpath={.type}")).toBe("bootstrap.kubernetes.io/token");
+  });
 });
