@@ -3,6 +3,7 @@
  * README.md for what each does and does not do yet). The manager (manager.ts) runs them.
  */
 import type { Controller } from "../../libs/client/types.ts";
+import { CronJobController } from "./cronjob/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
 import { JobController } from "./job/controller.ts";
@@ -10,7 +11,9 @@ import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
 import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
 import { StatefulSetController } from "./statefulset/controller.ts";
+import { NodeIpamController } from "../network/node-ipam-controller.ts";
 
+export { CronJobController } from "./cronjob/controller.ts";
 export { DeploymentController } from "./deployment/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
 export { JobController } from "./job/controller.ts";
@@ -29,7 +32,12 @@ export interface ControllersOptions {
   readonly nodeMonitorPeriodMs?: number;
   /** Eviction delay for pods without their own not-ready/unreachable toleration (300 s). */
   readonly defaultTolerationSeconds?: number;
+  /** The pod network a /24 per node is cut from (--cluster-cidr, 10.244.0.0/16). */
+  readonly clusterCidr?: string;
 }
+
+/** Upstream's default --node-cidr-mask-size for IPv4. */
+const nodeCidrMaskBits = 24;
 
 function nodeLifecycleOptions(options: ControllersOptions): NodeLifecycleOptions {
   const picked: NodeLifecycleOptions = {};
@@ -48,5 +56,7 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new NodeLifecycleController(nodeLifecycleOptions(options)),
     new JobController(),
     new StatefulSetController(),
+    new CronJobController(),
+    new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
   ];
 }
