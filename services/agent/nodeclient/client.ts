@@ -119,7 +119,7 @@ export class NodeClient implements ControlPlane {
         await connect(() => (backoffMs = backoffInitialMs));
       } catch (error) {
         if (signal.aborted) break;
-        this.#logger.info({ err: error, replica: this.currentReplica }, `${what} ended; reconnecting`);
+        this.#logger.info({ reason: error instanceof Error ? error.message : String(error), replica: this.currentReplica, backoffMs }, `${what} ended; reconnecting`);
         this.#failOver();
       }
       await sleep(backoffMs, signal);

@@ -49,6 +49,7 @@ describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and
   let daemon: Daemon | undefined;
   let agent: TestAgent | undefined;
   let nodeApiPort = 0;
+  let serverFlags: string[] = [];
   let goodToken = "";
   let caHashHex = "";
 
@@ -73,8 +74,8 @@ describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and
     kubeconfig = join(dataDir, "admin.kubeconfig");
     const [api, storeClient, storePeer, nodeApi] = await freePorts(4);
     nodeApiPort = nodeApi ?? 0;
-    const flags = ["server", "--cluster-init", "--disable-controllers", "--disable-scheduler", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`, `--node-api-port=${nodeApiPort}`];
-    daemon = new Daemon(flotillaBin, flags, join(workDir, "server.log"));
+    serverFlags = ["server", "--cluster-init", "--disable-controllers", "--disable-scheduler", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`, `--node-api-port=${nodeApiPort}`];
+    daemon = new Daemon(flotillaBin, serverFlags, join(workDir, "server.log"));
     await waitFor(async () => (existsSync(kubeconfig) && (await kubectl(["get", "--raw", "/readyz"])).stdout === "ok" ? true : undefined), {
       timeoutMs: startTimeoutMs,
       description: "flotilla server to answer /readyz",
@@ -217,5 +218,23 @@ describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and
     const { reply, log } = await forwardOnce({ KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" });
     expect(reply).toBe("ping through the node API");
     expect(log).not.toContain("SPDY/3.1+portforward.k8s.io");
+  });
+
+  it("reuses the saved credentials without a token, and resyncs after the server restarts", async () => {
+    const saved = await joinOrLoad({ ...joinOptions(nodeName, "not-a-token-at-all", "agent") });
+    expect(saved.replicas).toEqual([`127.0.0.1:${nodeApiPort}`]);
+    const view = agent?.view;
+    if (view === undefined || daemon === undefined) throw new Error("no agent or server");
+    const syncsBefore = view.syncs;
+    await daemon.stop();
+    daemon = new Daemon(flotillaBin, serverFlags, join(workDir, "server.log"));
+    await waitFor(async () => ((await kubectl(["get", "--raw", "/readyz"])).stdout === "ok" ? true : undefined), { timeoutMs: startTimeoutMs, description: "the restarted server" });
+    await kubectlOk(["delete", "pod", "-n", "apps", "late", "--wait=false"]);
+    await waitFor(() => (view.syncs > syncsBefore && !view.has("pods", "apps/late") && !view.has("configmaps", "apps/cm-late") ? true : undefined), {
+      timeoutMs: 30_000,
+      description: "the agent to reconnect, resync and drop the deleted pod and its configmap",
+    });
+    expect(view.has("pods", "apps/mine")).toBe(true);
+    await agent?.client.renewLease();
   });
 });
