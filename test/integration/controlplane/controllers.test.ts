@@ -3,14 +3,16 @@
  * two Node objects whose pods a fake kubelet marks Running and Ready, driven with the installed
  * kubectl as a user would: a Deployment scales up and down, a pod relabelled out of its
  * ReplicaSet survives and is replaced, a bare pod is adopted, a rolling update never drops below
- * the allowed availability, and `kubectl rollout undo` restores the previous template.
+ * the allowed availability, `kubectl rollout undo` restores the previous template, a StatefulSet
+ * starts web-0, web-1, web-2 in order and keeps its PVCs across scale-down and scale-up, and a Job
+ * reaches its completions.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findResource } from "../../../libs/api/index.ts";
-import type { Deployment, Pod, ReplicaSet } from "../../../libs/api/index.ts";
+import type { Deployment, Job, PersistentVolumeClaim, Pod, ReplicaSet } from "../../../libs/api/index.ts";
 import { HttpApiClient, optionsFromKubeconfig } from "../../../libs/client/index.ts";
 import { FakeKubelet } from "../../harness/fake-kubelet.ts";
 import { freePorts } from "../../harness/ports.ts";
@@ -26,6 +28,8 @@ const pods = findResource("", "v1", "pods")!;
 const deployments = findResource("apps", "v1", "deployments")!;
 const replicaSets = findResource("apps", "v1", "replicasets")!;
 const configMaps = findResource("", "v1", "configmaps")!;
+const claims = findResource("", "v1", "persistentvolumeclaims")!;
+const jobs = findResource("batch", "v1", "jobs")!;
 
 function isReady(pod: Pod): boolean {
   return pod.status?.phase === "Running" && (pod.status.conditions ?? []).some((condition) => condition.type === "Ready" && condition.status === "True");
@@ -187,5 +191,57 @@ describe("controllers in flotilla server", () => {
       { timeoutMs: convergeTimeoutMs, description: "the orphaned pod to lose its owner reference" },
     );
     expect(isReady(left)).toBe(true);
+  });
+  it("a StatefulSet starts web-0, web-1, web-2 in order and keeps and reuses its PVCs", async () => {
+    const manifest = {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "db", namespace: "default" },
+      spec: {
+        replicas: 3,
+        serviceName: "db",
+        selector: { matchLabels: { app: "db" } },
+        template: { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "db", image: "postgres:16" }] } },
+        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+      },
+    };
+    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    expect(applied.code, applied.stderr).toBe(0);
+    const started = await waitReady("app=db", 3, "db-0, db-1, db-2 ready");
+    // OrderedReady: each pod was created after its predecessor was ready.
+    const createdAt = (name: string) => Date.parse(started.find((pod) => pod.metadata.name === name)!.metadata.creationTimestamp!);
+    expect(started.map((pod) => pod.metadata.name).sort()).toEqual(["db-0", "db-1", "db-2"]);
+    expect(createdAt("db-0")).toBeLessThanOrEqual(createdAt("db-1"));
+    expect(createdAt("db-1")).toBeLessThanOrEqual(createdAt("db-2"));
+    const claimUids = async () => new Map((await client.list<PersistentVolumeClaim>(claims, "default")).items.map((claim) => [claim.metadata.name, claim.metadata.uid]));
+    const before = await claimUids();
+    expect([...before.keys()].sort()).toEqual(["data-db-0", "data-db-1", "data-db-2"]);
+    await kubectl("scale", "statefulset/db", "--replicas=1");
+    await waitReady("app=db", 1, "db scaled down to db-0");
+    expect(await claimUids()).toEqual(before);
+    await kubectl("scale", "statefulset/db", "--replicas=3");
+    const again = await waitReady("app=db", 3, "db scaled back up");
+    expect(again.find((pod) => pod.metadata.name === "db-2")?.spec?.volumes?.find((volume) => volume.name === "data")?.persistentVolumeClaim?.claimName).toBe("data-db-2");
+    expect(await claimUids()).toEqual(before);
+  });
+
+  it("a Job reaches its completions", async () => {
+    const manifest = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "count", namespace: "default" },
+      spec: { completions: 3, parallelism: 2, template: { spec: { restartPolicy: "Never", containers: [{ name: "count", image: "busybox:1.36", command: ["true"] }] } } },
+    };
+    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    expect(applied.code, applied.stderr).toBe(0);
+    const done = await waitFor(
+      async () => {
+        const job = await client.get<Job>(jobs, "default", "count");
+        return (job.status?.conditions ?? []).some((condition) => condition.type === "Complete" && condition.status === "True") ? job : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, intervalMs: 200, description: "the Job to complete" },
+    );
+    expect(done.status?.succeeded).toBe(3);
+    expect(await kubectl("wait", "--for=condition=complete", "job/count", "--timeout=10s")).toContain("condition met");
   });
 });
