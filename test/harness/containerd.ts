@@ -157,9 +157,12 @@ export class ContainerdHost {
   /** cgroupfs parent for this host's pods (set it in SandboxConfig.cgroupParent); stop() removes it. */
   readonly cgroupParent: string;
   readonly runtime: CriRuntime;
-  readonly #daemon: Daemon;
+  #daemon: Daemon;
 
-  private constructor(host: LabHost, paths: ContainerdPaths, networkName: string, podSubnet: string, daemon: Daemon) {
+  readonly #nsenterArgv: readonly string[];
+
+  private constructor(host: LabHost, paths: ContainerdPaths, networkName: string, podSubnet: string, daemon: Daemon, nsenterArgv: readonly string[]) {
+    this.#nsenterArgv = nsenterArgv;
     this.host = host;
     this.paths = paths;
     this.networkName = networkName;
@@ -181,7 +184,7 @@ export class ContainerdHost {
     writeFileSync(join(paths.cniConfDir, "10-flotilla.conflist"), cniConflist(networkName, `${lab.prefix}c0`, options.podSubnet, paths.cniIpamDir));
 
     const daemon = new Daemon(lab.nsenter(host)[0] ?? "nsenter", [...lab.nsenter(host).slice(1), "containerd", "--config", paths.config], paths.log);
-    const instance = new ContainerdHost(host, paths, networkName, options.podSubnet, daemon);
+    const instance = new ContainerdHost(host, paths, networkName, options.podSubnet, daemon, lab.nsenter(host));
     try {
       await instance.#waitReady();
       await instance.importImage(options.images.pause);
@@ -223,6 +226,17 @@ export class ContainerdHost {
     removeCgroup(this.cgroupParent);
     this.#removeCniCache();
     rmSync(this.paths.baseDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Starts containerd again with the same config after kill() (or a stop of the daemon alone), and
+   * waits until CRI answers; the runtime client reconnects by itself.
+   */
+  async restart(): Promise<void> {
+    if (this.#daemon.running) await this.#daemon.stop(daemonStopGraceMs);
+    const nsenter = this.#nsenterArgv;
+    this.#daemon = new Daemon(nsenter[0] ?? "nsenter", [...nsenter.slice(1), "containerd", "--config", this.paths.config], this.paths.log);
+    await this.#waitReady();
   }
 
   /** Kills containerd with SIGKILL, as a crash would; its shims and containers keep running. */

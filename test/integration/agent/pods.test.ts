@@ -303,6 +303,21 @@ describe("pod workers on containerd", () => {
     forward.close();
   });
 
+  it("survives a containerd crash and restart: pods keep running, nothing is restarted", async () => {
+    const before = await runtime.listContainers({ state: "Running" });
+    await containerd.kill();
+    await containerd.restart();
+    const web = manager.pod(namespace, "web");
+    if (web === undefined) throw new Error("web is not bound here");
+    await waitFor(async () => ((await runtime.listContainers({ state: "Running" })).length >= before.length ? true : undefined), { timeoutMs: statusWaitMs, description: "containers listed again" });
+    await manager.syncAll();
+    const after = await runtime.listContainers({ state: "Running" });
+    const steady = (list: { id: string; labels: Readonly<Record<string, string>> }[]): string[] =>
+      list.filter((item) => !["crashing", "unhealthy"].includes(item.labels["io.kubernetes.pod.name"] ?? "")).map((item) => item.id).sort();
+    expect(steady(after)).toEqual(steady(before));
+    expect(controlPlane.status(namespace, "web")?.phase).toBe("Running");
+  });
+
   it("an agent restart restarts no container and duplicates no sandbox", async () => {
     const before = await runtime.listContainers({ state: "Running" });
     const sandboxesBefore = await runtime.listSandboxes({ state: "Ready" });
