@@ -10,7 +10,7 @@ SEEDS ?= 300
 SEED ?=
 IMPL ?= both
 
-.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench-scheduler bench up down
+.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench-scheduler bench-api bench up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,7 +62,10 @@ bench-store: deps ## flotilla's store vs etcd 3.4, 3 members each: make bench-st
 bench-scheduler: deps-npm ## scheduler decision core alone: 1 000 nodes, 30 000 pods, pods/s and p50/p99 latency
 	$(TSX) test/bench/scheduler/main.ts
 
-bench: bench-raft bench-store bench-scheduler ## every benchmark
+bench-api: deps ## API server: 10 000 pods, 16 clients with watches, 1 and 3 replicas and etcd-backed: make bench-api [BENCH_SCALE=0.05]
+	$(TSX) test/bench/api/main.ts $(if $(BENCH_SCALE),--scale $(BENCH_SCALE),)
+
+bench: bench-raft bench-store bench-scheduler bench-api ## every benchmark
 
 # Store chaos: faults (kills, pauses, partitions, membership changes) under load, then the
 # linearizability, watch and convergence checks. Needs root. CHAOS_FULL=1 runs every scenario;
