@@ -64,7 +64,7 @@ function eventsSection(events: readonly Event[], nowMs: number): string {
     const count = event.count ?? 1;
     return ["", event.type ?? "", event.reason ?? "", count > 1 ? `${age} (x${count})` : age, event.source?.component ?? event.reportingComponent ?? "", event.message ?? ""];
   });
-  return `Events:\n${formatColumns([["", "Type", "Reason", "Age", "From", "Message"], ["", "----", "------", "----", "----", "-------"], ...rows]).replace(/^ {6}/gm, "  ")}`;
+  return `Events:\n${formatColumns([["", "Type", "Reason", "Age", "From", "Message"], ["", "----", "------", "----", "----", "-------"], ...rows], 2, 0)}`;
 }
 
 export function describeObject(resource: ResourceInfo, object: KubeObject, events: readonly Event[] | undefined, nowMs: number): string {

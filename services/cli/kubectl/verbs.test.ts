@@ -7,6 +7,7 @@ import { parseArgs } from "./flags.ts";
 import { get, getFlags } from "./get.ts";
 import { label, labelFlags, metadataPatch } from "./label.ts";
 import { setContext } from "./config.ts";
+import { describeObject } from "./describe.ts";
 import { deploymentStatus } from "./rollout.ts";
 import { testContext } from "./test-support.ts";
 
@@ -111,5 +112,32 @@ describe("config set-context and rollout status", () => {
     expect(deploymentStatus({ ...base, status: { observedGeneration: 1 } }).message).toBe("Waiting for deployment spec update to be observed...\n");
     expect(deploymentStatus({ ...base, status: { observedGeneration: 2, updatedReplicas: 1 } }).message).toBe('Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...\n');
     expect(deploymentStatus({ ...base, status: { observedGeneration: 2, updatedReplicas: 3, replicas: 3, availableReplicas: 3 } })).toEqual({ message: 'deployment "web" successfully rolled out\n', done: true });
+  });
+});
+
+describe("describe", () => {
+  it("prints the header without apply's annotation, the fields, and events as kubectl's tabwriter (padding 2)", () => {
+    const object = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "settings", namespace: "demo", labels: { app: "web" }, annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}\n", note: "x" } },
+      data: { greeting: "hello" },
+    } as ConfigMap;
+    const event = { metadata: { name: "e" }, involvedObject: {}, type: "Normal", reason: "Updated", message: "it changed", count: 2, source: { component: "me" }, lastTimestamp: "2026-11-22T00:09:30Z" };
+    expect(describeObject(configMaps, object, [event as never], Date.parse("2026-11-22T00:10:00Z"))).toBe(
+      [
+        "Name:         settings",
+        "Namespace:    demo",
+        "Labels:       app=web",
+        "Annotations:  note: x",
+        "Data:",
+        "  Greeting:  hello",
+        "Events:",
+        "  Type    Reason   Age       From  Message",
+        "  ----    ------   ----      ----  -------",
+        "  Normal  Updated  30s (x2)  me    it changed",
+        "",
+      ].join("\n"),
+    );
   });
 });
