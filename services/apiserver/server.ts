@@ -30,6 +30,7 @@ import type { UserInfo } from "./context.ts";
 import { serviceClusterIpRangeDefault, serviceNodePortRangeDefault, type ApiServerConfig } from "./config.ts";
 import { retryAfterSeconds, toStatusError, writeStatusError } from "./http.ts";
 import { metadataOf } from "./object-meta.ts";
+import { handleJoin, joinPath, type JoinDeps } from "./replica-join.ts";
 import { parseRequestInfo, type NonResourceRequest, type ResourceRequest } from "./request-info.ts";
 import { serveNonResource, serveResource, type RouterDeps } from "./router.ts";
 import { Storages } from "./storages.ts";
@@ -72,6 +73,7 @@ interface ServeDeps extends RouterDeps {
   readonly logger: Logger;
   readonly tokens: TokenAuthenticator;
   readonly authorizer: CachedAuthorizer;
+  readonly join: JoinDeps;
 }
 
 async function withTimeout(work: Promise<void>, response: ServerResponse, timeoutMs: number): Promise<void> {
@@ -116,6 +118,7 @@ async function admit(request: IncomingMessage, info: ResourceRequest | NonResour
 
 async function serve(request: IncomingMessage, response: ServerResponse, deps: ServeDeps, signal: AbortSignal): Promise<void> {
   const url = new URL(request.url ?? "/", "https://localhost");
+  if (url.pathname === joinPath && request.method === "POST") return handleJoin(request, response, deps.join);
   const info = parseRequestInfo(request.method ?? "GET", url.pathname, url.searchParams);
   const user = await admit(request, info, url, deps);
   if (info.kind === "resource" && info.verb === "watch") {
@@ -208,7 +211,8 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   const client = new EtcdClient({ endpoints: config.storeEndpoints });
   const storages = new Storages(client, logger);
   const version = flotillaVersion();
-  const serviceAccountTokens = new ServiceAccountTokens({ privateKeyPem: await loadOrCreateServiceAccountKey(config.dataDir), lookup: uidLookup(storages), nowMs: () => Date.now(), logger });
+  const serviceAccountKeyPem = await loadOrCreateServiceAccountKey(config.dataDir);
+  const serviceAccountTokens = new ServiceAccountTokens({ privateKeyPem: serviceAccountKeyPem, lookup: uidLookup(storages), nowMs: () => Date.now(), logger });
   const tokens = bearerTokens(serviceAccountTokens, storages);
   const allocators = serviceAllocators(config, client);
   registerServiceAllocators(storages, allocators);
@@ -227,6 +231,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
     tokens,
     authorizer: new CachedAuthorizer(storages),
     subresources: { tokens: serviceAccountTokens },
+    join: { tokens, caCertificatePem: material.ca.certificatePem, caKeyPem: material.ca.exportPrivateKeyPem(), serviceAccountKeyPem, storeEndpoints: config.storeEndpoints },
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
@@ -238,7 +243,9 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   await ensureKubernetesService(storages, allocators, { ip: config.advertiseAddress ?? "127.0.0.1", port }, Date.now()).catch((cause: unknown) => {
     throw new Error("create the kubernetes Service and add this server to its Endpoints", { cause });
   });
-  const kubeconfigPath = await ensureAdminKubeconfig(config.dataDir, material.ca, url, Date.now());
+  // The admin kubeconfig names the address clients elsewhere reach (the serving certificate holds it).
+  const kubeconfigUrl = config.advertiseAddress === undefined ? url : `https://${config.advertiseAddress}:${port}`;
+  const kubeconfigPath = await ensureAdminKubeconfig(config.dataDir, material.ca, kubeconfigUrl, Date.now());
   logger.info({ url, kubeconfigPath, store: config.storeEndpoints }, "API server ready");
   return { url, port, kubeconfigPath, caCertificatePem: material.ca.certificatePem, stop: async () => stopServer(server, storages, client) };
 }
