@@ -10,6 +10,7 @@ import { JobController } from "./job/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
 import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
+import { ServiceAccountController } from "./serviceaccount/controller.ts";
 import { StatefulSetController } from "./statefulset/controller.ts";
 import { NodeIpamController } from "../network/node-ipam-controller.ts";
 
@@ -21,6 +22,7 @@ export { defaultTolerationSecondsDefault, NodeLifecycleController, nodeMonitorGr
 export type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 export { ReplicaSetController } from "./replicaset/controller.ts";
 export type { ReplicaSetControllerOptions } from "./replicaset/controller.ts";
+export { ServiceAccountController } from "./serviceaccount/controller.ts";
 export { StatefulSetController } from "./statefulset/controller.ts";
 
 export interface ControllersOptions {
@@ -57,6 +59,7 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new JobController(),
     new StatefulSetController(),
     new CronJobController(),
+    new ServiceAccountController(),
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
   ];
 }
