@@ -37,7 +37,7 @@ export async function serveLog(context: HandlerContext): Promise<void> {
     container: target.container,
     parameters: parametersOf(query, ["container", "pretty"]),
   });
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     let started = false;
     const start = (): void => {
       if (started) return;
@@ -53,7 +53,7 @@ export async function serveLog(context: HandlerContext): Promise<void> {
     session.onClose((error) => {
       if (!started && error !== undefined) {
         // The handler writes the Status; nothing has been sent yet.
-        resolve(Promise.reject(newBadRequest(error)));
+        reject(newBadRequest(error));
         return;
       }
       start();
