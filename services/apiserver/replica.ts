@@ -2,7 +2,8 @@
  * `flotilla server`: one control-plane replica in one process: a store member (services/store's
  * runStore, data in D/store) and the API server against it (CA, certificates and
  * D/admin.kubeconfig in D), or the API server alone against `--datastore-endpoint`. First slice:
- * one replica (`--cluster-init`, or a restart of one); `--join` comes with the join protocol.
+ * one replica (`--cluster-init`, or a restart of one), or another replica joining with `--join URL
+ * --token T` (replica-join.ts).
  * Once the API server serves, the controller manager and the scheduler run under leader election
  * (services/server/control-plane.ts) unless disabled.
  */
@@ -18,6 +19,7 @@ import { runStore } from "../store/server.ts";
 import { runControlPlane } from "../server/control-plane.ts";
 import { loadControllers } from "../server/controllers.ts";
 import { parseDurationMs } from "../server/duration.ts";
+import { joinCluster } from "./replica-join.ts";
 import { startApiServer } from "./server.ts";
 import { nodeApiPortDefault } from "../nodeapi/wire.ts";
 import { startReplicaNodeApi } from "../nodeapi/replica-hook.ts";
@@ -29,6 +31,8 @@ const storeProbeIntervalMs = 200;
 export const replicaFlags = {
   "data-dir": { type: "string", default: "/var/lib/flotilla", help: "the replica's directory: store data, CA, certificates, admin.kubeconfig" },
   "cluster-init": { type: "boolean", default: false, help: "start a new cluster with this replica as its first member" },
+  join: { type: "string", default: "", help: "join the cluster of the server at this URL (https://HOST:PORT); needs --token" },
+  token: { type: "string", default: "", help: "a server join token from `flotilla token create --kind server` (K10<CA hash>::<id>.<secret>)" },
   name: { type: "string", default: "server", help: "this replica's store member name" },
   "advertise-address": { type: "string", default: "127.0.0.1", help: "address other replicas and clients reach this one at" },
   "api-port": { type: "integer", default: 6443, min: 0, max: 65535, help: "HTTPS API port" },
@@ -47,6 +51,9 @@ export const leaseDurationMsMin = 1_000;
 export interface ReplicaConfig {
   readonly dataDir: string;
   readonly clusterInit: boolean;
+  /** Join the cluster of the server at this URL with `joinToken` ("" for none). */
+  readonly joinUrl?: string;
+  readonly joinToken?: string;
   readonly name: string;
   readonly advertiseAddress: string;
   readonly apiPort: number;
@@ -77,6 +84,8 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
   const config: ReplicaConfig = {
     dataDir: values["data-dir"],
     clusterInit: values["cluster-init"],
+    joinUrl: values.join,
+    joinToken: values.token,
     name: values.name,
     advertiseAddress: values["advertise-address"],
     apiPort: values["api-port"],
@@ -89,13 +98,14 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
     leaseDurationMs: leaseDurationFlag(values["leader-elect-lease-duration"]),
   };
   const hasStore = existsSync(join(config.dataDir, "store"));
-  if (config.datastoreEndpoints.length === 0 && !config.clusterInit && !hasStore) {
-    throw new FlagError("cluster-init", `${config.dataDir} holds no store yet: start the first replica with --cluster-init (--join is not implemented yet)`);
+  if (values.join !== "" && values.token === "") throw new FlagError("token", "--join needs --token");
+  if (config.datastoreEndpoints.length === 0 && !config.clusterInit && !hasStore && values.join === "") {
+    throw new FlagError("cluster-init", `${config.dataDir} holds no store yet: start the first replica with --cluster-init, or join one with --join URL --token T`);
   }
   return { config };
 }
 
-function storeArgv(config: ReplicaConfig): string[] {
+function storeArgv(config: ReplicaConfig, initialCluster: string | undefined): string[] {
   const clientUrl = `http://${config.advertiseAddress}:${config.storeClientPort}`;
   const peerUrl = `http://${config.advertiseAddress}:${config.storePeerPort}`;
   return [
@@ -105,7 +115,7 @@ function storeArgv(config: ReplicaConfig): string[] {
     `--advertise-client-urls=${clientUrl}`,
     `--listen-peer-urls=${peerUrl}`,
     `--initial-advertise-peer-urls=${peerUrl}`,
-    "--initial-cluster-state=new",
+    ...(initialCluster === undefined ? ["--initial-cluster-state=new"] : ["--initial-cluster-state=existing", `--initial-cluster=${initialCluster}`]),
   ];
 }
 
@@ -127,6 +137,16 @@ async function waitForStore(endpoints: readonly string[], signal: AbortSignal): 
   }
 }
 
+/** With --join and no store yet: joins (replica-join.ts) and returns the store's initial cluster. */
+async function joinIfNew(config: ReplicaConfig): Promise<string | undefined> {
+  if ((config.joinUrl ?? "") === "" || existsSync(join(config.dataDir, "store"))) return undefined;
+  const peerUrl = `http://${config.advertiseAddress}:${config.storePeerPort}`;
+  const answer = await joinCluster({ serverUrl: config.joinUrl ?? "", token: config.joinToken ?? "", dataDir: config.dataDir, name: config.name, peerUrl, nowMs: Date.now() }).catch((cause: unknown) => {
+    throw new Error(`join the cluster at ${config.joinUrl ?? ""}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  });
+  return answer.initialCluster;
+}
+
 /** Runs the replica until `signal` aborts (or the store member stops). */
 export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Promise<void> {
   const logger = createLogger("server");
@@ -134,7 +154,7 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
   let storeDone: Promise<void> = Promise.resolve();
   let endpoints = config.datastoreEndpoints;
   if (endpoints.length === 0) {
-    const parsed = parseStoreFlags(storeArgv(config));
+    const parsed = parseStoreFlags(storeArgv(config, await joinIfNew(config)));
     if (!("config" in parsed)) throw new Error("store flags asked for help");
     storeDone = runStore(parsed.config, storeStop.signal).catch((cause: unknown) => {
       logger.error({ err: cause }, "store member stopped with an error");
@@ -153,6 +173,7 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
       certificateNames: [config.advertiseAddress],
       maxRequestsInflight: 400,
       requestTimeoutSeconds: 60,
+      advertiseAddress: config.advertiseAddress,
     });
     const nodeApi = await startReplicaNodeApi({ dataDir: config.dataDir, storeEndpoints: endpoints, advertiseAddress: config.advertiseAddress, port: config.nodeApiPort ?? nodeApiPortDefault, replicaName: config.name });
     const controlPlaneStop = new AbortController();
