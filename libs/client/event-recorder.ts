@@ -58,6 +58,8 @@ export class ApiEventRecorder implements EventRecorder {
   /** Insertion-ordered: the first entry is the least recently used. */
   readonly #seen = new Map<string, Remembered>();
   #draining: Promise<void> | undefined;
+  #stopped = false;
+  #overflowing = false;
   dropped = 0;
 
   constructor(client: ApiClient, options: EventRecorderOptions) {
@@ -69,13 +71,27 @@ export class ApiEventRecorder implements EventRecorder {
   }
 
   record(object: KubeObject, type: "Normal" | "Warning", reason: string, message: string): void {
+    if (this.#stopped) return;
     if (this.#pending.length >= pendingEventsMax) {
+      // One warning per overflow episode, not one per dropped event.
+      if (!this.#overflowing) this.#options.logger?.warn({ reason, pendingEventsMax }, "event queue full; dropping events until it drains");
+      this.#overflowing = true;
       this.dropped++;
-      this.#options.logger?.warn({ reason, object: object.metadata.name }, "event queue full; dropping an event");
       return;
     }
+    if (this.#pending.length === 0) this.#overflowing = false;
     this.#pending.push({ object, type, reason, message, atMs: this.#nowMs() });
     this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
+  }
+
+  /**
+   * Drops what is still pending and records nothing more; resolves once the write in flight ends.
+   * Called when the recording component stops, so that no write outlives it.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#pending.length = 0;
+    await this.flush();
   }
 
   /** Resolves once every event recorded so far is written (or failed). */

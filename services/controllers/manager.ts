@@ -36,6 +36,8 @@ export interface ControllerManagerOptions {
 interface Running {
   readonly controller: Controller;
   readonly queue: RateLimitingQueue;
+  /** The recorder the manager made (and so stops), if it made one. */
+  readonly ownEvents: ApiEventRecorder | undefined;
 }
 
 /** Runs the controllers until `signal` aborts; resolves once everything has stopped. */
@@ -52,6 +54,7 @@ export async function runControllerManager(options: ControllerManagerOptions, si
   } catch (error) {
     if (signal.aborted) {
       await informers.stopped();
+      await Promise.all(running.map(async ({ ownEvents }) => ownEvents?.stop()));
       return;
     }
     throw error;
@@ -61,20 +64,23 @@ export async function runControllerManager(options: ControllerManagerOptions, si
   const loops = running.flatMap((entry) => Array.from({ length: workers }, async () => worker(entry, options.logger)));
   await Promise.all(loops);
   await informers.stopped();
+  await Promise.all(running.map(async ({ ownEvents }) => ownEvents?.stop()));
 }
 
 function setUp(controller: Controller, informers: SharedInformerFactory, options: ControllerManagerOptions): Running {
   const queue = new RateLimitingQueue();
-  const events =
-    options.eventRecorderFor?.(controller.name) ??
-    new ApiEventRecorder(options.client, { component: controller.name, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  const ownEvents =
+    options.eventRecorderFor === undefined
+      ? new ApiEventRecorder(options.client, { component: controller.name, ...(options.logger === undefined ? {} : { logger: options.logger }) })
+      : undefined;
+  const events = options.eventRecorderFor?.(controller.name) ?? (ownEvents as EventRecorder);
   const context: ControllerContext = { client: options.client, informers, queue, events, nowMs: options.nowMs ?? Date.now };
   try {
     controller.setup(context);
   } catch (cause) {
     throw new Error(`set up controller ${controller.name}`, { cause });
   }
-  return { controller, queue };
+  return { controller, queue, ownEvents };
 }
 
 /** One worker: take a key, reconcile it, forget its backoff on success or requeue it on failure. */

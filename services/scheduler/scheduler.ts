@@ -6,7 +6,7 @@
  * background. A pod that fits nowhere gets PodScheduled=False and a FailedScheduling event in
  * upstream's words and waits in the queue until a cluster change may help.
  */
-import { findResource, formatTime, isStatusError, type Binding, type Namespace, type Node, type Pod } from "../../libs/api/index.ts";
+import { findResource, formatTime, isStatusError, newNotFound, type Binding, type Namespace, type Node, type Pod } from "../../libs/api/index.ts";
 import { objectKey, SharedInformerFactory, type ApiClient, type EventRecorder, type Informer } from "../../libs/client/index.ts";
 import type { Logger } from "../../libs/log/index.ts";
 import { createPrng, type Prng } from "../../libs/prng/index.ts";
@@ -18,7 +18,9 @@ export const defaultSchedulerName = "default-scheduler";
 export const bindsInFlightMax = 32;
 /** How often backoff and the unschedulable pool are checked (upstream: every second). */
 export const queueFlushIntervalMs = 1_000;
-/** Read-modify-write rounds for the PodScheduled condition before giving up on it. */
+/** How long a 405 from pods/binding sends binds straight to the PUT fallback before asking again. */
+export const bindingReprobeIntervalMs = 60_000;
+/** Read-modify-write rounds for the PodScheduled condition (and the fallback bind) before giving up. */
 export const statusWriteAttemptsMax = 3;
 
 const resources = {
@@ -68,6 +70,8 @@ export class SchedulerService {
   readonly #name: string;
   readonly #binds = new Set<Promise<void>>();
   #pods: Informer<Pod> | undefined;
+  /** Until then binds go straight to the PUT fallback (the API server answered 405 to a binding). */
+  #bindingUnservedUntilMs = 0;
 
   constructor(options: SchedulerServiceOptions) {
     this.#options = options;
@@ -217,6 +221,10 @@ export class SchedulerService {
   async #writeBinding(pod: Pod, nodeName: string): Promise<void> {
     const namespace = pod.metadata.namespace ?? "default";
     const name = pod.metadata.name ?? "";
+    if (this.#bindingUnservedUntilMs > this.#nowMs()) {
+      await this.#putNodeName(pod, nodeName);
+      return;
+    }
     const binding: Binding = {
       apiVersion: "v1",
       kind: "Binding",
@@ -227,9 +235,25 @@ export class SchedulerService {
       await this.#options.client.createSubresource(resources.pods, namespace, name, "binding", binding);
     } catch (error) {
       if (!(await this.#bindingNotServed(error, namespace, name))) throw error;
-      const current = await this.#options.client.get<Pod>(resources.pods, namespace, name);
-      if (isAssigned(current)) throw new Error(`pod ${namespace}/${name} is already bound to ${current.spec?.nodeName ?? ""}`, { cause: error });
-      await this.#options.client.update<Pod>(resources.pods, { ...current, spec: { containers: [], ...current.spec, nodeName } });
+      this.#bindingUnservedUntilMs = this.#nowMs() + bindingReprobeIntervalMs;
+      this.#options.logger?.info({ reprobeMs: bindingReprobeIntervalMs }, "the API server does not serve pods/binding; binding with a PUT of spec.nodeName");
+      await this.#putNodeName(pod, nodeName);
+    }
+  }
+
+  /** The fallback bind: a PUT with the cached pod's resourceVersion, re-read once on a Conflict. */
+  async #putNodeName(pod: Pod, nodeName: string): Promise<void> {
+    let current = this.#pods?.get(objectKey(pod)) ?? pod;
+    for (let attempt = 0; ; attempt++) {
+      if (isAssigned(current)) throw new Error(`pod ${objectKey(pod)} is already bound to ${current.spec?.nodeName ?? ""}`);
+      if (current.metadata.uid !== pod.metadata.uid) throw newNotFound({ group: "", resource: "pods" }, pod.metadata.name ?? "");
+      try {
+        await this.#options.client.update<Pod>(resources.pods, { ...current, spec: { containers: [], ...current.spec, nodeName } });
+        return;
+      } catch (error) {
+        if (!isStatusError(error, "Conflict") || attempt + 1 >= statusWriteAttemptsMax) throw error;
+        current = await this.#options.client.get<Pod>(resources.pods, pod.metadata.namespace, pod.metadata.name ?? "");
+      }
     }
   }
 

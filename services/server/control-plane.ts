@@ -127,7 +127,7 @@ export async function runControlPlane(config: ControlPlaneConfig, signal: AbortS
         ...(logger === undefined ? {} : { logger }),
         onStartedLeading: async (leading) => runScheduler({ client, events, ...(logger === undefined ? {} : { logger }) }, leading),
       });
-      runs.push(elector.run(signal));
+      runs.push(elector.run(signal).finally(async () => events.stop()));
     }
     await Promise.all(runs);
   } finally {
