@@ -284,6 +284,21 @@ describe("edge cases", () => {
     expect(controlPlane.events.filter((event) => event.reason === "Failed").length).toBe(2);
   });
 
+  it("a changed spec image kills the running container and starts the new image", async () => {
+    const manager = newManager();
+    const pod = makePod("upgrade", [container("main")]);
+    controlPlane.sync({ pods: [pod] });
+    await manager.syncAll();
+    const newer = "docker.io/flotilla/busybox:2";
+    controlPlane.upsertPod({ ...pod, spec: { ...pod.spec, containers: [container("main", { image: newer })] } });
+    await manager.syncAll();
+    await manager.syncAll();
+    const running = runtime.runningContainer("uid-upgrade", "main");
+    expect(running?.image).toBe(newer);
+    expect(running?.attempt).toBe(1);
+    expect(runtime.calls).toContain(`pullImage ${newer}`);
+  });
+
   it("a hostNetwork pod reports the node's IP as its pod IP", async () => {
     const manager = newManager();
     controlPlane.sync({ pods: [makePod("hostnet", [container("main")], { hostNetwork: true })] });

@@ -13,7 +13,7 @@ import { ContainerConfigError, containerEnvironment } from "./env.ts";
 import { registryAuthFor } from "./image-auth.ts";
 import { runLifecycleHandler } from "./lifecycle.ts";
 import { ProbeWorker, type ProbeKind, type ProbeResult } from "./probes.ts";
-import { containerConfig, labelPodUid, sandboxConfig } from "./runtime-config.ts";
+import { annotationSpecImage, containerConfig, labelPodUid, sandboxConfig } from "./runtime-config.ts";
 import { computePodStatus, type ContainerObservation } from "./status.ts";
 import { containerMounts, VolumeError } from "./volumes.ts";
 import type { WorkerContext } from "./worker-context.ts";
@@ -69,6 +69,8 @@ export class PodWorker {
   readonly #pullFailedAtMs = new Map<string, number>();
   #lastStatus: PodStatus | undefined;
   #lastStatusJson = "";
+  /** This sync started or stopped something: the runtime is read again before the status. */
+  #mutated = false;
 
   constructor(pod: Pod, context: WorkerContext) {
     this.pod = pod;
@@ -111,9 +113,10 @@ export class PodWorker {
       return this.#reportStatus(await this.#instances(sandboxId), false);
     }
     let instances = await this.#instances(sandboxId);
+    this.#mutated = false;
     const init = await this.#syncInitContainers(instances);
     if (init.done) await this.#syncAppContainers(instances);
-    instances = await this.#instances(sandboxId);
+    if (this.#mutated) instances = await this.#instances(sandboxId);
     this.#syncProbes(instances);
     await this.#reportStatus(instances, init.failed);
   }
@@ -199,6 +202,7 @@ export class PodWorker {
       if (latest?.state === "Exited" && latest.exitCode === 0) continue;
       if (latest?.state === "Running") return { done: false, failed: false };
       if (latest?.state === "Created") {
+        this.#mutated = true;
         await this.#context.runtime.startContainer(latest.id);
         return { done: false, failed: false };
       }
@@ -222,11 +226,19 @@ export class PodWorker {
         continue;
       }
       if (latest.state === "Created") {
+        this.#mutated = true;
         await this.#context.runtime.startContainer(latest.id);
         continue;
       }
       if (latest.state === "Running") {
+        const specImage = latest.annotations[annotationSpecImage];
+        if (specImage !== undefined && specImage !== (spec.image ?? "")) {
+          this.#mutated = true;
+          await this.#killContainer(latest, spec, this.#gracePeriodSeconds(), "container spec changed, will be restarted");
+          continue;
+        }
         if (this.#killRequests.delete(latest.id)) {
+          this.#mutated = true;
           // A probe's own terminationGracePeriodSeconds wins over the pod's, as upstream.
           const probeGrace = spec.livenessProbe?.terminationGracePeriodSeconds ?? spec.startupProbe?.terminationGracePeriodSeconds;
           await this.#killContainer(latest, spec, probeGrace ?? this.#gracePeriodSeconds(), "the container failed its probe and will be restarted");
@@ -303,6 +315,7 @@ export class PodWorker {
       return;
     }
     let containerId: string;
+    this.#mutated = true;
     try {
       containerId = await runtime.createContainer(sandboxId, config, sandbox);
     } catch (error) {

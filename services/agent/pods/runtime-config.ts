@@ -18,6 +18,8 @@ export const labelNode = "flotilla.io/node";
 /** "init" or "app": which list of the spec a container belongs to. */
 export const labelContainerKind = "flotilla.io/container-kind";
 export const annotationGracePeriod = "io.kubernetes.pod.terminationGracePeriod";
+/** The image as the spec named it when the container was made: a changed spec image restarts it. */
+export const annotationSpecImage = "flotilla.io/spec-image";
 
 /** CFS period of 100 ms, as the kubelet. */
 export const cpuPeriodMicroseconds = 100_000;
@@ -180,7 +182,7 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
       [labelNode]: input.nodeName,
       [labelContainerKind]: input.kind,
     },
-    annotations: { "io.kubernetes.container.restartCount": String(attempt), [annotationGracePeriod]: String(pod.spec?.terminationGracePeriodSeconds ?? 30) },
+    annotations: { "io.kubernetes.container.restartCount": String(attempt), [annotationSpecImage]: input.image, [annotationGracePeriod]: String(pod.spec?.terminationGracePeriodSeconds ?? 30) },
     logPath: `${container.name}/${attempt}.log`,
     stdin: container.stdin === true,
     stdinOnce: container.stdinOnce === true,

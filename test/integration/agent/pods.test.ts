@@ -256,7 +256,7 @@ describe("pod workers on containerd", () => {
   });
 
   it("serves logs from the CRI log file and exec through containerd's streaming server", async () => {
-    const talker = pod("talker", [shell("main", "echo one; echo two; echo oops >&2; sleep 1000")]);
+    const talker = pod("talker", [shell("main", "echo oops >&2; sleep 1; echo one; echo two; sleep 1000")]);
     controlPlane.upsertPod(talker);
     await waitStatus(talker, allRunning, "Running");
     const logs = await waitFor(
@@ -268,11 +268,12 @@ describe("pod workers on containerd", () => {
       },
       { timeoutMs: statusWaitMs, description: "three log lines" },
     );
-    expect(logs).toBe("one\ntwo\noops\n");
+    // stdout and stderr are separate pipes: only the sleep orders the stderr line first.
+    expect(logs).toBe("oops\none\ntwo\n");
     const tail = new RecordingSession({ kind: "log", namespace, podName: "talker", parameters: { tailLines: "1", timestamps: "true" } });
     controlPlane.openStream(tail);
     await tail.closed;
-    expect(tail.text(1)).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+Z oops\n$/);
+    expect(tail.text(1)).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+Z two\n$/);
 
     const exec = new RecordingSession({ kind: "exec", namespace, podName: "talker", parameters: { command: ["sh", "-c", "head -c 5; echo; echo to-stderr >&2; exit 7"], stdin: "true" } });
     controlPlane.openStream(exec);
