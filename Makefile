@@ -59,8 +59,12 @@ bench-raft: deps-npm ## entries/s through an in-memory 3-replica Raft cluster
 bench-store: deps ## flotilla's store vs etcd 3.4, 3 members each: make bench-store [IMPL=etcd] [BENCH_SCALE=0.5]
 	$(TSX) test/bench/store/main.ts --impl $(IMPL)
 
-bench-scheduler: deps-npm ## scheduler decision core alone: 1 000 nodes, 30 000 pods, pods/s and p50/p99 latency
+# The decision core alone (1 000 nodes, 30 000 pods), then the full path through a real
+# `flotilla server` (informer, queue, decision, bind over HTTPS): SCHED_E2E_PODS pods on 1 000 nodes.
+SCHED_E2E_PODS ?= 5000
+bench-scheduler: deps-npm ## scheduler: decision core (1 000 nodes, 30 000 pods), then end to end through flotilla server [SCHED_E2E_PODS=5000]
 	$(TSX) test/bench/scheduler/main.ts
+	$(TSX) services/scheduler/bench-e2e.ts --nodes 1000 --pods $(SCHED_E2E_PODS)
 
 bench-api: deps ## API server: 10 000 pods, 16 clients with watches, 1 and 3 replicas and etcd-backed: make bench-api [BENCH_SCALE=0.05]
 	$(TSX) test/bench/api/main.ts $(if $(BENCH_SCALE),--scale $(BENCH_SCALE),)
