@@ -59,6 +59,8 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
     nodeIp: config.nodeIp,
     dataDir: config.dataDir,
     ...(config.cgroupParent === "" ? {} : { cgroupParent: config.cgroupParent }),
+    // Pods resolve through the DNS this agent serves (--cluster-dns, --cluster-domain).
+    ...(config.network === undefined ? {} : { clusterDns: config.network.clusterDnsIp, clusterDomain: config.network.clusterDomain }),
     mountTmpfs: config.runtime === "cri",
     log,
   });
