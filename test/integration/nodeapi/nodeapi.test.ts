@@ -83,16 +83,20 @@ describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and
       throw new Error(`${(error as Error).message}\n${readFileSync(join(workDir, "server.log"), "utf8").slice(-4000)}`);
     });
     caHashHex = caHashOf(readFileSync(join(dataDir, "ca.crt"), "utf8"));
-    const good = createToken({ usages: ["join"], nowMs: Date.now(), ttlMs: 3_600_000 });
     const expired = createToken({ usages: ["join"], nowMs: Date.now() - 7_200_000, ttlMs: 3_600_000 });
-    goodToken = formatJoinToken({ caHashHex, ...good.credential });
     writeFileSync(join(workDir, "expired-token"), formatJoinToken({ caHashHex, ...expired.credential }));
     await applyObjects([
       { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system" } },
       { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } },
-      bootstrapTokenSecret(good.record.id, good.record.secretSha256Hex, good.record.expiresAtMs),
       bootstrapTokenSecret(expired.record.id, expired.record.secretSha256Hex, expired.record.expiresAtMs),
     ]);
+  });
+
+  it("takes the token `flotilla token create --kind agent` prints", async () => {
+    const created = await run(flotillaBin, ["token", "create", `--data-dir=${dataDir}`, "--kind=agent", "--ttl-hours=1"], { timeoutMs: commandTimeoutMs });
+    expect(created.code).toBe(0);
+    goodToken = created.stdout.trim().split("\n").at(-1) ?? "";
+    expect(goodToken.startsWith(`K10${caHashHex}::`)).toBe(true);
   });
 
   afterAll(async () => {
