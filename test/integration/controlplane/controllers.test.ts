@@ -5,7 +5,8 @@
  * ReplicaSet survives and is replaced, a bare pod is adopted, a rolling update never drops below
  * the allowed availability, `kubectl rollout undo` restores the previous template, a StatefulSet
  * starts web-0, web-1, web-2 in order and keeps its PVCs across scale-down and scale-up, and a Job
- * reaches its completions.
+ * reaches its completions, a CronJob fires on its schedule, and a new namespace gets its default
+ * ServiceAccount.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,6 +31,8 @@ const replicaSets = findResource("apps", "v1", "replicasets")!;
 const configMaps = findResource("", "v1", "configmaps")!;
 const claims = findResource("", "v1", "persistentvolumeclaims")!;
 const jobs = findResource("batch", "v1", "jobs")!;
+const namespaces = findResource("", "v1", "namespaces")!;
+const serviceAccounts = findResource("", "v1", "serviceaccounts")!;
 
 function isReady(pod: Pod): boolean {
   return pod.status?.phase === "Running" && (pod.status.conditions ?? []).some((condition) => condition.type === "Ready" && condition.status === "True");
@@ -243,5 +246,34 @@ describe("controllers in flotilla server", () => {
     );
     expect(done.status?.succeeded).toBe(3);
     expect(await kubectl("wait", "--for=condition=complete", "job/count", "--timeout=10s")).toContain("condition met");
+  });
+  it("a CronJob fires on its schedule and its Job completes", async () => {
+    const manifest = {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "tick", namespace: "default" },
+      spec: {
+        schedule: "@every 5s",
+        jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "tick", image: "busybox:1.36", command: ["true"] }] } } } },
+      },
+    };
+    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    expect(applied.code, applied.stderr).toBe(0);
+    const fired = await waitFor(
+      async () => {
+        const owned = (await client.list<Job>(jobs, "default")).items.filter((job) => job.metadata.ownerReferences?.[0]?.kind === "CronJob");
+        return owned.find((job) => (job.status?.conditions ?? []).some((condition) => condition.type === "Complete" && condition.status === "True"));
+      },
+      { timeoutMs: convergeTimeoutMs, intervalMs: 250, description: "a Job of the CronJob to complete" },
+    );
+    expect(fired.metadata.name).toMatch(/^tick-\d+$/);
+    expect(fired.metadata.annotations?.["batch.kubernetes.io/cronjob-scheduled-timestamp"]).toBeDefined();
+    await kubectl("patch", "cronjob", "tick", "--type=merge", "-p", JSON.stringify({ spec: { suspend: true } }));
+  });
+
+  it("a new namespace gets a default ServiceAccount", async () => {
+    await kubectl("create", "namespace", "team-a");
+    await waitFor(async () => await client.get(serviceAccounts, "team-a", "default"), { timeoutMs: convergeTimeoutMs, description: "team-a's default ServiceAccount" });
+    await client.delete(namespaces, undefined, "team-a");
   });
 });
