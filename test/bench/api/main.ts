@@ -7,7 +7,7 @@
  * server process spent per phase, and the Kubernetes API-call latency SLOs next to the figures.
  * Writes the whole record to .tmp/bench-api-<time>.json.
  *
- *   node --import tsx test/bench/api/main.ts [--scale 1.0] [--seconds 600] [--clients 16]
+ *   node --import tsx test/bench/api/main.ts [--scale 1.0] [--seconds 360] [--clients 16]
  *        [--topologies server-1,server-3,apiserver+store,apiserver+etcd] [--cpu-prof-dir DIR]
  *
  * --seconds caps each topology's load (phases stop issuing requests at the cap and are marked
@@ -26,7 +26,7 @@ import { startTopology, topologyNames, type BenchProcess, type Topology, type To
 
 const podsAtScaleOne = 10_000;
 const defaultClients = 16;
-const defaultSeconds = 600;
+const defaultSeconds = 360;
 const scaleMin = 0.001;
 const scaleMax = 10;
 
