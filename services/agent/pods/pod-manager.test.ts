@@ -299,6 +299,17 @@ describe("edge cases", () => {
     expect(runtime.calls).toContain(`pullImage ${newer}`);
   });
 
+  it("the termination message file's content becomes the Terminated message", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const manager = newManager();
+    controlPlane.sync({ pods: [makePod("msg", [container("main")], { restartPolicy: "Never" })] });
+    await manager.syncAll();
+    writeFileSync(join(dataDir, "pods", "uid-msg", "containers", "main", "0"), "disk full");
+    runtime.exitContainer(runtime.runningContainer("uid-msg", "main")?.id ?? "", 1);
+    await manager.syncAll();
+    expect(controlPlane.status("default", "msg")?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 1, reason: "Error", message: "disk full" });
+  });
+
   it("a hostNetwork pod reports the node's IP as its pod IP", async () => {
     const manager = newManager();
     controlPlane.sync({ pods: [makePod("hostnet", [container("main")], { hostNetwork: true })] });

@@ -16,6 +16,7 @@ import { ProbeWorker, type ProbeKind, type ProbeResult } from "./probes.ts";
 import { annotationSpecImage, containerConfig, labelPodUid, sandboxConfig } from "./runtime-config.ts";
 import { computePodStatus, type ContainerObservation } from "./status.ts";
 import { containerMounts, VolumeError } from "./volumes.ts";
+import { terminationMessage, terminationMessageMount } from "./termination-message.ts";
 import type { WorkerContext } from "./worker-context.ts";
 
 /** Old exited instances kept per container (the latest two serve status and `logs --previous`). */
@@ -185,7 +186,9 @@ export class PodWorker {
           continue;
         }
         try {
-          statuses.push(await runtime.containerStatus(summary.id));
+          const status = await runtime.containerStatus(summary.id);
+          const spec = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].find((candidate) => candidate.name === name);
+          statuses.push({ ...status, message: terminationMessage(this.#context.volumes.podDirectory(this.uid), spec, status) });
         } catch (error) {
           if (!isNotFound(error)) throw error;
         }
@@ -306,7 +309,8 @@ export class PodWorker {
     let config;
     try {
       const env = containerEnvironment(this.pod, spec, this.#context.sources(this.#podIp));
-      const mounts = containerMounts(this.pod, spec, this.#volumePaths);
+      const messageMount = terminationMessageMount(this.#context.volumes.podDirectory(this.uid), spec, attempt);
+      const mounts = [...containerMounts(this.pod, spec, this.#volumePaths), ...(messageMount === undefined ? [] : [messageMount])];
       config = containerConfig({ pod: this.pod, container: spec, kind, attempt, image: spec.image ?? "", env, mounts, nodeName: this.#context.settings.nodeName });
     } catch (error) {
       if (!(error instanceof ContainerConfigError || error instanceof VolumeError)) throw error;

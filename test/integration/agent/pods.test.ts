@@ -224,11 +224,12 @@ describe("pod workers on containerd", () => {
   });
 
   it("backs off a crash-looping container", async () => {
-    const crashing = pod("crashing", [shell("main", "exit 3")]);
+    const crashing = pod("crashing", [shell("main", "echo crashed > /dev/termination-log; exit 3")]);
     controlPlane.upsertPod(crashing);
     const status = await waitStatus(crashing, (current) => current.containerStatuses?.[0]?.state?.waiting?.reason === "CrashLoopBackOff", "CrashLoopBackOff");
     const container = status.containerStatuses?.[0];
     expect(container?.lastState?.terminated?.exitCode).toBe(3);
+    expect(container?.lastState?.terminated?.message).toBe("crashed\n");
     expect(container?.restartCount).toBe(1);
     expect(container?.state?.waiting?.message).toContain("back-off 10s");
   });
