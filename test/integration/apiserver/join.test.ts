@@ -34,7 +34,7 @@ describe("three server replicas joined with a token", () => {
 
   function start(replica: Replica, extra: readonly string[]): Daemon {
     const [api, client, peer, nodeApi] = replica.ports;
-    const args = ["server", `--data-dir=${replica.dataDir}`, `--name=${replica.name}`, `--api-port=${api}`, `--store-client-port=${client}`, `--store-peer-port=${peer}`, `--node-api-port=${nodeApi}`, ...extra];
+    const args = ["server", `--data-dir=${replica.dataDir}`, `--name=${replica.name}`, `--api-port=${api}`, `--store-client-port=${client}`, `--store-peer-port=${peer}`, `--node-api-port=${nodeApi}`, "--disable-controllers", "--disable-scheduler", ...extra];
     return new Daemon(flotillaBin, args, join(workDir, `${replica.name}.log`));
   }
 
