@@ -5,6 +5,7 @@
 import type { Controller } from "../../libs/client/types.ts";
 import { CronJobController } from "./cronjob/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
+import { EndpointsController } from "./endpoints/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
 import { JobController } from "./job/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
@@ -13,9 +14,12 @@ import { ReplicaSetController } from "./replicaset/controller.ts";
 import { ServiceAccountController } from "./serviceaccount/controller.ts";
 import { StatefulSetController } from "./statefulset/controller.ts";
 import { NodeIpamController } from "../network/node-ipam-controller.ts";
+import { EndpointSliceController } from "./endpointslice/controller.ts";
 
 export { CronJobController } from "./cronjob/controller.ts";
+export { EndpointSliceController } from "./endpointslice/controller.ts";
 export { DeploymentController } from "./deployment/controller.ts";
+export { EndpointsController } from "./endpoints/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
 export { JobController } from "./job/controller.ts";
 export { defaultTolerationSecondsDefault, NodeLifecycleController, nodeMonitorGracePeriodMsDefault, nodeMonitorPeriodMsDefault } from "./nodelifecycle/controller.ts";
@@ -60,6 +64,8 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new StatefulSetController(),
     new CronJobController(),
     new ServiceAccountController(),
+    new EndpointsController(),
+    new EndpointSliceController(),
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
   ];
 }
