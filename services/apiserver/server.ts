@@ -235,7 +235,12 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
-  server.on("upgrade", streamingUpgradeHandler({ storages, logger }));
+  // Upgrades (exec, port-forward) are authorized as a create of the subresource, as upstream does.
+  const admitUpgrade = async (request: IncomingMessage): Promise<UserInfo> => {
+    const url = new URL(request.url ?? "/", "https://localhost");
+    return admit(request, parseRequestInfo("POST", url.pathname, url.searchParams), url, deps);
+  };
+  server.on("upgrade", streamingUpgradeHandler({ storages, logger, admit: admitUpgrade }));
   const port = await listen(server, config.port, config.listenAddress).catch((cause: unknown) => {
     throw new Error(`listen on ${config.listenAddress}:${config.port}`, { cause });
   });

@@ -28,6 +28,12 @@ const streamCloseChannel = 255;
 export interface StreamingUpgradeDeps {
   readonly storages: Storages;
   readonly logger: Logger;
+  /**
+   * The server's authentication and authorization of the upgrade request (as a `create` of
+   * pods/exec or pods/portforward, as upstream checks WebSocket upgrades); throws a Status when
+   * refused. Without it, client certificates in system:masters only.
+   */
+  readonly admit?: (request: IncomingMessage) => Promise<UserInfo>;
 }
 
 interface PodStreamPath {
@@ -45,7 +51,7 @@ export function podStreamPath(pathname: string): PodStreamPath | undefined {
   return { namespace: decodeURIComponent(namespace), name: decodeURIComponent(name), subresource: subresource as PodStreamPath["subresource"] };
 }
 
-/** Client-certificate users; system:masters only until these requests go through the authorizer. */
+/** Client-certificate users in system:masters: the fallback when the server passes no admit(). */
 function admitUpgrade(request: IncomingMessage, path: PodStreamPath): UserInfo {
   const socket = request.socket as TLSSocket;
   const subject = socket.authorized === true ? (socket.getPeerCertificate().subject as unknown as Record<string, string | string[] | undefined> | undefined) : undefined;
@@ -81,7 +87,8 @@ async function upgrade(deps: StreamingUpgradeDeps, webSockets: WebSocketServer, 
   const url = new URL(request.url ?? "/", "https://localhost");
   const path = podStreamPath(url.pathname);
   if (path === undefined) throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for ${url.pathname}`);
-  admitUpgrade(request, path);
+  if (deps.admit === undefined) admitUpgrade(request, path);
+  else await deps.admit(request);
   if (path.subresource === "attach") throw newBadRequest("pods/attach is not supported yet");
   const pod = await findPod(deps.storages, path.namespace, path.name);
   if (path.subresource === "portforward") {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { caHashOf, createToken, formatJoinToken } from "../../../libs/pki/index.ts";
+import { buildKubeconfig, caHashOf, createToken, formatJoinToken } from "../../../libs/pki/index.ts";
 import { NodeClient, joinOrLoad } from "../../../services/agent/nodeclient/index.ts";
 import { bootstrapTokenSecret } from "../../../services/nodeapi/index.ts";
 import { freePorts } from "../../harness/ports.ts";
@@ -174,6 +174,17 @@ describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and
     expect(result.stdout).toBe("hello through the node API\n");
     expect(result.stderr).toContain("oops");
     expect(result.code).toBe(3);
+  });
+
+  it("refuses exec to a user the authorizer does not allow (the node's own certificate)", async () => {
+    const credentials = await joinOrLoad(joinOptions(nodeName, "unused", "agent"));
+    const serverUrl = `https://127.0.0.1:${serverFlags.find((flag) => flag.startsWith("--api-port="))?.split("=")[1] ?? ""}`;
+    const nodeKubeconfig = join(workDir, "node.kubeconfig");
+    const credentialsPem = { kind: "client-certificate" as const, certificatePem: credentials.certificatePem, privateKeyPem: credentials.privateKeyPem };
+    writeFileSync(nodeKubeconfig, buildKubeconfig({ clusterName: "flotilla", serverUrl, caCertificatePem: credentials.caCertificatePem, userName: "node", credentials: credentialsPem }), { mode: 0o600 });
+    const result = await run(kubectlBin, ["--kubeconfig", nodeKubeconfig, "exec", "-n", "apps", "mine", "--", "true"], { timeoutMs: commandTimeoutMs });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/forbidden|Forbidden/);
   });
 
   /** Runs kubectl port-forward (-v=8, so the log shows which transport it used) and sends a line through it. */
