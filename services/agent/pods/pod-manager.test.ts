@@ -310,6 +310,25 @@ describe("edge cases", () => {
     expect(controlPlane.status("default", "msg")?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 1, reason: "Error", message: "disk full" });
   });
 
+  it("an agent restart leaves a finished pod's stopped sandbox and containers alone", async () => {
+    const first = newManager();
+    const pod = makePod("done", [container("main")], { restartPolicy: "Never" });
+    controlPlane.sync({ pods: [pod] });
+    await first.syncAll();
+    runtime.exitContainer(runtime.runningContainer("uid-done", "main")?.id ?? "", 0);
+    await first.syncAll();
+    const finalStatus = controlPlane.status("default", "done");
+    expect(finalStatus?.phase).toBe("Succeeded");
+    const callsBefore = [...runtime.calls];
+    watch.abort();
+    watch = new AbortController();
+    const second = newManager();
+    controlPlane.sync({ pods: [{ ...pod, status: finalStatus ?? {} }] });
+    await second.syncAll();
+    expect(runtime.calls).toEqual(callsBefore);
+    expect(await runtime.listContainers({ labels: { "io.kubernetes.pod.uid": "uid-done" } })).toHaveLength(1);
+  });
+
   it("a hostNetwork pod reports the node's IP as its pod IP", async () => {
     const manager = newManager();
     controlPlane.sync({ pods: [makePod("hostnet", [container("main")], { hostNetwork: true })] });

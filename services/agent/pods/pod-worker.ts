@@ -131,6 +131,11 @@ export class PodWorker {
     const { runtime } = this.#context;
     const found = (await runtime.listSandboxes({ labels: { [labelPodUid]: this.uid } })).sort((left, right) => right.attempt - left.attempt);
     const ready = found.find((sandbox) => sandbox.state === "Ready");
+    if (ready === undefined && (isTerminalPhase(this.pod.status?.phase) || isTerminalPhase(this.#lastStatus?.phase))) {
+      // A finished pod keeps its stopped sandbox and exited containers (logs) until it is deleted.
+      this.#finished = true;
+      return undefined;
+    }
     for (const stale of found) {
       if (stale === ready) continue;
       await runtime.stopSandbox(stale.id);
@@ -144,10 +149,6 @@ export class PodWorker {
         this.#startTimeMs ??= ready.createdAtMs;
       }
       return ready.id;
-    }
-    if (isTerminalPhase(this.pod.status?.phase) || isTerminalPhase(this.#lastStatus?.phase)) {
-      this.#finished = true;
-      return undefined;
     }
     return this.#createSandbox((found[0]?.attempt ?? -1) + 1);
   }
