@@ -29,7 +29,7 @@ const watchFunctions = new Set(["eventLine"]);
 const framesPerBucket = 4;
 
 /** The bucket of one frame; first match wins. */
-function bucketOf(functionName: string, url: string): string | undefined {
+export function bucketOf(functionName: string, url: string): string | undefined {
   if (functionName === "(idle)") return undefined;
   if (functionName === "(garbage collector)") return "GC";
   if (jsonFunctions.has(functionName)) return "JSON (parse/stringify in decodeObject, writeJson, ...)";
@@ -78,4 +78,4 @@ function main(): void {
   }
 }
 
-main();
+if (process.argv[1]?.endsWith("profile-buckets.ts") === true) main();
