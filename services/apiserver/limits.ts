@@ -7,6 +7,7 @@
  */
 import { fieldNotSupported } from "../../libs/api/field-errors.ts";
 import { newInvalid, StatusError } from "../../libs/api/status-errors.ts";
+import { keepAllocatedOnUpdate } from "./allocator/hooks.ts";
 import type { HandlerContext } from "./context.ts";
 import { metadataOf } from "./object-meta.ts";
 import { encodeObject, resourceVersionOf, type StoredObject, type UpdateFunction, type UpdateOptions } from "./storage/index.ts";
@@ -34,11 +35,11 @@ export function isDryRun(query: URLSearchParams, verb: string): boolean {
 }
 
 /**
- * An update through the watch cache with the size check, or (dryRun=All) the same mutation on a
+ * An update through the watch cache with the size check (a Service keeps its allocated values), or (dryRun=All) the same mutation on a
  * consistent read of the current object, stored nowhere.
  */
 export async function guardedUpdate(context: HandlerContext, key: string, mutate: UpdateFunction, options: UpdateOptions = {}): Promise<StoredObject> {
-  const checked: UpdateFunction = async (current) => checkObjectSize(await mutate(current));
+  const checked: UpdateFunction = async (current) => checkObjectSize(keepAllocatedOnUpdate(context, current, await mutate(current)));
   if (!isDryRun(context.query, context.request.verb)) return await context.cacher.update(key, checked, options);
   const current = await context.cacher.get(key);
   const next = await checked(structuredClone(current));

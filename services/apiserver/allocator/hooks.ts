@@ -2,7 +2,7 @@
 import { findResource } from "../../../libs/api/registry.ts";
 import type { HandlerContext } from "../context.ts";
 import { namespacePrefix, type StoredObject } from "../storage/index.ts";
-import { allocateForService, releaseForService, serviceAllocatorsOf, type Allocation } from "./services.ts";
+import { allocateForService, keepAllocatedValues, releaseForService, serviceAllocatorsOf, type Allocation } from "./services.ts";
 
 function isServices(context: HandlerContext): boolean {
   return context.info.group === "" && context.info.resource === "services";
@@ -29,4 +29,9 @@ export async function releaseNamespaceServices(context: HandlerContext, namespac
   if (allocators === undefined || info === undefined) return;
   const listed = await context.storages.cacherFor(info).list(namespacePrefix({ group: "", resource: "services" }, namespace));
   for (const service of listed.items) await releaseForService(allocators, service);
+}
+
+/** An updated Service keeps the IPs and node ports it was given when the update leaves them out. */
+export function keepAllocatedOnUpdate(context: HandlerContext, current: StoredObject, next: StoredObject): StoredObject {
+  return isServices(context) && context.request.subresource === "" ? keepAllocatedValues(current, next) : next;
 }

@@ -4,7 +4,7 @@ import { createPrng } from "../../../libs/prng/index.ts";
 import { FakeEtcd } from "../storage/test-support.ts";
 import { withEndpoint } from "./kubernetes-service.ts";
 import { nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./range.ts";
-import { allocateForService, releaseForService, type ServiceAllocators } from "./services.ts";
+import { allocateForService, keepAllocatedValues, releaseForService, type ServiceAllocators } from "./services.ts";
 import { StoredRange, nodePortsKey, serviceIpsKey } from "./store.ts";
 
 function allocators(): ServiceAllocators {
@@ -71,5 +71,15 @@ describe("the kubernetes Endpoints", () => {
     expect(two).toEqual([{ addresses: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] }]);
     expect(withEndpoint(two, { ip: "10.0.0.2", port: 6443 })).toEqual(two);
     expect(withEndpoint(two, { ip: "127.0.0.1", port: 7443 })).toHaveLength(2);
+  });
+});
+
+describe("keepAllocatedValues()", () => {
+  it("keeps the cluster IP and the node ports an update leaves out", () => {
+    const current = service({ type: "NodePort", clusterIP: "10.96.0.5", clusterIPs: ["10.96.0.5"], ports: [{ port: 80, protocol: "TCP", nodePort: 30080 }] });
+    const next = service({ type: "NodePort", ports: [{ port: 80, protocol: "TCP" }, { port: 81, protocol: "TCP" }] });
+    expect(keepAllocatedValues(current, next)["spec"]).toEqual({ type: "NodePort", clusterIP: "10.96.0.5", clusterIPs: ["10.96.0.5"], ports: [{ port: 80, protocol: "TCP", nodePort: 30080 }, { port: 81, protocol: "TCP" }] });
+    const toClusterIp = keepAllocatedValues(current, service({ type: "ClusterIP", ports: [{ port: 80, protocol: "TCP" }] }));
+    expect((toClusterIp["spec"] as { ports: unknown[] }).ports).toEqual([{ port: 80, protocol: "TCP" }]);
   });
 });

@@ -130,3 +130,28 @@ export async function releaseForService(allocators: ServiceAllocators, service: 
     if (typeof nodePort === "number" && nodePort !== 0) await allocators.ports.release(String(nodePort));
   }
 }
+
+function portKey(port: Record_): string {
+  return `${String(port["port"] ?? "")}/${String(port["protocol"] ?? "TCP")}`;
+}
+
+/**
+ * An update that leaves out what was allocated keeps it (upstream's patchAllocatedValues): the
+ * cluster IPs, and the node port of each port (same port and protocol) while the type still
+ * needs node ports. Nothing is allocated or released by updates.
+ */
+export function keepAllocatedValues(current: StoredObject, next: StoredObject): StoredObject {
+  const old = recordOf(current["spec"]);
+  const spec = { ...recordOf(next["spec"]) };
+  if ((spec["clusterIP"] ?? "") === "" && typeof old["clusterIP"] === "string") spec["clusterIP"] = old["clusterIP"];
+  if (spec["clusterIPs"] === undefined && Array.isArray(old["clusterIPs"])) spec["clusterIPs"] = old["clusterIPs"];
+  if (needsNodePorts(spec) && Array.isArray(spec["ports"])) {
+    const oldPorts = new Map((Array.isArray(old["ports"]) ? (old["ports"] as unknown[]) : []).map((port) => [portKey(recordOf(port)), recordOf(port)["nodePort"]]));
+    spec["ports"] = (spec["ports"] as unknown[]).map((port) => {
+      const record = recordOf(port);
+      const kept = oldPorts.get(portKey(record));
+      return (record["nodePort"] ?? 0) === 0 && typeof kept === "number" ? { ...record, nodePort: kept } : port;
+    });
+  }
+  return { ...next, spec };
+}

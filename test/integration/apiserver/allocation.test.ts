@@ -116,4 +116,10 @@ describe("service IP and node port allocation across two API servers", () => {
     await kubectlOk(replicas[1], "delete", "service", "dns");
     await kubectlOk(replicas[0], "create", "-f", writeManifest("dns3.json", serviceManifest("dns3", { type: "ClusterIP", clusterIP: "10.96.0.10" })));
   });
+
+  it("keeps a service's IP and node port through a replace that leaves them out", async () => {
+    const before = await kubectlOk(replicas[0], "get", "service", "svc-0-0", "-o", "jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}");
+    await kubectlOk(replicas[1], "replace", "-f", writeManifest("replace.json", serviceManifest("svc-0-0")));
+    expect(await kubectlOk(replicas[0], "get", "service", "svc-0-0", "-o", "jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}")).toBe(before);
+  });
 });
