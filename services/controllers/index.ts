@@ -14,10 +14,8 @@ import { ReplicaSetController } from "./replicaset/controller.ts";
 import { ServiceAccountController } from "./serviceaccount/controller.ts";
 import { StatefulSetController } from "./statefulset/controller.ts";
 import { NodeIpamController } from "../network/node-ipam-controller.ts";
-import { EndpointSliceController } from "./endpointslice/controller.ts";
 
 export { CronJobController } from "./cronjob/controller.ts";
-export { EndpointSliceController } from "./endpointslice/controller.ts";
 export { DeploymentController } from "./deployment/controller.ts";
 export { EndpointsController } from "./endpoints/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
@@ -65,7 +63,6 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new CronJobController(),
     new ServiceAccountController(),
     new EndpointsController(),
-    new EndpointSliceController(),
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
   ];
 }
