@@ -329,6 +329,30 @@ describe("edge cases", () => {
     expect(await runtime.listContainers({ labels: { "io.kubernetes.pod.uid": "uid-done" } })).toHaveLength(1);
   });
 
+  it("a sidecar init container starts in its slot, keeps running, is restarted under Never, and does not hold the pod from Succeeded", async () => {
+    const manager = newManager();
+    const sidecar = container("proxy", { restartPolicy: "Always" });
+    controlPlane.sync({ pods: [makePod("side", [container("app")], { restartPolicy: "Never", initContainers: [sidecar, container("setup")] })] });
+    await manager.syncAll();
+    await manager.syncAll();
+    expect(runtime.runningContainer("uid-side", "proxy")).toBeDefined();
+    runtime.exitContainer(runtime.runningContainer("uid-side", "setup")?.id ?? "", 0);
+    await manager.syncAll();
+    expect(startCalls()).toEqual(["runSandbox default/side", "startContainer proxy/0", "startContainer setup/0", "startContainer app/0"]);
+    let status = controlPlane.status("default", "side");
+    expect(status?.phase).toBe("Running");
+    expect(status?.conditions?.find((condition) => condition.type === "Initialized")?.status).toBe("True");
+    expect(status?.initContainerStatuses?.[0]?.state?.running).toBeDefined();
+    runtime.exitContainer(runtime.runningContainer("uid-side", "proxy")?.id ?? "", 1);
+    await manager.syncAll();
+    expect(runtime.runningContainer("uid-side", "proxy")?.attempt).toBe(1);
+    runtime.exitContainer(runtime.runningContainer("uid-side", "app")?.id ?? "", 0);
+    await manager.syncAll();
+    status = controlPlane.status("default", "side");
+    expect(status?.phase).toBe("Succeeded");
+    expect(runtime.calls.at(-1)).toBe("stopSandbox default/side");
+  });
+
   it("a hostNetwork pod reports the node's IP as its pod IP", async () => {
     const manager = newManager();
     controlPlane.sync({ pods: [makePod("hostnet", [container("main")], { hostNetwork: true })] });

@@ -203,6 +203,10 @@ export class PodWorker {
     const restartPolicy = this.pod.spec?.restartPolicy ?? "Always";
     for (const spec of this.pod.spec?.initContainers ?? []) {
       const latest = instances.get(spec.name)?.[0];
+      if (spec.restartPolicy === "Always") {
+        if (await this.#syncSidecar(spec, latest)) continue;
+        return { done: false, failed: false };
+      }
       if (latest?.state === "Exited" && latest.exitCode === 0) continue;
       if (latest?.state === "Running") return { done: false, failed: false };
       if (latest?.state === "Created") {
@@ -219,6 +223,34 @@ export class PodWorker {
       return { done: false, failed: false };
     }
     return { done: true, failed: false };
+  }
+
+  /**
+   * A sidecar (an init container with restartPolicy Always) starts in its init slot, keeps running
+   * beside the app containers and is restarted (with backoff) whatever the pod's policy. True when
+   * the next init container may go: the sidecar runs and its startup probe (if any) passed.
+   */
+  async #syncSidecar(spec: Container, latest: RuntimeContainerStatus | undefined): Promise<boolean> {
+    if (latest === undefined) {
+      await this.#startContainer(spec, "init", 0);
+      return false;
+    }
+    if (latest.state === "Created") {
+      this.#mutated = true;
+      await this.#context.runtime.startContainer(latest.id);
+      return false;
+    }
+    if (latest.state === "Running") {
+      if (this.#killRequests.delete(latest.id)) {
+        this.#mutated = true;
+        await this.#killContainer(latest, spec, this.#gracePeriodSeconds(), "the container failed its probe and will be restarted");
+        return false;
+      }
+      return spec.startupProbe === undefined || this.#probes.get(latest.id)?.startup === "success";
+    }
+    await this.#restartWithBackoff(spec, "init", latest);
+    // Once past its init slot, an exited sidecar does not hold back the app containers.
+    return latest.attempt > 0 || this.#lastStatus?.conditions?.some((condition) => condition.type === "Initialized" && condition.status === "True") === true;
   }
 
   async #syncAppContainers(instances: Instances): Promise<void> {
@@ -398,7 +430,8 @@ export class PodWorker {
   /** Probe workers for running containers; stopped for containers no longer running. */
   #syncProbes(instances: Instances): void {
     const running = new Set<string>();
-    for (const spec of this.pod.spec?.containers ?? []) {
+    const sidecars = (this.pod.spec?.initContainers ?? []).filter((spec) => spec.restartPolicy === "Always");
+    for (const spec of [...sidecars, ...(this.pod.spec?.containers ?? [])]) {
       const latest = instances.get(spec.name)?.[0];
       if (latest?.state !== "Running") continue;
       running.add(latest.id);

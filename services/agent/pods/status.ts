@@ -2,7 +2,7 @@
  * A pod's status from what the runtime shows, as the kubelet computes it (getPhase, container
  * states, conditions). Pure: the caller gathers the observations and passes the time in.
  */
-import type { ContainerState, ContainerStatus, Pod, PodCondition, PodPhase, PodStatus } from "../../../libs/api/index.ts";
+import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodPhase, PodStatus } from "../../../libs/api/index.ts";
 import type { ContainerStatus as RuntimeContainerStatus } from "../cri/index.ts";
 
 /** What the agent knows about one container of the spec. */
@@ -117,17 +117,24 @@ function condition(type: string, ok: boolean, reason: string | undefined, previo
   return { type, status, lastProbeTime: null, lastTransitionTime: transition, ...(ok || reason === undefined ? {} : { reason }) };
 }
 
-function initDoneOf(observations: readonly ContainerObservation[]): boolean {
-  return observations.every((observation) => observation.latest?.state === "Exited" && observation.latest.exitCode === 0 && observation.waiting === undefined);
+/** Regular init containers exited 0; sidecars (restartPolicy Always) have started. */
+function initDoneOf(observations: readonly ContainerObservation[], specs: readonly Container[]): boolean {
+  return observations.every((observation) => {
+    const sidecar = specs.find((spec) => spec.name === observation.name)?.restartPolicy === "Always";
+    if (sidecar) return observation.started || (observation.latest?.attempt ?? 0) > 0;
+    return observation.latest?.state === "Exited" && observation.latest.exitCode === 0 && observation.waiting === undefined;
+  });
 }
 
 export function computePodStatus(observation: PodObservation): PodStatus {
   const { pod, nowMs, previousStatus } = observation;
-  const initDone = initDoneOf(observation.initContainers);
+  const initSpecs = pod.spec?.initContainers ?? [];
+  const initDone = initDoneOf(observation.initContainers, initSpecs);
   const initStatuses = observation.initContainers.map((container) => containerStatus(container, "PodInitializing"));
   const appStatuses = observation.containers.map((container) => containerStatus(container, initDone ? "ContainerCreating" : "PodInitializing"));
   const phase = podPhase(pod, initDone, observation.initFailed, appStatuses);
-  const containersReady = appStatuses.every((status) => status.ready);
+  const sidecarStatuses = initStatuses.filter((status) => initSpecs.find((spec) => spec.name === status.name)?.restartPolicy === "Always");
+  const containersReady = [...appStatuses, ...sidecarStatuses].every((status) => status.ready);
   const terminal = phase === "Succeeded" || phase === "Failed";
   const readyReason = terminal ? "PodCompleted" : "ContainersNotReady";
   const conditions: PodCondition[] = [
