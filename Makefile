@@ -47,11 +47,11 @@ chaos-smoke: deps
 
 test: deps typecheck lint unit sim-test integration chaos-smoke ## everything CI runs
 
-up: deps ## start a local 3-member store cluster and show how to use it
-	scripts/local-cluster.sh up
+up: deps ## a whole cluster on this machine: 3 servers, 2 agent hosts, a demo app (scripts/up.sh)
+	scripts/up.sh up
 
-down: ## stop the local cluster and remove its data
-	scripts/local-cluster.sh down
+down: ## remove everything `make up` made
+	scripts/up.sh down
 
 bench-raft: deps-npm ## entries/s through an in-memory 3-replica Raft cluster
 	$(TSX) test/bench/raft.ts
