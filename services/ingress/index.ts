@@ -14,3 +14,4 @@ export {
   rulesPerTableMax,
   serviceNameLabel,
 } from "./routes.ts";
+export { ingressClassesResource, ingressClassKey, ingressControllerName, ingressesResource, IngressStatusController, readyNodeAddresses } from "./status-controller.ts";
