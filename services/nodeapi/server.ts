@@ -100,6 +100,11 @@ function parseJson(bytes: Buffer, what: string): unknown {
   }
 }
 
+/** Ends a streaming call with a status: grpc-js sends the status of an emitted error (destroy() does not). */
+function failCall(call: { emit(event: "error", error: Error): boolean }, status: { code: GrpcStatus; details: string }): void {
+  call.emit("error", Object.assign(new Error(status.details), status));
+}
+
 async function writeWithBackpressure(call: ServerWritableStream<unknown, WatchEvent>, event: WatchEvent): Promise<void> {
   if (call.write(event) || call.writableLength < watchBufferedBytesMax) return;
   await new Promise<void>((resolve) => {
@@ -117,7 +122,7 @@ function watchHandler(storages: Storages, logger: Logger) {
     try {
       nodeName = nodeNameOf(call);
     } catch (error) {
-      call.destroy(Object.assign(new Error(grpcError(error).details), grpcError(error)));
+      failCall(call, grpcError(error));
       return;
     }
     const emit = async (type: WatchEvent["type"], kind: WatchEvent["kind"] | undefined, object: StoredObject | undefined): Promise<void> => {
@@ -128,7 +133,7 @@ function watchHandler(storages: Storages, logger: Logger) {
       (error: unknown) => {
         logger.info({ node: nodeName, err: error }, "node watch ended");
         const mapped = grpcError(error);
-        call.destroy(Object.assign(new Error(mapped.details), { code: mapped.code === GrpcStatus.INTERNAL ? GrpcStatus.UNAVAILABLE : mapped.code, details: mapped.details }));
+        failCall(call, { code: mapped.code === GrpcStatus.INTERNAL ? GrpcStatus.UNAVAILABLE : mapped.code, details: mapped.details });
       },
     );
   };
@@ -140,7 +145,7 @@ function streamsHandler(hub: NodeStreamHub, logger: Logger) {
     try {
       nodeName = nodeNameOf(call);
     } catch (error) {
-      call.destroy(Object.assign(new Error(grpcError(error).details), grpcError(error)));
+      failCall(call, grpcError(error));
       return;
     }
     const attached = hub.attach(nodeName, { write: (frame) => void call.write(frame) });
