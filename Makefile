@@ -81,3 +81,11 @@ CHAOS_PLANT ?= none
 .PHONY: chaos-store
 chaos-store: deps ## store fault injection + linearizability check: [CHAOS_IMPL=etcd] [CHAOS_SECONDS=60] [CHAOS_FULL=1] [CHAOS_PLANT=stale-reads]
 	$(TSX) test/chaos/main.ts --impl $(CHAOS_IMPL) --seconds $(CHAOS_SECONDS) --plant $(CHAOS_PLANT) $(if $(filter 1 yes true,$(CHAOS_FULL)),--full,)
+
+# Cluster chaos: a 3-server 2-agent testbed under load (ConfigMap writes, a NodePort Service
+# called with curl) while store leaders are killed or paused, the controller replica is killed
+# and the control plane is partitioned. Needs root. Not part of `make test` (minutes long).
+CHAOS_CLUSTER_SECONDS ?= 30
+.PHONY: chaos
+chaos: deps ## cluster fault injection on the testbed: [CHAOS_CLUSTER_SECONDS=30] [CHAOS_ONLY=1,2,8]
+	$(TSX) test/chaos/cluster/main.ts --seconds $(CHAOS_CLUSTER_SECONDS) $(if $(CHAOS_ONLY),--only $(CHAOS_ONLY),)
