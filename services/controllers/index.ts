@@ -4,6 +4,7 @@
  */
 import type { Controller } from "../../libs/client/types.ts";
 import { CronJobController } from "./cronjob/controller.ts";
+import { DaemonSetController } from "./daemonset/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { EndpointsController } from "./endpoints/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
@@ -16,6 +17,7 @@ import { StatefulSetController } from "./statefulset/controller.ts";
 import { NodeIpamController } from "../network/node-ipam-controller.ts";
 
 export { CronJobController } from "./cronjob/controller.ts";
+export { DaemonSetController } from "./daemonset/controller.ts";
 export { DeploymentController } from "./deployment/controller.ts";
 export { EndpointsController } from "./endpoints/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
@@ -63,6 +65,7 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new CronJobController(),
     new ServiceAccountController(),
     new EndpointsController(),
+    new DaemonSetController(),
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
   ];
 }

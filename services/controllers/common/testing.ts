@@ -85,7 +85,7 @@ export class FakeControllers {
     const { client, clock } = this.fake;
     for (const pod of client.storedAll<Pod>(podsResource)) {
       if (pod.status?.phase === "Running" || !filter(pod)) continue;
-      client.mutate<Pod>(podsResource, pod.metadata.namespace, pod.metadata.name ?? "", (current) => runningReady(current, clock.nowMs));
+      client.mutate<Pod>(podsResource, pod.metadata.namespace, pod.metadata.name ?? "", (current) => runningReady(current, clock.nowMs, current.spec?.nodeName ?? "node-1"));
     }
   }
 }

@@ -8,8 +8,10 @@
 import { parseCronSchedule } from "../../../libs/api/index.ts";
 import type { CronSchedule } from "../../../libs/api/index.ts";
 
-/** Steps one search takes at most (robfig gives up after five years; a day-step search needs fewer). */
-export const scheduleSearchStepsMax = 200_000;
+/** How far ahead a search looks before it says "never" (robfig gives up after five years too). */
+export const scheduleSearchHorizonMs = 5 * 366 * 24 * 3600 * 1000;
+/** A bound on steps besides the horizon: day steps over five years plus hour and minute steps. */
+export const scheduleSearchStepsMax = 20_000;
 const minuteMs = 60_000;
 
 interface WallClock {
@@ -49,7 +51,8 @@ function dayMatches(schedule: CronSchedule, clock: WallClock): boolean {
 export function nextActivationMs(schedule: CronSchedule, timeZone: string, afterMs: number): number | undefined {
   if (schedule.everySeconds !== undefined) return Math.floor(afterMs / 1000) * 1000 + schedule.everySeconds * 1000;
   let at = Math.floor(afterMs / minuteMs) * minuteMs + minuteMs;
-  for (let step = 0; step < scheduleSearchStepsMax; step++) {
+  const horizonMs = afterMs + scheduleSearchHorizonMs;
+  for (let step = 0; step < scheduleSearchStepsMax && at <= horizonMs; step++) {
     const clock = wallClock(at, timeZone);
     if (!(schedule.fields[3]?.has(clock.month) ?? false) || !dayMatches(schedule, clock)) {
       at += (24 * 60 - (clock.hour * 60 + clock.minute)) * minuteMs;
