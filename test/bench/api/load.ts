@@ -5,7 +5,8 @@
  *  - watch: every watcher must see every pod's ADDED event (latency = event seen minus the
  *    create request's start, so it includes the create itself);
  *  - get: `podCount` gets of single pods by name, spread over the clients;
- *  - list: each client lists every pod cluster-wide (`GET /api/v1/pods`) `listsPerClient` times.
+ *  - list, list-paged, list-rv0: each client lists every pod cluster-wide `listsPerClient` times,
+ *    unpaged, paged, and from the watch cache (see listPhase).
  * Every phase stops issuing requests at the run's deadline, and says so.
  */
 import { performance } from "node:perf_hooks";
@@ -114,8 +115,8 @@ export async function runLoad(apiUrls: readonly string[], credentials: Credentia
     watchPhase.elapsedMs += create.elapsedMs;
     const created = create.latenciesMs.length;
     const get = await getPhase(clients, created, options, onPhase);
-    const list = await listPhase(clients, options, onPhase);
-    return { phases: [create, watchPhase, get, list], watchEventsSeen: tracker.seen, watchEventsExpected: created * clients.length };
+    const lists = [await listPhase("list", clients, options, onPhase), await listPhase("list-paged", clients, options, onPhase), await listPhase("list-rv0", clients, options, onPhase)];
+    return { phases: [create, watchPhase, get, ...lists], watchEventsSeen: tracker.seen, watchEventsExpected: created * clients.length };
   } finally {
     for (const watch of watches) watch.stop();
     for (const client of clients) client.close();
@@ -167,13 +168,42 @@ async function getPhase(clients: readonly BenchClient[], created: number, option
   return phase;
 }
 
-async function listPhase(clients: readonly BenchClient[], options: LoadOptions, onPhase: (name: string, starting: boolean) => void): Promise<PhaseSamples> {
-  const phase = newPhase("list");
+/**
+ * Cluster-wide pod lists, three ways: unpaged and consistent (`GET /api/v1/pods`, read from the
+ * store in one range), paged and consistent (limit=500 and continue tokens, as kubectl does; one
+ * sample is the whole walk), and resourceVersion=0 (served from the watch cache, as informers'
+ * first list is).
+ */
+const listPageItems = 500;
+/** Bound on pages in one paged list walk (10 000 pods at scale 1 take 20). */
+const listPagesMax = 1000;
+
+async function pagedList(phase: PhaseSamples, client: BenchClient): Promise<void> {
+  const startMs = performance.now();
+  let continueToken = "";
+  for (let page = 0; page < listPagesMax; page++) {
+    const path = `/api/v1/pods?limit=${listPageItems}${continueToken === "" ? "" : `&continue=${encodeURIComponent(continueToken)}`}`;
+    try {
+      const answer = await client.send("GET", path);
+      if (answer.status !== 200) { recordError(phase, `GET ${path}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`); return; }
+      continueToken = (JSON.parse(answer.body) as { metadata?: { continue?: string } }).metadata?.continue ?? "";
+    } catch (error) {
+      recordError(phase, `GET ${path}: ${(error as Error).message}`);
+      return;
+    }
+    if (continueToken === "") { phase.latenciesMs.push(performance.now() - startMs); return; }
+  }
+  recordError(phase, `paged list did not end within ${listPagesMax} pages`);
+}
+
+async function listPhase(kind: "list" | "list-paged" | "list-rv0", clients: readonly BenchClient[], options: LoadOptions, onPhase: (name: string, starting: boolean) => void): Promise<PhaseSamples> {
+  const phase = newPhase(kind);
   onPhase(phase.name, true);
   await runPhase(phase, clients, async (client) => {
     for (let round = 0; round < listsPerClient; round++) {
       if (Date.now() >= options.deadlineMs) { phase.truncated = true; return; }
-      await timed(phase, client, "GET", "/api/v1/pods", 200);
+      if (kind === "list-paged") await pagedList(phase, client);
+      else await timed(phase, client, "GET", kind === "list" ? "/api/v1/pods" : "/api/v1/pods?resourceVersion=0", 200);
     }
   });
   onPhase(phase.name, false);
