@@ -101,7 +101,7 @@ interface Reply {
   peerCommonName?: string;
 }
 
-function request(options: http.RequestOptions & { secure?: boolean; servername?: string; ca?: string }, body?: string): Promise<Reply> {
+function request(options: https.RequestOptions & { secure?: boolean }, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const { secure, ...rest } = options;
     const outgoing = secure === true ? https.request(rest) : http.request(rest);
@@ -179,6 +179,11 @@ describe("ingress proxy on loopback", () => {
   it("picks the certificate by SNI, verified against the test CA", async () => {
     expect((await secure("a.test", "/")).peerCommonName).toBe("a.test");
     expect((await secure("b.test", "/")).peerCommonName).toBe("b.test");
+    // An unknown name gets the default (first) certificate; the chain still verifies.
+    const unknown = await request({ secure: true, host: "127.0.0.1", port: httpsPort, path: "/", servername: "other.test", ca: caPem, headers: { host: "a.test" }, agent: false, checkServerIdentity: () => undefined });
+    expect(unknown.peerCommonName).toBe("a.test");
+    const noServerName = await request({ secure: true, host: "127.0.0.1", port: httpsPort, path: "/", servername: "", ca: caPem, headers: { host: "b.test" }, agent: false, checkServerIdentity: () => undefined });
+    expect([noServerName.peerCommonName, (JSON.parse(noServerName.body) as Echo).backend]).toEqual(["a.test", "two"]);
   });
 
   it("sets the forwarding headers and streams a request body through", async () => {
@@ -237,6 +242,25 @@ describe("ingress proxy on loopback", () => {
       expect(message.toString()).toBe("one echoes ping");
     } finally {
       socket.close();
+    }
+  });
+
+  it("round-robins across the ready endpoints of a service and follows endpoint changes", async () => {
+    const pairSlice = (name: string, port: number, ready: boolean): EndpointSlice => ({ ...slice("pair", undefined, port, ready), metadata: { name, namespace: "web", labels: { "kubernetes.io/service-name": "pair" } } });
+    proxy.upsertService(service("pair", { port: 80, targetPort: 80 }));
+    proxy.upsertEndpointSlice(pairSlice("pair-1", one.port, true));
+    proxy.upsertEndpointSlice(pairSlice("pair-2", two.port, true));
+    proxy.upsertIngress({ metadata: { name: "pair", namespace: "web" }, spec: { rules: [{ host: "pair.test", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "pair", port: { number: 80 } } } }] } }] } });
+    try {
+      const backends: string[] = [];
+      for (let round = 0; round < 4; round++) backends.push((JSON.parse((await plain("pair.test", "/")).body) as Echo).backend);
+      expect(backends.sort()).toEqual(["one", "one", "two", "two"]);
+      proxy.upsertEndpointSlice(pairSlice("pair-1", one.port, false));
+      for (let round = 0; round < 2; round++) expect((JSON.parse((await plain("pair.test", "/")).body) as Echo).backend).toBe("two");
+      proxy.deleteEndpointSlice("web", "pair-2");
+      expect((await plain("pair.test", "/")).status).toBe(503);
+    } finally {
+      proxy.deleteIngress("web", "pair");
     }
   });
 
