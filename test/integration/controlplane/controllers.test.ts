@@ -5,15 +5,16 @@
  * ReplicaSet survives and is replaced, a bare pod is adopted, a rolling update never drops below
  * the allowed availability, `kubectl rollout undo` restores the previous template, a StatefulSet
  * starts web-0, web-1, web-2 in order and keeps its PVCs across scale-down and scale-up, and a Job
- * reaches its completions, a CronJob fires on its schedule, and a new namespace gets its default
- * ServiceAccount.
+ * reaches its completions, a CronJob fires on its schedule, a new namespace gets its default
+ * ServiceAccount, a Service's Endpoints list its ready pods, and a DaemonSet lands only on
+ * labelled nodes.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findResource } from "../../../libs/api/index.ts";
-import type { Deployment, Job, PersistentVolumeClaim, Pod, ReplicaSet } from "../../../libs/api/index.ts";
+import type { Deployment, Endpoints, Job, PersistentVolumeClaim, Pod, ReplicaSet } from "../../../libs/api/index.ts";
 import { HttpApiClient, optionsFromKubeconfig } from "../../../libs/client/index.ts";
 import { FakeKubelet } from "../../harness/fake-kubelet.ts";
 import { freePorts } from "../../harness/ports.ts";
@@ -33,6 +34,7 @@ const claims = findResource("", "v1", "persistentvolumeclaims")!;
 const jobs = findResource("batch", "v1", "jobs")!;
 const namespaces = findResource("", "v1", "namespaces")!;
 const serviceAccounts = findResource("", "v1", "serviceaccounts")!;
+const endpoints = findResource("", "v1", "endpoints")!;
 
 function isReady(pod: Pod): boolean {
   return pod.status?.phase === "Running" && (pod.status.conditions ?? []).some((condition) => condition.type === "Ready" && condition.status === "True");
@@ -275,5 +277,37 @@ describe("controllers in flotilla server", () => {
     await kubectl("create", "namespace", "team-a");
     await waitFor(async () => await client.get(serviceAccounts, "team-a", "default"), { timeoutMs: convergeTimeoutMs, description: "team-a's default ServiceAccount" });
     await client.delete(namespaces, undefined, "team-a");
+  });
+  it("kubectl expose: the Service's Endpoints list the ready pods' IPs", async () => {
+    await kubectl("expose", "deployment", "web", "--port=80", "--target-port=8080");
+    const ready = await waitReady("app=web", 3, "3 ready web pods");
+    const expected = ready.map((pod) => pod.status?.podIP).sort();
+    const listed = await waitFor(
+      async () => {
+        const current = await client.get<Endpoints>(endpoints, "default", "web");
+        const ips = (current.subsets ?? []).flatMap((subset) => (subset.addresses ?? []).map((address) => address.ip)).sort();
+        return JSON.stringify(ips) === JSON.stringify(expected) ? current : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, intervalMs: 200, description: "Endpoints with the 3 pod IPs" },
+    );
+    expect(listed.subsets?.[0]?.ports).toEqual([{ port: 8080, protocol: "TCP" }]);
+  });
+
+  it("a DaemonSet lands only on the labelled node", async () => {
+    await kubectl("label", "node", "node-b", "disk=ssd");
+    const manifest = {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "agent", namespace: "default" },
+      spec: {
+        selector: { matchLabels: { app: "agent" } },
+        template: { metadata: { labels: { app: "agent" } }, spec: { nodeSelector: { disk: "ssd" }, containers: [{ name: "agent", image: "busybox:1.36" }] } },
+      },
+    };
+    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    expect(applied.code, applied.stderr).toBe(0);
+    const placed = await waitReady("app=agent", 1, "the daemon pod ready");
+    expect(placed[0]?.spec?.nodeName).toBe("node-b");
+    expect(await kubectl("rollout", "status", "daemonset/agent", "--timeout=20s")).toContain("successfully rolled out");
   });
 });
