@@ -49,6 +49,7 @@ export class IngressProxy {
   readonly #slices = new Map<string, Map<string, EndpointSlice>>();
   readonly #secrets = new Map<string, Secret>();
   #table: RouteTable = RouteTable.empty();
+  #stale = false;
   /** Round-robin positions by backend key; outlive table swaps so a change does not reset them. */
   readonly #nextUpstream = new Map<string, number>();
   readonly #secureContexts = new Map<string, SecureContext>();
@@ -59,7 +60,7 @@ export class IngressProxy {
 
   /** The table requests are routed by now (immutable; replaced on change). */
   get table(): RouteTable {
-    return this.#table;
+    return this.#current();
   }
 
   upsertIngress(ingress: Ingress): void {
@@ -118,10 +119,24 @@ export class IngressProxy {
     return false;
   }
 
+  /**
+   * Marks the table stale. The rebuild runs once for a burst of changes (a resync delivers
+   * thousands of objects in one go): at the end of the current task, or at the next lookup.
+   */
   #rebuild(): void {
+    if (this.#stale) return;
+    this.#stale = true;
+    queueMicrotask(() => this.#current());
+  }
+
+  /** The table to route by, rebuilt first if a change is pending. */
+  #current(): RouteTable {
+    if (!this.#stale) return this.#table;
+    this.#stale = false;
     const state: ProxyState = { ingresses: [...this.#ingresses.values()], services: this.#services, slices: this.#slices, secrets: this.#secrets };
     this.#table = buildRouteTable(state);
     this.#applyDefaultCertificate();
+    return this.#table;
   }
 
   /** The certificate for clients that send no SNI name or an unknown one. */
@@ -150,7 +165,8 @@ export class IngressProxy {
   }
 
   #sniCallback(serverName: string, callback: (error: Error | null, context?: SecureContext) => void): void {
-    const certificate = this.#table.certificateFor(serverName) ?? this.#table.defaultCertificate;
+    const table = this.#current();
+    const certificate = table.certificateFor(serverName) ?? table.defaultCertificate;
     const context = certificate === undefined ? undefined : this.#secureContextFor(certificate);
     if (context === undefined) callback(new Error(`no certificate for ${serverName}`));
     else callback(null, context);
@@ -163,6 +179,7 @@ export class IngressProxy {
     httpsServer.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(request, socket, head, "https"));
     this.#httpServer = httpServer;
     this.#httpsServer = httpsServer;
+    this.#current();
     this.#applyDefaultCertificate();
     const httpPort = await listenOn(httpServer, options.httpPort, options.host);
     const httpsPort = await listenOn(httpsServer, options.httpsPort, options.host);
@@ -191,7 +208,7 @@ export class IngressProxy {
   }
 
   #route(request: IncomingMessage): { status: 404 | 503 } | { upstream: Upstream } {
-    const backend = this.#table.match(request.headers.host, request.url ?? "/");
+    const backend = this.#current().match(request.headers.host, request.url ?? "/");
     if (backend === undefined) return { status: 404 };
     const upstream = this.#pick(backend);
     return upstream === undefined ? { status: 503 } : { upstream };
@@ -230,6 +247,8 @@ export class IngressProxy {
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: "http" | "https"): void {
+    // A client reset must not become an uncaught error; each path below closes what it opened.
+    socket.on("error", () => socket.destroy());
     const routed = this.#route(request);
     if ("status" in routed) {
       socket.end(`HTTP/1.1 ${routed.status} ${http.STATUS_CODES[routed.status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -259,6 +278,7 @@ export class IngressProxy {
     // The backend refused the upgrade: relay its answer and close.
     upstreamRequest.on("response", (upstreamResponse) => {
       socket.write(rawResponseHead(upstreamResponse, true));
+      upstreamResponse.on("error", () => socket.destroy());
       upstreamResponse.pipe(socket);
     });
     upstreamRequest.on("error", () => socket.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
