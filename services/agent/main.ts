@@ -33,7 +33,8 @@ async function connectRuntime(config: AgentConfig): Promise<ContainerRuntime> {
 }
 
 async function joinControlPlane(config: AgentConfig): Promise<ControlPlane> {
-  const credentials = await joinOrLoad({ server: config.server, token: config.token, nodeName: config.nodeName, dataDir: config.dataDir, labels: config.labels, taints: config.taints });
+  const labels = { ...wellKnownNodeLabels(config.nodeName), ...config.labels };
+  const credentials = await joinOrLoad({ server: config.server, token: config.token, nodeName: config.nodeName, dataDir: config.dataDir, labels, taints: config.taints });
   return new NodeClient(credentials, createLogger("nodeclient"));
 }
 
@@ -80,6 +81,21 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
     runtime.close();
     log.info({ node: config.nodeName }, "agent stopped");
   }
+}
+
+/**
+ * The labels the kubelet puts on its Node and workloads select on (topology spread and
+ * anti-affinity by kubernetes.io/hostname, nodeSelector by os and arch).
+ */
+export function wellKnownNodeLabels(nodeName: string): Record<string, string> {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  return {
+    "kubernetes.io/hostname": nodeName,
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": arch,
+    "beta.kubernetes.io/os": "linux",
+    "beta.kubernetes.io/arch": arch,
+  };
 }
 
 /** The overlay, service proxy and DNS (services/network), unless the config turns them off. */
