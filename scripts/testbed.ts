@@ -106,7 +106,7 @@ function install(host: HostState, roleArgs: readonly string[], processArgs: read
 }
 
 function createToken(server: HostState, role: "server" | "agent"): string {
-  return sh(join(repoRoot, "scripts/flotilla"), ["token", "create", "--role", role, "--data-dir", server.dataDir]).trim();
+  return sh(join(repoRoot, "scripts/flotilla"), ["token", "create", "--kind", role, "--data-dir", server.dataDir]).trim();
 }
 
 async function up(name: string, stateDir: string, servers: number, agents: number): Promise<TestbedState> {
