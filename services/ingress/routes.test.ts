@@ -113,6 +113,15 @@ describe("route matching", () => {
     expect(addressFor(buildRouteTable({ ...base, slices }), "h", "/")).toBe("10.0.0.1:8080");
   });
 
+  it("falls back to serving terminating endpoints only when none is ready", () => {
+    const base = state([ingress("a", [{ http: { paths: [path("/", "Prefix", "svc-1")] } }])], ["svc-1"]);
+    const terminating: EndpointSlice = { ...slice("svc-1", "10.0.0.7", false), endpoints: [{ addresses: ["10.0.0.7"], conditions: { ready: false, serving: true, terminating: true } }] };
+    const onlyTerminating = new Map([["default/svc-1", new Map([["t", terminating]])]]);
+    expect(addressFor(buildRouteTable({ ...base, slices: onlyTerminating }), "h", "/")).toBe("10.0.0.7:8080");
+    const both = new Map([["default/svc-1", new Map([["t", terminating], ["r", slice("svc-1", "10.0.0.1")]])]]);
+    expect(addressFor(buildRouteTable({ ...base, slices: both }), "h", "/")).toBe("10.0.0.1:8080");
+  });
+
   it("a backend whose service or port is unknown matches with no upstreams (503, not 404)", () => {
     const rules: IngressRule[] = [{ http: { paths: [path("/missing", "Prefix", "nope"), { path: "/badport", pathType: "Prefix", backend: { service: { name: "svc-1", port: { number: 81 } } } }] } }];
     const table = buildRouteTable(state([ingress("a", rules)], ["svc-1"]));

@@ -8,7 +8,7 @@
  * Exact matches the whole path; ImplementationSpecific is treated as Prefix. The longest match
  * wins, and Exact wins a tie with Prefix.
  */
-import type { EndpointSlice, Ingress, IngressBackend, Secret, Service } from "../../libs/api/index.ts";
+import type { EndpointSlice, Ingress, IngressBackend, Secret, Service, ServicePort } from "../../libs/api/index.ts";
 
 export const ingressClassName = "flotilla";
 export const defaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class";
@@ -178,9 +178,21 @@ export function resolveBackend(state: ProxyState, namespace: string, backend: In
     reference.port?.number !== undefined ? port.port === reference.port.number : (port.name ?? "") === (reference.port?.name ?? ""),
   );
   if (servicePort === undefined) return { key, upstreams: [] };
+  const slices = [...(state.slices.get(`${namespace}/${reference.name}`)?.values() ?? [])];
+  // Upstream: a nil ready condition means ready.
+  const ready = upstreamsOf(slices, servicePort, (conditions) => conditions?.ready !== false);
+  // As kube-proxy: when no endpoint is ready, terminating ones still serving take the traffic.
+  const upstreams = ready.length > 0 ? ready : upstreamsOf(slices, servicePort, (conditions) => conditions?.serving === true && conditions.terminating === true);
+  upstreams.sort((a, b) => (a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1));
+  return { key, upstreams };
+}
+
+type EndpointConditions = EndpointSlice["endpoints"][number]["conditions"];
+
+function upstreamsOf(slices: readonly EndpointSlice[], servicePort: ServicePort, usable: (conditions: EndpointConditions) => boolean): Upstream[] {
   const portName = servicePort.name ?? "";
   const upstreams: Upstream[] = [];
-  for (const slice of state.slices.get(`${namespace}/${reference.name}`)?.values() ?? []) {
+  for (const slice of slices) {
     if (slice.addressType === "FQDN") continue;
     const slicePort = slice.ports?.find((port) => (port.name ?? "") === portName)?.port;
     // A slice without ports (hand-made) still serves a numeric targetPort.
@@ -188,14 +200,12 @@ export function resolveBackend(state: ProxyState, namespace: string, backend: In
     const port = slicePort ?? (slice.ports === undefined || slice.ports.length === 0 ? targetPort : undefined);
     if (port === undefined) continue;
     for (const endpoint of slice.endpoints) {
-      // Upstream: a nil ready condition means ready.
-      if (endpoint.conditions?.ready === false) continue;
+      if (!usable(endpoint.conditions)) continue;
       const address = endpoint.addresses[0];
       if (address !== undefined) upstreams.push({ address, port });
     }
   }
-  upstreams.sort((a, b) => (a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1));
-  return { key, upstreams };
+  return upstreams;
 }
 
 function creationOrder(a: Ingress, b: Ingress): number {
