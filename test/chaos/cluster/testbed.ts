@@ -1,0 +1,124 @@
+/**
+ * The testbed as the cluster chaos run sees it: scripts/testbed up/down, the state file it writes
+ * (hosts, namespaces, data directories), and the process-level faults: kill or stop a host's
+ * processes by their pid files, restart a server with the testbed's own install.sh command line.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+/** `scripts/testbed up` of 3 servers and 2 agents takes about 2-3 minutes; beyond this it is stuck. */
+export const testbedUpTimeoutMs = 420_000;
+const testbedDownTimeoutMs = 180_000;
+const commandTimeoutMs = 30_000;
+const outputBytesMax = 16 * 1024 * 1024;
+
+export interface TestbedHost {
+  readonly role: "server" | "agent";
+  readonly name: string;
+  readonly namespace: string;
+  readonly ip: string;
+  readonly dataDir: string;
+  readonly containerd?: { readonly pidFile: string; readonly config: string; readonly log: string; readonly socket: string };
+}
+
+export interface Testbed {
+  readonly name: string;
+  readonly dir: string;
+  readonly hosts: readonly TestbedHost[];
+  readonly kubeconfig: string;
+}
+
+export function say(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+/** Runs a command to completion with a time bound; rejects with its stderr on failure. */
+export async function run(argv: readonly string[], timeoutMs = commandTimeoutMs): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0] ?? "", argv.slice(1), { encoding: "utf8", timeout: timeoutMs, maxBuffer: outputBytesMax }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${argv.join(" ")}: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+export async function testbedUp(name: string): Promise<Testbed> {
+  await run([join(repoRoot, "scripts/testbed"), "up", "--servers", "3", "--agents", "2", "--name", name], testbedUpTimeoutMs);
+  return readTestbed(name);
+}
+
+export function readTestbed(name: string): Testbed {
+  const path = join("/var/lib/flotilla-testbed", name, "state.json");
+  return JSON.parse(readFileSync(path, "utf8")) as Testbed;
+}
+
+/** Synchronous, so that it also runs from an exit path. */
+export function testbedDown(name: string): void {
+  try {
+    execFileSync(join(repoRoot, "scripts/testbed"), ["down", "--name", name], { stdio: ["ignore", "ignore", "inherit"], timeout: testbedDownTimeoutMs });
+  } catch (error) {
+    say(`testbed down --name ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function servers(testbed: Testbed): TestbedHost[] {
+  return testbed.hosts.filter((host) => host.role === "server");
+}
+
+export function agents(testbed: Testbed): TestbedHost[] {
+  return testbed.hosts.filter((host) => host.role === "agent");
+}
+
+export function storeClientUrl(host: TestbedHost): string {
+  return `http://${host.ip}:2379`;
+}
+
+function pidFile(host: TestbedHost, role: "server" | "agent"): string {
+  return join(host.dataDir, `flotilla-${role}.pid`);
+}
+
+function readPid(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  const pid = Number(readFileSync(path, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Sends `signal` to the host's flotilla process; false when it was not running. */
+export function signalHost(host: TestbedHost, signal: NodeJS.Signals): boolean {
+  const pid = readPid(pidFile(host, host.role));
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function hostProcessAlive(host: TestbedHost): boolean {
+  const pid = readPid(pidFile(host, host.role));
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Restarts a killed server with the testbed's install.sh command line. The store directory
+ * exists, so neither --cluster-init nor a join happens again: the replica restarts its member.
+ */
+export async function restartServer(testbed: Testbed, host: TestbedHost): Promise<void> {
+  const first = servers(testbed)[0];
+  if (first === undefined) throw new Error("no server");
+  const roleArgs = host === first ? ["--cluster-init"] : ["--join", `https://${first.ip}:6443`, "--token", "restart-needs-no-token"];
+  await run([
+    join(repoRoot, "scripts/install.sh"), ...roleArgs, "--advertise-address", host.ip,
+    "--no-systemd", "--skip-preflight", "--prefix", repoRoot, "--data-dir", host.dataDir, "--netns", host.namespace, "--", "--name", host.name,
+  ], 120_000);
+}
