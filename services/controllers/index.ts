@@ -22,6 +22,7 @@ export { DeploymentController } from "./deployment/controller.ts";
 export { EndpointsController } from "./endpoints/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
 export { JobController } from "./job/controller.ts";
+export { LocalPathProvisioner } from "./localpath/controller.ts";
 export { defaultTolerationSecondsDefault, NodeLifecycleController, nodeMonitorGracePeriodMsDefault, nodeMonitorPeriodMsDefault } from "./nodelifecycle/controller.ts";
 export type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 export { ReplicaSetController } from "./replicaset/controller.ts";
