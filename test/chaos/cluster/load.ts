@@ -41,7 +41,11 @@ export interface WriterStats {
   /** Slowest call that failed (ms): calls during faults must fail fast, not hang. */
   slowestFailedMs: number;
   failed: number;
+  /** Failed calls slower than slowFailureMs: they waited for the client's deadline, not a refusal. */
+  slowFailures: number;
 }
+
+export const slowFailureMs = 1_000;
 
 /** Runs the ConfigMap writer until `signal` aborts; returns the recorded history. */
 export async function runWriter(client: HttpApiClient, prefix: string, clock: ScenarioClock, signal: AbortSignal, stats: WriterStats): Promise<HistoryEntry[]> {
@@ -85,6 +89,7 @@ async function recordOne(client: HttpApiClient, clock: ScenarioClock, operation:
     const completeTime = clock.nowMs();
     stats.failed++;
     stats.slowestFailedMs = Math.max(stats.slowestFailedMs, completeTime - invokeTime);
+    if (completeTime - invokeTime > slowFailureMs) stats.slowFailures++;
     const code = isStatusError(error) ? (error.status.code ?? 0) : 0;
     if (code === 409) present.set(operation.key, true);
     if (code === 404) present.set(operation.key, false);

@@ -10,7 +10,7 @@ import { waitFor } from "../../harness/wait.ts";
 import type { AdminClient } from "../admin.ts";
 import { ScenarioClock } from "../clock.ts";
 import { waitStoreHealthy } from "./faults.ts";
-import { finalReads, runProbe, runWriter, type ProbeStats, type WriterStats } from "./load.ts";
+import { finalReads, runProbe, runWriter, slowFailureMs, type ProbeStats, type WriterStats } from "./load.ts";
 import { runNemesis, type Scenario } from "./scenarios.ts";
 import { agents, say, type Testbed } from "./testbed.ts";
 
@@ -27,9 +27,15 @@ export const serviceGapBoundMs = 5_000;
 export interface ScenarioOutcome {
   readonly id: string;
   faults: number;
+  /** Longest time from a fault's injection until the store was whole again (restart included). */
+  storeRecoveryMs: number;
+  /** Longest time between two acknowledged API writes: how long the API was unavailable. */
+  writeGapMs: number;
+  /** After the last fault healed: until the store is whole and the Deployment has 2 ready replicas. */
   recoverMs: number | undefined;
   writes: number;
   writesFailed: number;
+  slowFailures: number;
   slowestFailedMs: number;
   keysChecked: number;
   lincheck: string;
@@ -54,15 +60,17 @@ async function waitRecovered(testbed: Testbed, admin: AdminClient, client: HttpA
 
 export async function runScenario(scenario: Scenario, index: number, testbed: Testbed, admin: AdminClient, client: HttpApiClient, seconds: number): Promise<ScenarioOutcome> {
   const clock = new ScenarioClock();
-  const outcome: ScenarioOutcome = { id: scenario.id, faults: 0, recoverMs: undefined, writes: 0, writesFailed: 0, slowestFailedMs: 0, keysChecked: 0, lincheck: "-", probe: { probes: 0, failed: 0, longestGapMs: 0 }, violations: [] };
+  const outcome: ScenarioOutcome = { id: scenario.id, faults: 0, storeRecoveryMs: 0, writeGapMs: 0, recoverMs: undefined, writes: 0, writesFailed: 0, slowFailures: 0, slowestFailedMs: 0, keysChecked: 0, lincheck: "-", probe: { probes: 0, failed: 0, longestGapMs: 0 }, violations: [] };
   const stopLoad = new AbortController();
-  const writerStats: WriterStats = { slowestFailedMs: 0, failed: 0 };
+  const writerStats: WriterStats = { slowestFailedMs: 0, failed: 0, slowFailures: 0 };
   const prefix = `chaos-s${index}-${Date.now().toString(36)}`;
   const writer = runWriter(client, prefix, clock, stopLoad.signal, writerStats);
   const probe = runProbe(agents(testbed).map((host) => `http://${host.ip}:${demoNodePort}/`), clock, stopLoad.signal);
   const log = (text: string): void => say(`  ${(clock.nowMs() / 1000).toFixed(1).padStart(6)}s  ${text}`);
   try {
-    outcome.faults = await runNemesis(scenario, { testbed, admin, client, clock, deadlineMs: seconds * 1000, log });
+    const nemesis = await runNemesis(scenario, { testbed, admin, client, clock, deadlineMs: seconds * 1000, log });
+    outcome.faults = nemesis.faults;
+    outcome.storeRecoveryMs = nemesis.longestStoreRecoveryMs;
     const healedMs = clock.nowMs();
     await waitRecovered(testbed, admin, client);
     outcome.recoverMs = clock.nowMs() - healedMs;
@@ -72,9 +80,12 @@ export async function runScenario(scenario: Scenario, index: number, testbed: Te
     stopLoad.abort();
   }
   const history = await writer;
+  const loadStoppedMs = clock.nowMs();
   outcome.probe = await probe;
   await checkWrites(outcome, history, client, prefix, clock);
   outcome.writes = history.length;
+  outcome.writeGapMs = longestWriteGapMs(history, loadStoppedMs);
+  outcome.slowFailures = writerStats.slowFailures;
   outcome.writesFailed = writerStats.failed;
   outcome.slowestFailedMs = writerStats.slowestFailedMs;
   if (writerStats.slowestFailedMs > failFastBoundMs) outcome.violations.push(`a failed API call took ${writerStats.slowestFailedMs.toFixed(0)} ms (bound ${failFastBoundMs} ms)`);
@@ -99,11 +110,28 @@ async function checkWrites(outcome: ScenarioOutcome, history: readonly HistoryEn
   for (const verdict of report.keys.filter((key) => key.status === "violation").slice(0, 2)) say(formatKeyVerdict(verdict));
 }
 
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Gaps between acknowledged writes, counting from the scenario's start to the load's stop. */
+function longestWriteGapMs(history: readonly HistoryEntry[], loadStoppedMs: number): number {
+  let gapMs = 0;
+  let lastMs = 0;
+  for (const entry of history) {
+    if (entry.outcome.status !== "ok") continue;
+    gapMs = Math.max(gapMs, entry.outcome.completeTime - lastMs);
+    lastMs = entry.outcome.completeTime;
+  }
+  return Math.max(gapMs, loadStoppedMs - lastMs);
+}
+
 export function formatOutcome(outcome: ScenarioOutcome): string {
-  const recover = outcome.recoverMs === undefined ? "NOT recovered" : `${(outcome.recoverMs / 1000).toFixed(1)} s`;
+  const recover = outcome.recoverMs === undefined ? "NOT recovered" : seconds(outcome.recoverMs);
   return [
-    `  faults injected: ${outcome.faults}; time to recover after the last fault healed: ${recover} (store whole, ${desiredReplicas}/${desiredReplicas} ready, bound ${deploymentRecoveryMs / 1000} s)`,
-    `  API writes: ${outcome.writes}, failed or unknown: ${outcome.writesFailed}, slowest failed call: ${outcome.slowestFailedMs.toFixed(0)} ms`,
+    `  faults injected: ${outcome.faults}; longest store recovery after a fault (restart included): ${seconds(outcome.storeRecoveryMs)}`,
+    `  after the last fault healed, back to a whole store and ${desiredReplicas}/${desiredReplicas} ready replicas in: ${recover} (bound ${deploymentRecoveryMs / 1000} s)`,
+    `  API writes: ${outcome.writes}, failed or unknown: ${outcome.writesFailed} (${outcome.slowFailures} of them slower than ${slowFailureMs} ms), slowest failed call: ${outcome.slowestFailedMs.toFixed(0)} ms, longest time without an acknowledged write: ${seconds(outcome.writeGapMs)}`,
     `  ConfigMaps checked: ${outcome.keysChecked} keys, history ${outcome.lincheck}`,
     `  Service: ${outcome.probe.probes} calls, ${outcome.probe.failed} failed, longest gap ${(outcome.probe.longestGapMs / 1000).toFixed(1)} s`,
     `  invariant violations: ${outcome.violations.length}${outcome.violations.map((text) => `\n    ! ${text}`).join("")}`,
@@ -111,9 +139,9 @@ export function formatOutcome(outcome: ScenarioOutcome): string {
 }
 
 export function formatTable(outcomes: readonly ScenarioOutcome[]): string {
-  const header = ["scenario", "faults", "recover-s", "writes", "w-failed", "slowest-fail-ms", "keys", "history", "svc-calls", "svc-failed", "svc-gap-s", "violations"];
+  const header = ["scenario", "faults", "store-rec-s", "api-gap-s", "settle-s", "writes", "w-failed", "w-slow-fail", "slowest-fail-ms", "keys", "history", "svc-calls", "svc-failed", "svc-gap-s", "violations"];
   const rows = outcomes.map((o) => [
-    o.id, String(o.faults), o.recoverMs === undefined ? "-" : (o.recoverMs / 1000).toFixed(1), String(o.writes), String(o.writesFailed),
+    o.id, String(o.faults), (o.storeRecoveryMs / 1000).toFixed(1), (o.writeGapMs / 1000).toFixed(1), o.recoverMs === undefined ? "-" : (o.recoverMs / 1000).toFixed(1), String(o.writes), String(o.writesFailed), String(o.slowFailures),
     o.slowestFailedMs.toFixed(0), String(o.keysChecked), o.lincheck, String(o.probe.probes), String(o.probe.failed), (o.probe.longestGapMs / 1000).toFixed(1), String(o.violations.length),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));

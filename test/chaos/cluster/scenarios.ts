@@ -34,6 +34,12 @@ export interface Scenario {
   readonly once: (context: FaultContext) => Promise<boolean>;
 }
 
+export interface NemesisResult {
+  readonly faults: number;
+  /** Per fault, from its injection until every store member is back and agrees on a leader; the longest. */
+  readonly longestStoreRecoveryMs: number;
+}
+
 async function killAndRestart(context: FaultContext, victim: TestbedHost, why: string): Promise<void> {
   signalHost(victim, "SIGKILL");
   context.log(`SIGKILL ${victim.name} (${why})`);
@@ -106,14 +112,20 @@ const partitionControlPlane: Scenario = {
 
 export const allScenarios: readonly Scenario[] = [killStoreLeader, killControllerReplica, pauseStoreLeader, partitionControlPlane];
 
-/** Repeats the scenario's fault until the deadline; returns how many faults were injected. */
-export async function runNemesis(scenario: Scenario, context: FaultContext): Promise<number> {
+/** Repeats the scenario's fault until the deadline. */
+export async function runNemesis(scenario: Scenario, context: FaultContext): Promise<NemesisResult> {
   let faults = 0;
+  let longestStoreRecoveryMs = 0;
   for (let attempt = 0; attempt < faultsMaxPerScenario && context.clock.nowMs() < context.deadlineMs; attempt++) {
-    if (await scenario.once(context)) faults++;
-    else await sleepMs(restBetweenFaultsMs);
+    const injectedMs = context.clock.nowMs();
+    const injected = await scenario.once(context);
+    if (!injected) await sleepMs(restBetweenFaultsMs);
     await waitStoreHealthy(context.admin, context.testbed);
+    if (injected) {
+      faults++;
+      longestStoreRecoveryMs = Math.max(longestStoreRecoveryMs, context.clock.nowMs() - injectedMs);
+    }
     await sleepMs(restBetweenFaultsMs);
   }
-  return faults;
+  return { faults, longestStoreRecoveryMs };
 }
