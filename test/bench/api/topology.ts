@@ -50,9 +50,13 @@ function daemonEnv(options: StartOptions): NodeJS.ProcessEnv {
   return options.nodeFlags === undefined ? process.env : { ...process.env, FLOTILLA_NODE_FLAGS: options.nodeFlags };
 }
 
-async function waitReady(url: string, kubeconfig: string, logPath: string): Promise<Credentials> {
+/** What waitReady saw: the server's credentials, or that its process exited first. */
+type Readiness = Credentials | "exited";
+
+async function waitReady(url: string, kubeconfig: string, logPath: string, daemon: Daemon): Promise<Readiness> {
   try {
-    return await waitFor(async () => {
+    return await waitFor<Readiness>(async () => {
+      if (!daemon.running) return "exited";
       if (!existsSync(kubeconfig)) return undefined;
       const credentials = credentialsFromKubeconfig(kubeconfig);
       const client = new BenchClient(url, credentials);
@@ -75,19 +79,37 @@ function pidOf(daemon: Daemon, role: string): BenchProcess {
   return { role, pid };
 }
 
+/**
+ * A join can be refused while the cluster is still settling from the previous join (seen:
+ * "etcdserver: unhealthy cluster" right after the second replica answered /readyz); the replica
+ * then exits. The bench retries such a replica from a fresh data dir a bounded number of times.
+ */
+const joinAttemptsMax = 4;
+const joinRetryDelayMs = 5000;
+
 async function startServer(workDir: string, index: number, options: StartOptions, join_?: { url: string; token: string }): Promise<{ daemon: Daemon; url: string; dataDir: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const started = await startServerOnce(workDir, index, attempt, options, join_);
+    if (started !== "exited") return started;
+    if (join_ === undefined || attempt >= joinAttemptsMax) throw new Error(`server s${index} exited before it was ready (attempt ${attempt}); see ${join(workDir, `s${index}-${attempt}.log`)}`);
+    console.error(`server s${index} exited before it was ready (attempt ${attempt}); retrying the join in ${joinRetryDelayMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, joinRetryDelayMs));
+  }
+}
+
+async function startServerOnce(workDir: string, index: number, attempt: number, options: StartOptions, join_?: { url: string; token: string }): Promise<{ daemon: Daemon; url: string; dataDir: string } | "exited"> {
   const [api, storeClient, storePeer] = (await freePorts(3)) as [number, number, number];
-  const dataDir = join(workDir, `s${index}`);
+  const dataDir = join(workDir, `s${index}-${attempt}`);
   const flags = [
     "server", `--name=s${index}`, "--disable-controllers", "--disable-scheduler", "--node-api-port=0",
     `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`,
     ...(join_ === undefined ? ["--cluster-init"] : [`--join=${join_.url}`, `--token=${join_.token}`]),
   ];
-  const logPath = join(workDir, `s${index}.log`);
+  const logPath = join(workDir, `s${index}-${attempt}.log`);
   const daemon = new Daemon(flotillaBin, flags, logPath, daemonEnv(options));
   const url = `https://127.0.0.1:${api}`;
-  await waitReady(url, join(dataDir, "admin.kubeconfig"), logPath);
-  return { daemon, url, dataDir };
+  const readiness = await waitReady(url, join(dataDir, "admin.kubeconfig"), logPath, daemon);
+  return readiness === "exited" ? "exited" : { daemon, url, dataDir };
 }
 
 async function startServers(name: TopologyName, replicas: number, options: StartOptions): Promise<Topology> {
@@ -136,7 +158,8 @@ async function startApiServer(name: TopologyName, implementation: StoreImplement
     const storeUrl = cluster.members[0]?.clientUrl ?? "";
     daemon = new Daemon(flotillaBin, ["apiserver", `--store-endpoints=${storeUrl}`, "--listen-address=127.0.0.1", `--port=${port}`, `--data-dir=${dataDir}`], logPath, daemonEnv(options));
     const url = `https://127.0.0.1:${port}`;
-    const credentials = await waitReady(url, join(dataDir, "admin.kubeconfig"), logPath);
+    const credentials = await waitReady(url, join(dataDir, "admin.kubeconfig"), logPath, daemon);
+    if (credentials === "exited") throw new Error(`flotilla apiserver exited before it was ready:\n${readFileSync(logPath, "utf8").slice(-3000)}`);
     const apiDaemon = daemon;
     return {
       name,
