@@ -7,7 +7,7 @@ import type { HttpApiClient } from "../../../libs/client/index.ts";
 import type { AdminClient } from "../admin.ts";
 import { sleepMs, type ScenarioClock } from "../clock.ts";
 import { controllerHolder, heal, partition, storeLeader, waitStoreHealthy } from "./faults.ts";
-import { restartServer, servers, signalHost, type Testbed, type TestbedHost } from "./testbed.ts";
+import { agents, killContainerd, restartAgent, restartContainerd, restartServer, servers, signalHost, type Testbed, type TestbedHost } from "./testbed.ts";
 
 export const faultsMaxPerScenario = 50;
 /** A killed server stays down this long before it is restarted. */
@@ -110,7 +110,52 @@ const partitionControlPlane: Scenario = {
   },
 };
 
-export const allScenarios: readonly Scenario[] = [killStoreLeader, killControllerReplica, pauseStoreLeader, partitionControlPlane];
+/** An agent host stays down (or cut off) this long: less than its Lease's 40 s, so no eviction. */
+export const agentHoldMs = 5_000;
+let agentRound = 0;
+
+function nextAgent(testbed: Testbed): TestbedHost | undefined {
+  const hosts = agents(testbed);
+  agentRound++;
+  return hosts[agentRound % hosts.length];
+}
+
+const killAgentHost: Scenario = {
+  id: "3/kill-agent-host",
+  title: `kill -9 an agent host's agent and containerd for ${agentHoldMs} ms, then start both again`,
+  once: async (context) => {
+    const victim = nextAgent(context.testbed);
+    if (victim === undefined) return false;
+    signalHost(victim, "SIGKILL");
+    killContainerd(victim);
+    context.log(`SIGKILL agent and containerd on ${victim.name}`);
+    await sleepMs(agentHoldMs);
+    await restartContainerd(victim);
+    await restartAgent(context.testbed, victim);
+    context.log(`restarted containerd and agent on ${victim.name}`);
+    return true;
+  },
+};
+
+const partitionAgent: Scenario = {
+  id: "4/partition-agent",
+  title: `partition an agent host from every server for ${agentHoldMs} ms, then heal`,
+  once: async (context) => {
+    const victim = nextAgent(context.testbed);
+    if (victim === undefined) return false;
+    partition([victim], servers(context.testbed));
+    context.log(`partition ${victim.name} | servers`);
+    try {
+      await sleepMs(agentHoldMs);
+    } finally {
+      heal(context.testbed);
+      context.log("healed");
+    }
+    return true;
+  },
+};
+
+export const allScenarios: readonly Scenario[] = [killStoreLeader, killControllerReplica, pauseStoreLeader, partitionControlPlane, killAgentHost, partitionAgent];
 
 /** Repeats the scenario's fault until the deadline. */
 export async function runNemesis(scenario: Scenario, context: FaultContext): Promise<NemesisResult> {

@@ -3,8 +3,8 @@
  * (hosts, namespaces, data directories), and the process-level faults: kill or stop a host's
  * processes by their pid files, restart a server with the testbed's own install.sh command line.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,7 +21,14 @@ export interface TestbedHost {
   readonly namespace: string;
   readonly ip: string;
   readonly dataDir: string;
-  readonly containerd?: { readonly pidFile: string; readonly config: string; readonly log: string; readonly socket: string };
+  readonly containerd?: {
+    readonly pidFile: string;
+    readonly config: string;
+    readonly log: string;
+    readonly socket: string;
+    readonly cniConfDir: string;
+    readonly cgroupParent: string;
+  };
 }
 
 export interface Testbed {
@@ -45,9 +52,20 @@ export async function run(argv: readonly string[], timeoutMs = commandTimeoutMs)
   });
 }
 
+/** `up` of 3 servers sometimes fails when a replica's join races the previous one; one retry. */
+export const testbedUpAttempts = 2;
+
 export async function testbedUp(name: string): Promise<Testbed> {
-  await run([join(repoRoot, "scripts/testbed"), "up", "--servers", "3", "--agents", "2", "--name", name], testbedUpTimeoutMs);
-  return readTestbed(name);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run([join(repoRoot, "scripts/testbed"), "up", "--servers", "3", "--agents", "2", "--name", name], testbedUpTimeoutMs);
+      return readTestbed(name);
+    } catch (error) {
+      if (attempt >= testbedUpAttempts) throw error;
+      say(`testbed up failed (attempt ${attempt} of ${testbedUpAttempts}), removing it and trying again:\n${error instanceof Error ? error.message : String(error)}`);
+      testbedDown(name);
+    }
+  }
 }
 
 export function readTestbed(name: string): Testbed {
@@ -120,5 +138,50 @@ export async function restartServer(testbed: Testbed, host: TestbedHost): Promis
   await run([
     join(repoRoot, "scripts/install.sh"), ...roleArgs, "--advertise-address", host.ip,
     "--no-systemd", "--skip-preflight", "--prefix", repoRoot, "--data-dir", host.dataDir, "--netns", host.namespace, "--", "--name", host.name,
+  ], 120_000);
+}
+
+/** Kills the agent host's containerd (its containers' shims live on, as after a containerd crash). */
+export function killContainerd(host: TestbedHost): boolean {
+  const pid = host.containerd === undefined ? undefined : readPid(host.containerd.pidFile);
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const containerdStartTimeoutMs = 30_000;
+const containerdProbeMs = 500;
+
+/** Starts the host's containerd again as scripts/testbed did, and waits for its socket to answer. */
+export async function restartContainerd(host: TestbedHost): Promise<void> {
+  const paths = host.containerd;
+  if (paths === undefined) throw new Error(`${host.name} has no containerd`);
+  const fd = openSync(paths.log, "a");
+  const child = spawn("nsenter", [`--net=/var/run/netns/${host.namespace}`, "containerd", "--config", paths.config], { detached: true, stdio: ["ignore", fd, fd] });
+  child.unref();
+  closeSync(fd);
+  writeFileSync(paths.pidFile, String(child.pid ?? ""));
+  const deadline = Date.now() + containerdStartTimeoutMs;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    if (await run(["ctr", "-a", paths.socket, "version"], 5_000).then(() => true, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, containerdProbeMs));
+  }
+  throw new Error(`containerd on ${host.name} did not answer within ${containerdStartTimeoutMs} ms`);
+}
+
+/** Restarts a killed agent with the testbed's install.sh command line (a fresh agent token). */
+export async function restartAgent(testbed: Testbed, host: TestbedHost): Promise<void> {
+  const first = servers(testbed)[0];
+  const paths = host.containerd;
+  if (first === undefined || paths === undefined) throw new Error("no server, or no containerd on the agent");
+  const token = (await run([join(repoRoot, "scripts/flotilla"), "token", "create", "--kind", "agent", "--data-dir", first.dataDir])).trim();
+  await run([
+    join(repoRoot, "scripts/install.sh"), "--server", `https://${first.ip}:6443`, "--token", token, "--node-name", host.namespace, "--node-ip", host.ip,
+    "--containerd-socket", paths.socket, "--no-systemd", "--skip-preflight", "--prefix", repoRoot, "--data-dir", host.dataDir, "--netns", host.namespace,
+    "--", "--cni-conf-dir", paths.cniConfDir, "--cgroup-parent", paths.cgroupParent,
   ], 120_000);
 }
