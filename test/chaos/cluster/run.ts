@@ -115,7 +115,7 @@ function seconds(ms: number): string {
 }
 
 /** Gaps between acknowledged writes, counting from the scenario's start to the load's stop. */
-function longestWriteGapMs(history: readonly HistoryEntry[], loadStoppedMs: number): number {
+export function longestWriteGapMs(history: readonly HistoryEntry[], loadStoppedMs: number): number {
   let gapMs = 0;
   let lastMs = 0;
   for (const entry of history) {
