@@ -137,7 +137,7 @@ async function up(name: string, stateDir: string, servers: number, agents: numbe
     writeFileSync(join(dir, "state.json"), JSON.stringify(state, null, 2));
     const paths = agent.containerd;
     if (paths === undefined) throw new Error("containerd paths missing");
-    install(agent, ["--server", `https://${first.ip}:6443`, "--token", agentToken, "--node-name", agent.namespace, "--node-ip", agent.ip, "--containerd-socket", paths.socket], ["--cni-conf-dir", paths.cniConfDir, "--cgroup-parent", paths.cgroupParent]);
+    install(agent, ["--server", `https://${first.ip}:6443`, "--token", agentToken, "--node-name", agent.namespace, "--node-ip", agent.ip, "--containerd-socket", paths.socket], ["--cni-conf-dir", paths.cniConfDir, "--cgroup-parent", paths.cgroupParent, "--no-dns-forward"]);
   }
   say(`step 5/5: waiting until ${agents} node(s) are Ready (at most ${nodesReadyTimeoutMs / 1000} s)`);
   await waitUntil("every node Ready", nodesReadyTimeoutMs, () => readyNodes(state.kubeconfig) >= agents);

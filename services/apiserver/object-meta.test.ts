@@ -52,14 +52,19 @@ describe("object metadata on create and update", () => {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "web", namespace: "ns", uid: "u1", creationTimestamp: now, generation: 3, resourceVersion: "10" },
-      spec: { replicas: 1 },
+      spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
       status: { replicas: 1 },
     };
     const labelsOnly = prepareForUpdate(deployments, { ...current, metadata: { ...current.metadata, labels: { a: "b" }, uid: "forged" }, status: { replicas: 9 } }, current, true);
     expect(labelsOnly["metadata"]).toMatchObject({ generation: 3, uid: "u1", labels: { a: "b" } });
     expect(labelsOnly["status"]).toEqual({ replicas: 1 });
-    const scaled = prepareForUpdate(deployments, { ...current, spec: { replicas: 2 } }, current, true);
+    const scaled = prepareForUpdate(deployments, { ...current, spec: { ...current.spec, replicas: 2 } }, current, true);
     expect((scaled["metadata"] as { generation: number }).generation).toBe(4);
+  });
+
+  it("prepareForCreate() refuses an invalid spec with upstream's field paths and stores nothing", () => {
+    const invalid = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "ns" }, spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c" }] } } } };
+    expect(() => prepareForCreate(deployments, invalid, now)).toThrow(/spec\.template\.spec\.containers\[0\]\.image: Required value/);
   });
 
   it("prepareStatusUpdate() takes only the status from the request", () => {

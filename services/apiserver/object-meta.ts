@@ -10,6 +10,8 @@ import { apiVersionOf, type ResourceInfo } from "../../libs/api/registry.ts";
 import { newBadRequest, newInvalid } from "../../libs/api/status-errors.ts";
 import type { KubeObject, ObjectMeta } from "../../libs/api/types/meta.ts";
 import { nameValidatorFor, validateObjectMeta, validateObjectMetaUpdate } from "../../libs/api/validation.ts";
+import { validateObject, validateObjectUpdate } from "../../libs/api/validate/index.ts";
+import type { FieldError } from "../../libs/api/field-errors.ts";
 import type { StoredObject } from "./storage/index.ts";
 
 /** upstream's SimpleNameGenerator: 5 characters from an alphabet without vowels or look-alikes. */
@@ -70,7 +72,10 @@ export function prepareForCreate(info: ResourceInfo, given: StoredObject, nowIso
   const object = withDefaults(given);
   const metadata: ObjectMeta = { ...metadataOf(object) };
   if ((metadata.name ?? "") === "" && (metadata.generateName ?? "") !== "") metadata.name = generateName(metadata.generateName ?? "");
-  const errors = validateObjectMeta(metadata, { namespaced: info.namespaced, nameValidator: nameValidatorFor(info.group, info.resource) });
+  const errors = [
+    ...validateObjectMeta(metadata, { namespaced: info.namespaced, nameValidator: nameValidatorFor(info.group, info.resource) }),
+    ...kindErrors(validateObject({ ...(object as unknown as KubeObject), metadata })),
+  ];
   if (errors.length > 0) throw newInvalid(groupKind(info), metadata.name ?? metadata.generateName ?? "", errors);
   metadata.uid = randomUUID();
   metadata.creationTimestamp = nowIso;
@@ -104,6 +109,7 @@ export function prepareForUpdate(info: ResourceInfo, given: StoredObject, curren
   const errors = [
     ...validateObjectMeta(metadata, { namespaced: info.namespaced, nameValidator: nameValidatorFor(info.group, info.resource) }),
     ...validateObjectMetaUpdate(withSystemFields(metadata, previous), previous),
+    ...kindErrors(validateObjectUpdate({ ...(next as unknown as KubeObject), metadata: withSystemFields(metadata, previous) }, withDefaults(current) as unknown as KubeObject)),
   ];
   if (errors.length > 0) throw newInvalid(groupKind(info), metadata.name ?? "", errors);
   const merged: StoredObject = { ...next, metadata: withSystemFields(metadata, previous) };
@@ -137,4 +143,12 @@ export function prepareStatusUpdate(next: StoredObject, current: StoredObject): 
   delete metadata.resourceVersion;
   merged["metadata"] = metadata;
   return merged;
+}
+
+/**
+ * The kind's own rules (libs/api/validate: containers, ports, selectors matching templates,
+ * quantities, probes, service ports...); metadata errors are reported once, by the caller.
+ */
+function kindErrors(errors: readonly FieldError[]): FieldError[] {
+  return errors.filter((error) => error.field !== "metadata" && !error.field.startsWith("metadata."));
 }

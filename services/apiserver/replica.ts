@@ -137,14 +137,25 @@ async function waitForStore(endpoints: readonly string[], signal: AbortSignal): 
   }
 }
 
+/** Join attempts while the store reports an unhealthy cluster (a member still catching up). */
+const joinAttemptsMax = 30;
+const joinRetryMs = 2_000;
+
 /** With --join and no store yet: joins (replica-join.ts) and returns the store's initial cluster. */
 async function joinIfNew(config: ReplicaConfig): Promise<string | undefined> {
   if ((config.joinUrl ?? "") === "" || existsSync(join(config.dataDir, "store"))) return undefined;
   const peerUrl = `http://${config.advertiseAddress}:${config.storePeerPort}`;
-  const answer = await joinCluster({ serverUrl: config.joinUrl ?? "", token: config.joinToken ?? "", dataDir: config.dataDir, name: config.name, peerUrl, nowMs: Date.now() }).catch((cause: unknown) => {
-    throw new Error(`join the cluster at ${config.joinUrl ?? ""}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  });
-  return answer.initialCluster;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const answer = await joinCluster({ serverUrl: config.joinUrl ?? "", token: config.joinToken ?? "", dataDir: config.dataDir, name: config.name, peerUrl, nowMs: Date.now() });
+      return answer.initialCluster;
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      // etcd refuses a member add while the last one added is still catching up: wait for it.
+      if (attempt >= joinAttemptsMax || !message.includes("unhealthy cluster")) throw new Error(`join the cluster at ${config.joinUrl ?? ""}: ${message}`, { cause });
+      await new Promise((resolve) => setTimeout(resolve, joinRetryMs));
+    }
+  }
 }
 
 /** Runs the replica until `signal` aborts (or the store member stops). */

@@ -136,11 +136,12 @@ describe("authentication and authorization", () => {
   });
 
   it("refuses an object over 1.5 MiB as upstream does (etcd's error) and stores nothing", async () => {
-    const big = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big", namespace: "default" }, data: { blob: "x".repeat(2 * 1024 * 1024) } };
+    // A ConfigMap over 1 MiB fails ConfigMap validation first (as upstream); a pod has no such rule.
+    const big = { apiVersion: "v1", kind: "Pod", metadata: { name: "big", namespace: "default" }, spec: { containers: [{ name: "c", image: "busybox", env: [{ name: "BLOB", value: "x".repeat(2 * 1024 * 1024) }] }] } };
     writeFileSync(join(workDir, "big.json"), JSON.stringify(big));
     const refused = await kubectlAs(adminKubeconfig, "create", "-f", join(workDir, "big.json"));
     expect(refused.stderr).toContain("etcdserver: request is too large");
-    expect((await kubectlAs(adminKubeconfig, "get", "configmap", "big")).stderr).toContain('configmaps "big" not found');
+    expect((await kubectlAs(adminKubeconfig, "get", "pod", "big")).stderr).toContain('pods "big" not found');
   });
 
   it("stores nothing on dryRun=All creates, patches and deletes", async () => {
