@@ -18,6 +18,7 @@ import { parseStoreFlags } from "../store/config.ts";
 import { runStore } from "../store/server.ts";
 import { runControlPlane } from "../server/control-plane.ts";
 import { loadControllers } from "../server/controllers.ts";
+import type { ControllersOptions } from "../controllers/index.ts";
 import { parseDurationMs } from "../server/duration.ts";
 import { joinCluster } from "./replica-join.ts";
 import { startApiServer } from "./server.ts";
@@ -42,6 +43,9 @@ export const replicaFlags = {
   "node-api-port": { type: "integer", default: nodeApiPortDefault, min: 0, max: 65535, help: "gRPC node API port (agents join and stay joined here)" },
   "disable-controllers": { type: "boolean", default: false, help: "do not run the controller manager on this replica" },
   "disable-scheduler": { type: "boolean", default: false, help: "do not run the scheduler on this replica" },
+  "node-monitor-grace-period": { type: "string", default: "40s", help: "a node whose Lease is older than this is NotReady (Unknown)" },
+  "default-not-ready-toleration-seconds": { type: "integer", default: 300, min: 0, max: 86_400, help: "how long pods without their own toleration stay on a not-ready or unreachable node" },
+  "cluster-cidr": { type: "string", default: "10.244.0.0/16", help: "the pod network; each node gets a /24 of it" },
   "leader-elect-lease-duration": { type: "string", default: "15s", help: "how long a dead leader keeps the controller and scheduler Leases (renew deadline and retry scale with it)" },
 } as const satisfies FlagSpecs;
 
@@ -64,15 +68,20 @@ export interface ReplicaConfig {
   readonly disableControllers: boolean;
   readonly disableScheduler: boolean;
   readonly leaseDurationMs: number;
+  /** Controller settings from the flags above (node lifecycle timings, cluster CIDR). */
+  readonly controllers: ControllersOptions;
+}
+
+function durationFlag(flag: string, text: string): number {
+  try {
+    return parseDurationMs(text);
+  } catch (error) {
+    throw new FlagError(flag, (error as Error).message);
+  }
 }
 
 function leaseDurationFlag(text: string): number {
-  let durationMs: number;
-  try {
-    durationMs = parseDurationMs(text);
-  } catch (error) {
-    throw new FlagError("leader-elect-lease-duration", (error as Error).message);
-  }
+  const durationMs = durationFlag("leader-elect-lease-duration", text);
   if (durationMs < leaseDurationMsMin) throw new FlagError("leader-elect-lease-duration", `must be at least ${leaseDurationMsMin} ms`);
   return durationMs;
 }
@@ -96,6 +105,11 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
     disableControllers: values["disable-controllers"],
     disableScheduler: values["disable-scheduler"],
     leaseDurationMs: leaseDurationFlag(values["leader-elect-lease-duration"]),
+    controllers: {
+      nodeMonitorGracePeriodMs: durationFlag("node-monitor-grace-period", values["node-monitor-grace-period"]),
+      defaultTolerationSeconds: values["default-not-ready-toleration-seconds"],
+      clusterCidr: values["cluster-cidr"],
+    },
   };
   const hasStore = existsSync(join(config.dataDir, "store"));
   if (values.join !== "" && values.token === "") throw new FlagError("token", "--join needs --token");
@@ -199,7 +213,7 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
         leaseDurationMs: config.leaseDurationMs,
         // Upstream's identity is the host name and a unique suffix; the replica's name says which one leads.
         identity: `${hostname()}_${config.name}_${randomBytes(4).toString("hex")}`,
-        controllers: loadControllers,
+        controllers: loadControllers(config.controllers),
         logger,
       },
       controlPlaneStop.signal,

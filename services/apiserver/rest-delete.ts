@@ -2,7 +2,7 @@
  * delete and deletecollection. An object with finalizers is not removed: it gets a
  * deletionTimestamp (202 with the object) and is removed by the write that clears its last
  * finalizer. propagationPolicy Foreground and Orphan add upstream's `foregroundDeletion` and
- * `orphan` finalizers to such objects, for the garbage collector to come.
+ * `orphan` finalizers (to any object), for the garbage collector.
  */
 import { aggregateMessage } from "../../libs/api/field-errors.ts";
 import { allResources, preferredVersion } from "../../libs/api/registry.ts";
@@ -53,15 +53,17 @@ function propagationPolicyOf(options: ApiDeleteOptions): string | undefined {
 async function deleteOne(context: HandlerContext, key: string, options: ApiDeleteOptions): Promise<StoredObject | undefined> {
   const current = await context.cacher.get(key);
   const finalizers = metadataOf(current).finalizers ?? [];
-  if (finalizers.length === 0) {
+  // Orphan and Foreground leave the object in place with their finalizer, as upstream's registry
+  // does, so the garbage collector can orphan or delete the dependents first.
+  const propagationFinalizer = propagationFinalizers[propagationPolicyOf(options) ?? ""];
+  if (finalizers.length === 0 && propagationFinalizer === undefined) {
     const preconditions = { uid: options.preconditions?.uid ?? undefined, resourceVersion: options.preconditions?.resourceVersion ?? undefined };
     await releaseOnDelete(context, await context.cacher.delete(key, { preconditions }));
     return undefined;
   }
   return await context.cacher.update(key, (latest) => {
     const metadata = { ...metadataOf(latest) };
-    const added = propagationFinalizers[propagationPolicyOf(options) ?? ""];
-    if (added !== undefined && !(metadata.finalizers ?? []).includes(added)) metadata.finalizers = [...(metadata.finalizers ?? []), added];
+    if (propagationFinalizer !== undefined && !(metadata.finalizers ?? []).includes(propagationFinalizer)) metadata.finalizers = [...(metadata.finalizers ?? []), propagationFinalizer];
     if ((metadata.deletionTimestamp ?? null) === null) {
       metadata.deletionTimestamp = new Date(Math.floor(context.nowMs() / 1000) * 1000).toISOString().replace(".000Z", "Z");
       metadata.deletionGracePeriodSeconds = options.gracePeriodSeconds ?? 0;

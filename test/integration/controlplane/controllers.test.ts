@@ -178,11 +178,7 @@ describe("controllers in flotilla server", () => {
     expect(back.map((pod) => pod.spec?.containers[0]?.image)).toEqual(["nginx:1", "nginx:1", "nginx:1"]);
   });
 
-  // Skipped until the API server adds the `orphan` finalizer to an object that has no finalizers
-  // (services/apiserver/rest-delete.ts removes such an object at once, so the garbage collector
-  // never learns it was an orphaning delete and deletes the pods as dangling). The collector's
-  // orphan path is unit-tested in services/controllers/garbagecollector.
-  it.skip("kubectl delete rs --cascade=orphan leaves its pods, without owner", async () => {
+  it("kubectl delete rs --cascade=orphan leaves its pods, without owner", async () => {
     await kubectl("delete", "rs", "bare", "--cascade=orphan");
     await waitFor(async () => ((await client.list<ReplicaSet>(replicaSets, "default")).items.some((rs) => rs.metadata.name === "bare") ? undefined : true), {
       timeoutMs: convergeTimeoutMs,
