@@ -53,7 +53,7 @@ export async function run(argv: readonly string[], timeoutMs = commandTimeoutMs)
 }
 
 /** `up` of 3 servers sometimes fails when a replica's join races the previous one; one retry. */
-export const testbedUpAttempts = 2;
+export const testbedUpAttempts = 3;
 
 export async function testbedUp(name: string): Promise<Testbed> {
   for (let attempt = 1; ; attempt++) {
