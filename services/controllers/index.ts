@@ -15,6 +15,7 @@ import { ReplicaSetController } from "./replicaset/controller.ts";
 import { ServiceAccountController } from "./serviceaccount/controller.ts";
 import { StatefulSetController } from "./statefulset/controller.ts";
 import { NodeIpamController } from "../network/node-ipam-controller.ts";
+import { IngressStatusController } from "../ingress/status-controller.ts";
 
 export { CronJobController } from "./cronjob/controller.ts";
 export { DaemonSetController } from "./daemonset/controller.ts";
@@ -68,5 +69,6 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new EndpointsController(),
     new DaemonSetController(),
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
+    new IngressStatusController(),
   ];
 }
