@@ -78,10 +78,12 @@ async function main(argv: readonly string[]): Promise<number> {
     if (testbed !== undefined) clearFaults(testbed);
     if (!keep) testbedDown(name);
   };
-  process.once("SIGINT", () => {
-    cleanUp();
-    process.exit(130);
-  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      process.exit(130);
+    });
+  }
   try {
     testbed = reuse ? readTestbed(name) : await testbedUp(name);
     const outcomes = await runAll(testbed, seconds, only === "" ? [] : only.split(","));
