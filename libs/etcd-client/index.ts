@@ -71,6 +71,12 @@ export function isUnavailable(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as ServiceError).code === grpcStatus.UNAVAILABLE;
 }
 
+/**
+ * The largest response accepted: etcd's Go client allows math.MaxInt32 (a list of every pod in a
+ * large cluster is one Range response); gRPC's 4 MiB default broke unpaged lists near 4 000 pods.
+ */
+export const receiveMessageBytesMax = 2_147_483_647;
+
 export class EtcdClient {
   readonly #channels: Channel[];
   readonly #requestTimeoutMs: number;
@@ -83,13 +89,14 @@ export class EtcdClient {
     this.#requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
     this.#channels = options.endpoints.map((endpoint) => {
       const address = endpoint.replace(/^[a-z]+:\/\//, "").replace(/\/$/, "");
+      const channelOptions = { "grpc.max_receive_message_length": receiveMessageBytesMax };
       return {
         endpoint,
-        kv: new proto.KV(address, credentials),
-        watch: new proto.Watch(address, credentials),
-        lease: new proto.Lease(address, credentials),
-        cluster: new proto.Cluster(address, credentials),
-        maintenance: new proto.Maintenance(address, credentials),
+        kv: new proto.KV(address, credentials, channelOptions),
+        watch: new proto.Watch(address, credentials, channelOptions),
+        lease: new proto.Lease(address, credentials, channelOptions),
+        cluster: new proto.Cluster(address, credentials, channelOptions),
+        maintenance: new proto.Maintenance(address, credentials, channelOptions),
       };
     });
   }
