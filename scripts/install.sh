@@ -33,6 +33,9 @@ node_major_min=20
 readiness_timeout_seconds=120
 
 say() { printf '==> %s\n' "$*"; }
+# Running and not a zombie: a killed process whose parent has gone may wait unreaped (state Z)
+# where PID 1 does not reap, and kill -0 still succeeds on it.
+alive() { kill -0 "$1" 2>/dev/null && ! awk '{ exit !($3 == "Z") }' "/proc/$1/stat" 2>/dev/null; }
 die() { printf 'install: %s\n' "$*" >&2; exit 1; }
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "flag $1 needs a value"; }
 
@@ -165,7 +168,7 @@ start_with_systemd() {
 start_directly() {
   local pid_file="$data_dir/flotilla-$role.pid" log_file="$data_dir/flotilla-$role.log" launcher=()
   mkdir -p "$data_dir"
-  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then say "flotilla $role already running (pid $(cat "$pid_file"))"; return; fi
+  if [ -f "$pid_file" ] && alive "$(cat "$pid_file")"; then say "flotilla $role already running (pid $(cat "$pid_file"))"; return; fi
   [ -n "$netns" ] && launcher=(nsenter "--net=/var/run/netns/$netns")
   local args=()
   mapfile -t args < <(process_args)
@@ -178,7 +181,7 @@ start_directly() {
 exited_early() {
   local pid_file="$data_dir/flotilla-$role.pid"
   [ "$use_systemd" = no ] && [ -f "$pid_file" ] || return 0
-  kill -0 "$(cat "$pid_file")" 2>/dev/null && return 0
+  alive "$(cat "$pid_file")" && return 0
   tail -n 5 "$data_dir/flotilla-$role.log" >&2
   die "flotilla $role exited during start (log: $data_dir/flotilla-$role.log)"
 }

@@ -14,6 +14,8 @@ netns=""
 stop_grace_seconds=30
 
 say() { printf '==> %s\n' "$*"; }
+# Running and not a zombie (see install.sh).
+alive() { kill -0 "$1" 2>/dev/null && ! awk '{ exit !($3 == "Z") }' "/proc/$1/stat" 2>/dev/null; }
 die() { printf 'uninstall: %s\n' "$*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,10 +48,10 @@ stop_processes() {
     pid_file="$data_dir/flotilla-$role.pid"
     [ -f "$pid_file" ] || continue
     pid=$(cat "$pid_file")
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       kill "$pid"; waited=0
-      while kill -0 "$pid" 2>/dev/null && [ $waited -lt $((stop_grace_seconds * 5)) ]; do sleep 0.2; waited=$((waited + 1)); done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      while alive "$pid" && [ $waited -lt $((stop_grace_seconds * 5)) ]; do sleep 0.2; waited=$((waited + 1)); done
+      alive "$pid" && kill -9 "$pid"
       say "stopped flotilla $role (pid $pid)"
     fi
     rm -f "$pid_file"

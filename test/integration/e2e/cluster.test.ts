@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -220,7 +220,10 @@ describe("the testbed cluster (1 server, 3 agents)", () => {
     if (host === undefined) throw new Error("no agent host");
     const before = JSON.parse(await kubectl("get", "pods", "-l", "app=web", "-o", "json")) as { items: { metadata: { name: string }; status: { containerStatuses?: { restartCount: number; containerID?: string }[] } }[] };
     const pidFile = join(stateDir, name, host.name, "flotilla-agent.pid");
-    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    const agentPid = Number(readFileSync(pidFile, "utf8"));
+    process.kill(agentPid, "SIGKILL");
+    // Gone, or a zombie nobody reaps (PID 1 here may not): either way no longer the agent.
+    await waitFor(() => (!existsSync(`/proc/${agentPid}`) || readFileSync(`/proc/${agentPid}/stat`, "utf8").split(" ")[2] === "Z" ? true : undefined), { timeoutMs: 10_000, description: "the killed agent to exit" });
     const clusterIp = (await kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")).trim();
     // With the agent down, its node's rules and pods keep serving.
     expect((await inHost(host, "curl", "-s", "--max-time", "2", `http://${clusterIp}/`)).trim()).toMatch(/^web-/);
