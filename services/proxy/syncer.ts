@@ -28,6 +28,12 @@ export interface ProxySyncerOptions extends ProxyConfig {
   nft?: NftRunner;
 }
 
+interface SyncWaiter {
+  afterChange: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 export class ProxySyncer {
   readonly #options: ProxySyncerOptions;
   readonly #nft: NftRunner;
@@ -39,7 +45,9 @@ export class ProxySyncer {
   #retryMs = retryMsMin;
   #closed = false;
   /** Callers of syncNow, told the outcome of the next sync attempt. */
-  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #waiters: SyncWaiter[] = [];
+  /** Counts changes seen; a sync covers the changes counted when it started. */
+  #changes = 0;
 
   constructor(options: ProxySyncerOptions) {
     this.#options = options;
@@ -50,6 +58,7 @@ export class ProxySyncer {
     const key = objectKey(event.object);
     if (event.type === "upsert") this.#services.set(key, event.object);
     else this.#services.delete(key);
+    this.#changes++;
     this.#schedule(coalesceMs);
   }
 
@@ -57,12 +66,15 @@ export class ProxySyncer {
     const key = objectKey(event.object);
     if (event.type === "upsert") this.#slices.set(key, event.object as EndpointSlice);
     else this.#slices.delete(key);
+    this.#changes++;
     this.#schedule(coalesceMs);
   }
 
   /** Syncs now (after any sync in flight); resolves when the rules are in place, rejects if that attempt failed. */
   async syncNow(): Promise<void> {
-    const synced = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    // Only a sync that starts after every change seen so far may answer this caller.
+    const afterChange = this.#changes;
+    const synced = new Promise<void>((resolve, reject) => this.#waiters.push({ afterChange, resolve, reject }));
     this.#schedule(0);
     await synced;
   }
@@ -82,6 +94,7 @@ export class ProxySyncer {
   }
 
   async #sync(): Promise<void> {
+    const covered = this.#changes;
     const ports = servicePorts({ services: [...this.#services.values()], slices: [...this.#slices.values()], nodeName: this.#options.nodeName });
     const next = desiredState(ports, this.#options);
     const script = this.#applied === undefined ? fullTransaction(next) : transaction(this.#applied, next);
@@ -89,15 +102,21 @@ export class ProxySyncer {
       if (script.trim() !== "") await this.#nft(script);
       this.#applied = next;
       this.#retryMs = retryMsMin;
-      for (const waiter of this.#waiters.splice(0)) waiter.resolve();
+      for (const waiter of this.#takeWaiters(covered)) waiter.resolve();
     } catch (error) {
       const failure = new Error("proxy sync failed", { cause: error });
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(failure);
+      for (const waiter of this.#takeWaiters(covered)) waiter.reject(failure);
       this.#options.log.warn({ err: error, retryMs: this.#retryMs }, "proxy: nft transaction failed; rebuilding the table next time");
       this.#applied = undefined;
       this.#schedule(this.#retryMs);
       this.#retryMs = Math.min(this.#retryMs * 2, retryMsMax);
     }
+  }
+
+  #takeWaiters(covered: number): SyncWaiter[] {
+    const answered = this.#waiters.filter((waiter) => waiter.afterChange <= covered);
+    this.#waiters = this.#waiters.filter((waiter) => waiter.afterChange > covered);
+    return answered;
   }
 
   /** The state last written (for tests and the debug endpoint). */
