@@ -3,10 +3,9 @@
  * recorded in the testbed's state: sandboxes through CRI while containerd still answers, then the
  * daemon, leftover runc containers and shims, pod network namespaces, mounts and cgroups.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { CriRuntime } from "../services/agent/cri/index.ts";
-import { removeCgroup, unmountUnder, type ContainerdPaths } from "../test/harness/containerd.ts";
+import { killLeftoverContainers, killProcessesWithArgument, removeCgroup, removePodNetworkNamespaces, unmountUnder, type ContainerdPaths } from "../test/harness/containerd.ts";
 
 /** Sandboxes removed through CRI at most (a testbed host runs tens). */
 const sandboxesMax = 500;
@@ -20,9 +19,9 @@ export interface ContainerdHostState extends ContainerdPaths {
 export async function cleanupContainerdHost(namespace: string, paths: ContainerdHostState): Promise<void> {
   await removeSandboxes(paths.socket);
   await stopDaemon(paths.pidFile);
-  for (const id of runcContainers(paths.runcRoot)) quietly(() => execFileSync("runc", ["--root", paths.runcRoot, "delete", "--force", id], { stdio: "ignore" }));
-  for (const pid of processesWithArgument(paths.socket)) quietly(() => process.kill(pid, "SIGKILL"));
-  removePodNamespaces(namespace);
+  killLeftoverContainers(paths.runcRoot);
+  killProcessesWithArgument(paths.socket);
+  removePodNetworkNamespaces(namespace);
   unmountUnder(paths.baseDir);
   removeCgroup(paths.cgroupParent);
 }
@@ -58,41 +57,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function runcContainers(runcRoot: string): string[] {
-  try {
-    const listing = execFileSync("runc", ["--root", runcRoot, "list", "--format", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    return (JSON.parse(listing === "" || listing === "null" ? "[]" : listing) as { id: string }[]).map((container) => container.id);
-  } catch {
-    return [];
-  }
-}
-
-/** Pods' cni-* namespaces that the host namespace has a peer id for (their veths joined its bridge). */
-function removePodNamespaces(namespace: string): void {
-  let peers: { name?: string }[];
-  try {
-    peers = JSON.parse(execFileSync("ip", ["-n", namespace, "-j", "netns", "list-id"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) || "[]") as { name?: string }[];
-  } catch {
-    return;
-  }
-  for (const peer of peers) {
-    if (peer.name?.startsWith("cni-") === true) quietly(() => execFileSync("ip", ["netns", "delete", peer.name ?? ""], { stdio: "ignore" }));
-  }
-}
-
-function processesWithArgument(argument: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(argument)) pids.push(Number(entry));
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return pids;
 }
 
 function quietly(action: () => unknown): void {

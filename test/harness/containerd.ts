@@ -219,9 +219,9 @@ export class ContainerdHost {
     if (this.#daemon.running) await this.#removeAllSandboxes();
     this.runtime.close();
     await this.#daemon.stop(daemonStopGraceMs);
-    this.#killLeftoverContainers();
-    this.#killLeftoverShims();
-    this.#removeLeftoverPodNetworkNamespaces();
+    killLeftoverContainers(this.paths.runcRoot);
+    killProcessesWithArgument(this.paths.socket);
+    removePodNetworkNamespaces(this.host.namespace);
     unmountUnder(this.paths.baseDir);
     removeCgroup(this.cgroupParent);
     this.#removeCniCache();
@@ -244,28 +244,6 @@ export class ContainerdHost {
     await this.#daemon.kill();
   }
 
-  /**
-   * Pod network namespaces live in /var/run/netns/cni-*, outside our directory, and only CRI
-   * removes them. When containerd is gone, ours are the cni-* namespaces that the host namespace
-   * has a peer id for: the pods' veth pairs join them to the host's CNI bridge.
-   */
-  #removeLeftoverPodNetworkNamespaces(): void {
-    let peers: { nsid: number; name?: string }[];
-    try {
-      peers = JSON.parse(execFileSync("ip", ["-n", this.host.namespace, "-j", "netns", "list-id"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) || "[]") as { nsid: number; name?: string }[];
-    } catch {
-      return; // The host namespace is gone, and with it every veth into pods.
-    }
-    for (const peer of peers) {
-      if (peer.name === undefined || !peer.name.startsWith("cni-")) continue;
-      try {
-        execFileSync("ip", ["netns", "delete", peer.name], { stdio: "ignore" });
-      } catch {
-        // Removed meanwhile.
-      }
-    }
-  }
-
   async #removeAllSandboxes(): Promise<void> {
     try {
       const sandboxes = await this.runtime.listSandboxes();
@@ -278,38 +256,60 @@ export class ContainerdHost {
     }
   }
 
-  #killLeftoverContainers(): void {
-    let listing: string;
-    try {
-      listing = execFileSync("runc", ["--root", this.paths.runcRoot, "list", "--format", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    } catch {
-      return; // No runc state: nothing ran.
-    }
-    const containers = (JSON.parse(listing.trim() === "null" || listing.trim() === "" ? "[]" : listing) as { id: string }[]).map((container) => container.id);
-    for (const id of containers) {
-      try {
-        execFileSync("runc", ["--root", this.paths.runcRoot, "delete", "--force", id], { stdio: "ignore" });
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-
-  /** Shims outlive containerd by design; ours are the ones started with our socket address. */
-  #killLeftoverShims(): void {
-    for (const pid of processesWithArgument(this.paths.socket)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Exited meanwhile.
-      }
-    }
-  }
-
   #removeCniCache(): void {
     if (!existsSync(cniCacheResultsDir)) return;
     for (const entry of readdirSync(cniCacheResultsDir)) {
       if (entry.startsWith(`${this.networkName}-`)) rmSync(join(cniCacheResultsDir, entry), { force: true });
+    }
+  }
+}
+
+/**
+ * Pod network namespaces live in /var/run/netns/cni-*, outside our directory, and only CRI
+ * removes them. When containerd is gone, ours are the cni-* namespaces that the host namespace
+ * has a peer id for: the pods' veth pairs join them to the host's CNI bridge.
+ */
+export function removePodNetworkNamespaces(hostNamespace: string): void {
+  let peers: { nsid: number; name?: string }[];
+  try {
+    peers = JSON.parse(execFileSync("ip", ["-n", hostNamespace, "-j", "netns", "list-id"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) || "[]") as { nsid: number; name?: string }[];
+  } catch {
+    return; // The host namespace is gone, and with it every veth into pods.
+  }
+  for (const peer of peers) {
+    if (peer.name === undefined || !peer.name.startsWith("cni-")) continue;
+    try {
+      execFileSync("ip", ["netns", "delete", peer.name], { stdio: "ignore" });
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+}
+
+export function killLeftoverContainers(runcRoot: string): void {
+  let listing: string;
+  try {
+    listing = execFileSync("runc", ["--root", runcRoot, "list", "--format", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return; // No runc state: nothing ran.
+  }
+  const containers = (JSON.parse(listing.trim() === "null" || listing.trim() === "" ? "[]" : listing) as { id: string }[]).map((container) => container.id);
+  for (const id of containers) {
+    try {
+      execFileSync("runc", ["--root", runcRoot, "delete", "--force", id], { stdio: "ignore" });
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Shims outlive containerd by design; ours are the ones started with our socket address. */
+export function killProcessesWithArgument(argument: string): void {
+  for (const pid of processesWithArgument(argument)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Exited meanwhile.
     }
   }
 }
