@@ -9,97 +9,40 @@
  * ServiceAccount, a Service's Endpoints list its ready pods, and a DaemonSet lands only on
  * labelled nodes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findResource } from "../../../libs/api/index.ts";
 import type { Deployment, Endpoints, Job, PersistentVolumeClaim, Pod, ReplicaSet } from "../../../libs/api/index.ts";
-import { HttpApiClient, optionsFromKubeconfig } from "../../../libs/client/index.ts";
-import { FakeKubelet } from "../../harness/fake-kubelet.ts";
-import { freePorts } from "../../harness/ports.ts";
-import { Daemon, run } from "../../harness/process.ts";
+import type { HttpApiClient } from "../../../libs/client/index.ts";
+import { ControlPlaneServer, isRunningAndReady } from "../../harness/controlplane-server.ts";
+import { run } from "../../harness/process.ts";
 import { waitFor } from "../../harness/wait.ts";
 
-const repoRoot = resolve(import.meta.dirname, "../../..");
-const flotillaBin = join(repoRoot, "scripts/flotilla");
-const startTimeoutMs = 60_000;
 const convergeTimeoutMs = 30_000;
 const kubectlTimeoutMs = 30_000;
 const pods = findResource("", "v1", "pods")!;
 const deployments = findResource("apps", "v1", "deployments")!;
 const replicaSets = findResource("apps", "v1", "replicasets")!;
-const configMaps = findResource("", "v1", "configmaps")!;
 const claims = findResource("", "v1", "persistentvolumeclaims")!;
 const jobs = findResource("batch", "v1", "jobs")!;
 const namespaces = findResource("", "v1", "namespaces")!;
 const serviceAccounts = findResource("", "v1", "serviceaccounts")!;
 const endpoints = findResource("", "v1", "endpoints")!;
 
-function isReady(pod: Pod): boolean {
-  return pod.status?.phase === "Running" && (pod.status.conditions ?? []).some((condition) => condition.type === "Ready" && condition.status === "True");
-}
+const isReady = isRunningAndReady;
 
 describe("controllers in flotilla server", () => {
-  const workDir = mkdtempSync(join(tmpdir(), "flotilla-controllers-"));
-  const dataDir = join(workDir, "d");
-  const kubeconfig = join(dataDir, "admin.kubeconfig");
-  let daemon: Daemon | undefined;
+  let server: ControlPlaneServer;
   let client: HttpApiClient;
-  let kubelet: FakeKubelet | undefined;
-
-  const serverLog = () => (existsSync(join(workDir, "server.log")) ? readFileSync(join(workDir, "server.log"), "utf8").slice(-6000) : "");
-
-  async function kubectl(...args: string[]): Promise<string> {
-    const result = await run("kubectl", [`--kubeconfig=${kubeconfig}`, ...args], { timeoutMs: kubectlTimeoutMs });
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${String(result.code)}: ${result.stderr}`);
-    return result.stdout;
-  }
-
-  async function podsWith(selector: string): Promise<Pod[]> {
-    return (await client.list<Pod>(pods, "default", { labelSelector: selector })).items.filter((pod) => (pod.metadata.deletionTimestamp ?? null) === null);
-  }
-
-  async function waitReady(selector: string, count: number, description: string): Promise<Pod[]> {
-    return await waitFor(
-      async () => {
-        const matching = await podsWith(selector);
-        return matching.length === count && matching.every(isReady) ? matching : undefined;
-      },
-      { timeoutMs: convergeTimeoutMs, intervalMs: 200, description },
-    ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n--- server log ---\n${serverLog()}`);
-    });
-  }
+  const kubectl = (...args: string[]): Promise<string> => server.kubectl(...args);
+  const waitReady = (selector: string, count: number, description: string): Promise<Pod[]> => server.waitReady(selector, count, description, convergeTimeoutMs);
 
   beforeAll(async () => {
-    const [api, storeClient, storePeer] = await freePorts(3);
-    daemon = new Daemon(
-      flotillaBin,
-      ["server", "--cluster-init", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`],
-      join(workDir, "server.log"),
-    );
-    client = await waitFor(
-      async () => {
-        if (!existsSync(kubeconfig)) return undefined;
-        const candidate = new HttpApiClient(optionsFromKubeconfig(readFileSync(kubeconfig, "utf8")));
-        await candidate.list(configMaps, "default", { limit: 1 });
-        return candidate;
-      },
-      { timeoutMs: startTimeoutMs, description: "flotilla server to serve the admin client" },
-    ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n${serverLog()}`);
-    });
-    kubelet = new FakeKubelet(client);
-    await kubelet.addNodes([{ name: "node-a" }, { name: "node-b" }]);
-    kubelet.start();
+    server = await ControlPlaneServer.start("controllers");
+    client = server.client;
   });
 
   afterAll(async () => {
-    kubelet?.stop();
-    client?.close();
-    await daemon?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   it("a Deployment's pods come up, then scale up and down with kubectl scale", async () => {
@@ -121,7 +64,7 @@ describe("controllers in flotilla server", () => {
   });
 
   it("a pod relabelled out of its ReplicaSet keeps running and is replaced", async () => {
-    const [sick] = await podsWith("app=web");
+    const [sick] = await server.podsWith("app=web");
     await kubectl("label", "pod", sick!.metadata.name!, "app=debug", "--overwrite");
     await waitReady("app=web", 3, "a replacement for the relabelled pod");
     const released = await client.get<Pod>(pods, "default", sick!.metadata.name!);
@@ -139,7 +82,7 @@ describe("controllers in flotilla server", () => {
       metadata: { name: "bare", namespace: "default" },
       spec: { replicas: 1, selector: { matchLabels: { app: "bare" } }, template: { metadata: { labels: { app: "bare" } }, spec: { containers: [{ name: "app", image: "nginx:1" }] } } },
     };
-    await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    await run("kubectl", [`--kubeconfig=${server.kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
     const rs = await waitFor(
       async () => {
         const current = await client.get<ReplicaSet>(replicaSets, "default", "bare");
@@ -149,7 +92,7 @@ describe("controllers in flotilla server", () => {
     );
     const adopted = await client.get<Pod>(pods, "default", "bare");
     expect(adopted.metadata.ownerReferences?.[0]).toMatchObject({ kind: "ReplicaSet", name: "bare", uid: rs.metadata.uid, controller: true });
-    expect(await podsWith("app=bare")).toHaveLength(1);
+    expect(await server.podsWith("app=bare")).toHaveLength(1);
   });
 
   it("a rolling update keeps at least replicas - maxUnavailable pods ready, and rollout undo restores the template", async () => {
@@ -157,7 +100,7 @@ describe("controllers in flotilla server", () => {
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        lowestReady = Math.min(lowestReady, (await podsWith("app=web")).filter(isReady).length);
+        lowestReady = Math.min(lowestReady, (await server.podsWith("app=web")).filter(isReady).length);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
@@ -206,7 +149,7 @@ describe("controllers in flotilla server", () => {
         volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
       },
     };
-    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    const applied = await run("kubectl", [`--kubeconfig=${server.kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
     expect(applied.code, applied.stderr).toBe(0);
     const started = await waitReady("app=db", 3, "db-0, db-1, db-2 ready");
     // OrderedReady: each pod was created after its predecessor was ready.
@@ -233,7 +176,7 @@ describe("controllers in flotilla server", () => {
       metadata: { name: "count", namespace: "default" },
       spec: { completions: 3, parallelism: 2, template: { spec: { restartPolicy: "Never", containers: [{ name: "count", image: "busybox:1.36", command: ["true"] }] } } },
     };
-    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    const applied = await run("kubectl", [`--kubeconfig=${server.kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
     expect(applied.code, applied.stderr).toBe(0);
     const done = await waitFor(
       async () => {
@@ -255,7 +198,7 @@ describe("controllers in flotilla server", () => {
         jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "tick", image: "busybox:1.36", command: ["true"] }] } } } },
       },
     };
-    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    const applied = await run("kubectl", [`--kubeconfig=${server.kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
     expect(applied.code, applied.stderr).toBe(0);
     const fired = await waitFor(
       async () => {
@@ -300,7 +243,7 @@ describe("controllers in flotilla server", () => {
         template: { metadata: { labels: { app: "agent" } }, spec: { nodeSelector: { disk: "ssd" }, containers: [{ name: "agent", image: "busybox:1.36" }] } },
       },
     };
-    const applied = await run("kubectl", [`--kubeconfig=${kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
+    const applied = await run("kubectl", [`--kubeconfig=${server.kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: JSON.stringify(manifest) });
     expect(applied.code, applied.stderr).toBe(0);
     const placed = await waitReady("app=agent", 1, "the daemon pod ready");
     expect(placed[0]?.spec?.nodeName).toBe("node-b");
