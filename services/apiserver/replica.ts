@@ -37,6 +37,7 @@ export const replicaFlags = {
   name: { type: "string", default: "server", help: "this replica's store member name" },
   "advertise-address": { type: "string", default: "127.0.0.1", help: "address other replicas and clients reach this one at" },
   "api-port": { type: "integer", default: 6443, min: 0, max: 65535, help: "HTTPS API port" },
+  "request-timeout": { type: "integer", default: 60, min: 1, max: 3600, help: "seconds before a request that is not long-running (watch, logs, exec, port-forward) times out with 504" },
   "store-client-port": { type: "integer", default: 2379, min: 1, max: 65535, help: "store client port (etcd v3 API)" },
   "store-peer-port": { type: "integer", default: 2380, min: 1, max: 65535, help: "store peer (Raft) port" },
   "datastore-endpoint": { type: "list", default: [], help: "use this external etcd (URLs) instead of a store member" },
@@ -61,6 +62,8 @@ export interface ReplicaConfig {
   readonly name: string;
   readonly advertiseAddress: string;
   readonly apiPort: number;
+  /** Seconds before a request that is not long-running gets 504 (default 60). */
+  readonly requestTimeoutSeconds?: number;
   readonly storeClientPort: number;
   readonly storePeerPort: number;
   readonly datastoreEndpoints: readonly string[];
@@ -98,6 +101,7 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
     name: values.name,
     advertiseAddress: values["advertise-address"],
     apiPort: values["api-port"],
+    requestTimeoutSeconds: values["request-timeout"],
     storeClientPort: values["store-client-port"],
     storePeerPort: values["store-peer-port"],
     datastoreEndpoints: values["datastore-endpoint"],
@@ -197,7 +201,7 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
       dataDir: config.dataDir,
       certificateNames: [config.advertiseAddress],
       maxRequestsInflight: 400,
-      requestTimeoutSeconds: 60,
+      requestTimeoutSeconds: config.requestTimeoutSeconds ?? 60,
       advertiseAddress: config.advertiseAddress,
     });
     const nodeApi = await startReplicaNodeApi({ dataDir: config.dataDir, storeEndpoints: endpoints, advertiseAddress: config.advertiseAddress, port: config.nodeApiPort ?? nodeApiPortDefault, replicaName: config.name });
