@@ -34,7 +34,8 @@ import { handleJoin, joinPath, type JoinDeps } from "./replica-join.ts";
 import { parseRequestInfo, type NonResourceRequest, type ResourceRequest } from "./request-info.ts";
 import { serveNonResource, serveResource, type RouterDeps } from "./router.ts";
 import { Storages } from "./storages.ts";
-import { streamingUpgradeHandler } from "./streaming/index.ts";
+import { isLongRunningRequest, streamingUpgradeHandler } from "./streaming/index.ts";
+import { startSessionRouting } from "../nodeapi/session-routing.ts";
 import { NotFoundError, objectKey } from "./storage/index.ts";
 
 /** How long stop() lets open requests finish before it closes their connections. */
@@ -121,8 +122,9 @@ async function serve(request: IncomingMessage, response: ServerResponse, deps: S
   if (url.pathname === joinPath && request.method === "POST") return handleJoin(request, response, deps.join);
   const info = parseRequestInfo(request.method ?? "GET", url.pathname, url.searchParams);
   const user = await admit(request, info, url, deps);
-  if (info.kind === "resource" && info.verb === "watch") {
-    // Watches are long-running: not counted in flight and not timed out (timeoutSeconds ends them).
+  if (info.kind === "resource" && isLongRunningRequest(info)) {
+    // Long-running (watch, logs, exec, attach, port-forward, proxy), as upstream: not counted in
+    // flight and not timed out; a watch's timeoutSeconds or the client ends them.
     await serveResource(request, response, info, user, signal, deps);
     return;
   }
@@ -251,8 +253,14 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   // The admin kubeconfig names the address clients elsewhere reach (the serving certificate holds it).
   const kubeconfigUrl = config.advertiseAddress === undefined ? url : `https://${config.advertiseAddress}:${port}`;
   const kubeconfigPath = await ensureAdminKubeconfig(config.dataDir, material.ca, kubeconfigUrl, Date.now());
+  // Records which nodes' streams this replica holds and opens the others' sessions through their replicas.
+  const routing = await startSessionRouting({ client, apiUrl: kubeconfigUrl, ca: material.ca, logger, nowMs: Date.now() });
   logger.info({ url, kubeconfigPath, store: config.storeEndpoints }, "API server ready");
-  return { url, port, kubeconfigPath, caCertificatePem: material.ca.certificatePem, stop: async () => stopServer(server, storages, client) };
+  const stop = async (): Promise<void> => {
+    await routing.stop();
+    await stopServer(server, storages, client);
+  };
+  return { url, port, kubeconfigPath, caCertificatePem: material.ca.certificatePem, stop };
 }
 
 async function stopServer(server: Server, storages: Storages, client: EtcdClient): Promise<void> {

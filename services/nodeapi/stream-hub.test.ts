@@ -57,4 +57,19 @@ describe("NodeStreamHub", () => {
     hub.open("node-a", request);
     expect(fresh.frames).toHaveLength(1);
   });
+
+  it("tells its listeners when a node connects and when its last connection goes, not when a replaced one does", () => {
+    const hub = new NodeStreamHub();
+    const changes: string[] = [];
+    const unsubscribe = hub.onConnectionChange((nodeName, connected) => changes.push(`${nodeName}:${connected}`));
+    const old = hub.attach("node-a", link());
+    const fresh = hub.attach("node-a", link());
+    old.detach("old connection closed");
+    expect(hub.connectedNodes()).toEqual(["node-a"]);
+    fresh.detach("closed");
+    unsubscribe();
+    hub.attach("node-b", link());
+    expect(changes).toEqual(["node-a:true", "node-a:true", "node-a:false"]);
+    expect(hub.connectedNodes()).toEqual(["node-b"]);
+  });
 });

@@ -9,6 +9,11 @@ import type { StreamFrame, StreamParameter } from "./wire.ts";
 
 /** Sessions one agent connection may have open at once. */
 export const sessionsPerNodeMax = 256;
+/** Listeners one hub tells about connections (the session registry, tests). */
+export const connectionListenersMax = 8;
+
+/** Told when a node's agent gains (true) or loses (false) its stream connection to this process. */
+export type ConnectionListener = (nodeName: string, connected: boolean) => void;
 
 export interface StreamOpenRequest {
   readonly kind: "log" | "exec" | "portforward";
@@ -87,13 +92,31 @@ class AgentConnection {
 
 export class NodeStreamHub {
   readonly #connections = new Map<string, AgentConnection>();
+  readonly #listeners = new Set<ConnectionListener>();
   #nextSessionId = 1;
+
+  /** Calls `listener` on every connect and disconnect from now on; returns the unsubscribe. */
+  onConnectionChange(listener: ConnectionListener): () => void {
+    assert(this.#listeners.size < connectionListenersMax, "connection listeners are bounded");
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The nodes whose agents have a stream connection to this process now. */
+  connectedNodes(): string[] {
+    return [...this.#connections.keys()];
+  }
+
+  #tell(nodeName: string, connected: boolean): void {
+    for (const listener of this.#listeners) listener(nodeName, connected);
+  }
 
   /** Registers an agent's Streams call; returns what to call with its frames and when it ends. */
   attach(nodeName: string, link: AgentLink): { received: (frame: StreamFrame) => void; detach: (error: string) => void } {
     const connection = new AgentConnection(link);
     // A reconnecting agent replaces its old call; sessions on the old one end with it.
     this.#connections.set(nodeName, connection);
+    this.#tell(nodeName, true);
     return {
       received: (frame) => {
         const session = connection.sessions.get(frame.session_id);
@@ -102,7 +125,10 @@ export class NodeStreamHub {
         if (frame.close !== undefined && frame.close !== null) session.ended(frame.close.error === "" ? undefined : frame.close.error);
       },
       detach: (error) => {
-        if (this.#connections.get(nodeName) === connection) this.#connections.delete(nodeName);
+        if (this.#connections.get(nodeName) === connection) {
+          this.#connections.delete(nodeName);
+          this.#tell(nodeName, false);
+        }
         for (const session of [...connection.sessions.values()]) session.ended(error);
       },
     };

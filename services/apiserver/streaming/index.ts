@@ -9,6 +9,7 @@ import { serveLog } from "./log.ts";
 
 export { streamingUpgradeHandler, execProtocols, podStreamPath, type StreamingUpgradeDeps } from "./upgrade.ts";
 export { serveLog } from "./log.ts";
+export { isLongRunningRequest } from "./long-running.ts";
 
 const streamingSubresources = new Set(["log", "exec", "attach", "portforward"]);
 

@@ -30,7 +30,7 @@ export async function serveLog(context: HandlerContext): Promise<void> {
   checkParameters(query);
   const pod = await findPod(context.storages, request.namespace, request.name);
   const target = podTarget(pod, request.name, query.get("container") ?? "");
-  const session = openNodeSession(target, {
+  const session = await openNodeSession(target, {
     kind: "log",
     namespace: request.namespace,
     podName: request.name,

@@ -4,8 +4,9 @@
  * none, as upstream), with upstream's messages when there is no answer.
  */
 import { findResource } from "../../../libs/api/registry.ts";
-import { newBadRequest, newNotFound, newServiceUnavailable } from "../../../libs/api/status-errors.ts";
-import { defaultNodeStreamHub, type NodeSession, type NodeStreamHub, type StreamOpenRequest } from "../../nodeapi/stream-hub.ts";
+import { StatusError, newBadRequest, newNotFound, newServiceUnavailable } from "../../../libs/api/status-errors.ts";
+import { NodeSessionUnavailable, sessionRouter, type SessionRouter } from "../../nodeapi/session-routing.ts";
+import type { NodeSession, StreamOpenRequest } from "../../nodeapi/stream-hub.ts";
 import { isStorageError, objectKey, type StoredObject } from "../storage/index.ts";
 import type { Storages } from "../storages.ts";
 
@@ -45,11 +46,23 @@ export function podTarget(pod: StoredObject, name: string, wanted: string): PodT
   return { pod, nodeName, container: wanted };
 }
 
-/** Opens a session to the pod's node; 503 when its agent has no stream to this replica. */
-export function openNodeSession(target: PodTarget, request: StreamOpenRequest, hub: NodeStreamHub = defaultNodeStreamHub): NodeSession {
-  const session = hub.open(target.nodeName, request);
-  if (session === undefined) throw newServiceUnavailable(`node ${target.nodeName} has no stream connection to this API server replica`);
-  return session;
+/**
+ * Opens a session to the pod's node: on this replica when its agent is connected here, else
+ * through the replica that holds its stream (services/nodeapi/session-routing.ts); 503 naming the
+ * node when no replica holds it, 502 when the ones that do fail.
+ */
+export async function openNodeSession(target: PodTarget, request: StreamOpenRequest, router: SessionRouter = sessionRouter()): Promise<NodeSession> {
+  try {
+    return await router.open(target.nodeName, request);
+  } catch (error) {
+    if (!(error instanceof NodeSessionUnavailable)) throw error;
+    throw error.httpCode === 503 ? newServiceUnavailable(error.message) : newBadGateway(error.message);
+  }
+}
+
+/** 502 with no reason, the shape of upstream's answer when the kubelet behind a proxied request fails. */
+function newBadGateway(message: string): StatusError {
+  return new StatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason: "", code: 502 });
 }
 
 /** Query parameters as name -> every value, without the ones the API server consumed. */

@@ -37,6 +37,29 @@ interface Pair {
   errorStream?: number;
   session?: NodeSession | undefined;
   port: string;
+  /** Set once the session is asked for; the session may come from another replica, later. */
+  opening?: boolean;
+  /** What the client sent before the session opened (channel, bytes); undefined once it opened. */
+  waiting?: Array<[number, Buffer]> | undefined;
+  waitingBytes?: number;
+  /** The client went away before the session opened: close it as soon as it does. */
+  abandoned?: boolean;
+}
+
+/** Bytes one pair holds for its node session while that is being opened. */
+export const waitingBytesMax = 1024 * 1024;
+
+/** Sends to the pair's node session, or holds the bytes until it opens; false when too much waits. */
+function toNode(pair: Pair, channel: number, data: Buffer): boolean {
+  if (pair.session !== undefined) {
+    pair.session.send(channel, data);
+    return true;
+  }
+  if (pair.waiting === undefined) return true;
+  pair.waitingBytes = (pair.waitingBytes ?? 0) + data.length;
+  if (pair.waitingBytes > waitingBytesMax) return false;
+  pair.waiting.push([channel, data]);
+  return true;
 }
 
 /**
@@ -93,7 +116,10 @@ function forwarder(transport: SpdyTransport, target: PodTarget, upgrade: PortFor
   const pairs = new Map<string, Pair>();
   const byStream = new Map<number, string>();
   const closeAll = (): void => {
-    for (const pair of pairs.values()) pair.session?.close("the port-forward connection closed");
+    for (const pair of pairs.values()) {
+      pair.abandoned = true;
+      pair.session?.close("the port-forward connection closed");
+    }
     pairs.clear();
   };
   const spdy: SpdyServerSession = new SpdyServerSession(
@@ -108,43 +134,58 @@ function forwarder(transport: SpdyTransport, target: PodTarget, upgrade: PortFor
         byStream.set(streamId, requestId);
         if (headers.get("streamtype") === "error") pair.errorStream = streamId;
         else pair.dataStream = streamId;
-        if (pair.session === undefined && pair.dataStream !== undefined) pair.session = openPair(spdy, pair, target, upgrade, () => pairs.delete(requestId));
+        if (pair.opening !== true && pair.dataStream !== undefined) {
+          pair.opening = true;
+          pair.waiting = [];
+          openPair(spdy, pair, target, upgrade, () => pairs.delete(requestId));
+        }
       },
       onData: (streamId, data) => {
         const pair = pairs.get(byStream.get(streamId) ?? "");
-        if (pair !== undefined && streamId === pair.dataStream) pair.session?.send(0, data);
+        if (pair === undefined || streamId !== pair.dataStream || toNode(pair, 0, data)) return;
+        pair.abandoned = true;
+        spdy.send(streamId, Buffer.alloc(0), true);
       },
       onStreamEnd: (streamId, reset) => {
         const pair = pairs.get(byStream.get(streamId) ?? "");
         if (pair === undefined || streamId !== pair.dataStream) return;
-        if (reset) pair.session?.close("the client reset the stream");
-        else pair.session?.send(clientClosedChannel, Buffer.from([0]));
+        if (!reset) toNode(pair, clientClosedChannel, Buffer.from([0]));
+        else if (pair.session !== undefined) pair.session.close("the client reset the stream");
+        else pair.abandoned = true;
       },
     },
   );
   return { received: (bytes) => spdy.received(bytes), close: () => spdy.close() };
 }
 
-function openPair(spdy: SpdyServerSession, pair: Pair, target: PodTarget, upgrade: PortForwardUpgrade, forget: () => void): NodeSession | undefined {
-  let session: NodeSession;
-  try {
-    const parameters = new Map([["port", [pair.port]]]);
-    session = openNodeSession(target, { kind: "portforward", namespace: upgrade.path.namespace, podName: upgrade.path.name, container: "", parameters });
-  } catch (error) {
-    if (pair.errorStream !== undefined) spdy.send(pair.errorStream, Buffer.from(error instanceof Error ? error.message : String(error)), true);
-    if (pair.dataStream !== undefined) spdy.send(pair.dataStream, Buffer.alloc(0), true);
-    forget();
-    return undefined;
-  }
-  session.onData((channel, data) => {
-    if (channel === 0 && pair.dataStream !== undefined) spdy.send(pair.dataStream, data);
-    else if (channel === 1 && pair.errorStream !== undefined) spdy.send(pair.errorStream, data);
-  });
-  session.onClose((error) => {
+/**
+ * Opens the pair's node session (possibly through another replica, so asynchronously). Data the
+ * client sends meanwhile waits in `pair.waiting`, at most `waitingBytesMax`; more resets the pair.
+ */
+function openPair(spdy: SpdyServerSession, pair: Pair, target: PodTarget, upgrade: PortForwardUpgrade, forget: () => void): void {
+  const parameters = new Map([["port", [pair.port]]]);
+  const endStreams = (error: string | undefined): void => {
     if (error !== undefined && pair.errorStream !== undefined) spdy.send(pair.errorStream, Buffer.from(error));
     if (pair.errorStream !== undefined) spdy.send(pair.errorStream, Buffer.alloc(0), true);
     if (pair.dataStream !== undefined) spdy.send(pair.dataStream, Buffer.alloc(0), true);
     forget();
-  });
-  return session;
+  };
+  openNodeSession(target, { kind: "portforward", namespace: upgrade.path.namespace, podName: upgrade.path.name, container: "", parameters }).then(
+    (session) => {
+      if (pair.abandoned === true) {
+        session.close("the port-forward connection closed");
+        forget();
+        return;
+      }
+      pair.session = session;
+      session.onData((channel, data) => {
+        if (channel === 0 && pair.dataStream !== undefined) spdy.send(pair.dataStream, data);
+        else if (channel === 1 && pair.errorStream !== undefined) spdy.send(pair.errorStream, data);
+      });
+      session.onClose(endStreams);
+      for (const [channel, data] of pair.waiting ?? []) session.send(channel, data);
+      pair.waiting = undefined;
+    },
+    (error: unknown) => endStreams(error instanceof Error ? error.message : String(error)),
+  );
 }

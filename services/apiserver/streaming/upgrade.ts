@@ -17,6 +17,8 @@ import { mastersGroup, userFromSubject } from "../authn.ts";
 import type { UserInfo } from "../context.ts";
 import { toStatusError } from "../http.ts";
 import type { Storages } from "../storages.ts";
+import { acceptRemoteSession, isSessionProxyPath } from "../../nodeapi/session-proxy.ts";
+import { defaultNodeStreamHub, type NodeSession } from "../../nodeapi/stream-hub.ts";
 import { findPod, openNodeSession, parametersOf, podTarget } from "./pod-target.ts";
 import { servePortForward } from "./portforward.ts";
 
@@ -85,6 +87,8 @@ export function streamingUpgradeHandler(deps: StreamingUpgradeDeps): (request: I
 
 async function upgrade(deps: StreamingUpgradeDeps, webSockets: WebSocketServer, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(request.url ?? "/", "https://localhost");
+  // Another replica opening a session on a node whose agent is connected here (its own certificate check).
+  if (isSessionProxyPath(url.pathname)) return acceptRemoteSession(defaultNodeStreamHub, webSockets, { request, socket, head, url });
   const path = podStreamPath(url.pathname);
   if (path === undefined) throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for ${url.pathname}`);
   if (deps.admit === undefined) admitUpgrade(request, path);
@@ -100,11 +104,11 @@ async function upgrade(deps: StreamingUpgradeDeps, webSockets: WebSocketServer, 
   }
   const target = podTarget(pod, path.name, url.searchParams.get("container") ?? "");
   if (url.searchParams.getAll("command").length === 0) throw newBadRequest("you must specify at least 1 command");
-  const session = openNodeSession(target, { kind: "exec", namespace: path.namespace, podName: path.name, container: target.container, parameters: parametersOf(url.searchParams, ["container"]) });
+  const session = await openNodeSession(target, { kind: "exec", namespace: path.namespace, podName: path.name, container: target.container, parameters: parametersOf(url.searchParams, ["container"]) });
   webSockets.handleUpgrade(request, socket, head, (webSocket) => relayExec(webSocket, session));
 }
 
-function relayExec(webSocket: WebSocket, session: ReturnType<typeof openNodeSession>): void {
+function relayExec(webSocket: WebSocket, session: NodeSession): void {
   const supportsClose = webSocket.protocol === "v5.channel.k8s.io";
   session.onData((channel, data) => {
     if (webSocket.readyState !== webSocket.OPEN) return;
