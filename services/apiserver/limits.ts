@@ -7,7 +7,7 @@
  */
 import { fieldNotSupported } from "../../libs/api/field-errors.ts";
 import { newInvalid, StatusError } from "../../libs/api/status-errors.ts";
-import { keepAllocatedOnUpdate } from "./allocator/hooks.ts";
+import { allocationForUpdate } from "./allocator/hooks.ts";
 import type { HandlerContext } from "./context.ts";
 import { metadataOf } from "./object-meta.ts";
 import { encodeObject, resourceVersionOf, type StoredObject, type UpdateFunction, type UpdateOptions } from "./storage/index.ts";
@@ -35,12 +35,25 @@ export function isDryRun(query: URLSearchParams, verb: string): boolean {
 }
 
 /**
- * An update through the watch cache with the size check (a Service keeps its allocated values), or (dryRun=All) the same mutation on a
- * consistent read of the current object, stored nowhere.
+ * An update through the watch cache with the size check (a Service keeps its allocated values and
+ * gets or gives back what a type change needs: allocator/update.ts), or (dryRun=All) the same
+ * mutation on a consistent read of the current object, stored nowhere.
  */
 export async function guardedUpdate(context: HandlerContext, key: string, mutate: UpdateFunction, options: UpdateOptions = {}): Promise<StoredObject> {
-  const checked: UpdateFunction = async (current) => checkObjectSize(keepAllocatedOnUpdate(context, current, await mutate(current)));
-  if (!isDryRun(context.query, context.request.verb)) return await context.cacher.update(key, checked, options);
+  const dryRun = isDryRun(context.query, context.request.verb);
+  const allocation = allocationForUpdate(context, dryRun);
+  const checked: UpdateFunction = async (current) => checkObjectSize(await allocation.apply(current, await mutate(current)));
+  if (!dryRun) {
+    let updated: StoredObject;
+    try {
+      updated = await context.cacher.update(key, checked, options);
+    } catch (error) {
+      await allocation.abort();
+      throw error;
+    }
+    await allocation.commit();
+    return updated;
+  }
   const current = await context.cacher.get(key);
   const next = await checked(structuredClone(current));
   return { ...next, metadata: { ...metadataOf(next), resourceVersion: resourceVersionOf(current) } };

@@ -5,17 +5,17 @@
  * `orphan` finalizers (to any object), for the garbage collector.
  */
 import { aggregateMessage } from "../../libs/api/field-errors.ts";
-import { allResources, preferredVersion } from "../../libs/api/registry.ts";
 import { newBadRequest, successStatus } from "../../libs/api/status-errors.ts";
 import type { DeleteOptions as ApiDeleteOptions } from "../../libs/api/types/meta.ts";
 import { validateDeletePropagation } from "../../libs/api/validation.ts";
 import { keyOf, prefixOf, type HandlerContext } from "./context.ts";
 import { readBody, writeJson } from "./http.ts";
-import { releaseNamespaceServices, releaseOnDelete } from "./allocator/hooks.ts";
+import { releaseOnDelete } from "./allocator/hooks.ts";
 import { isDryRun } from "./limits.ts";
+import { checkDeletable, immortalNamespaces, isNamespaces, markTerminating, namespaceHoldsOn } from "./namespace-lifecycle.ts";
 import { metadataOf, recordOf } from "./object-meta.ts";
 import { selectorFilter } from "./storages.ts";
-import { NotFoundError, namespacePrefix, type StoredObject } from "./storage/index.ts";
+import { NotFoundError, type StoredObject } from "./storage/index.ts";
 
 /** Objects one deletecollection request removes at most; the rest stay for a second call. */
 export const deleteCollectionItemsMax = 10_000;
@@ -74,21 +74,15 @@ async function deleteOne(context: HandlerContext, key: string, options: ApiDelet
 }
 
 /**
- * Deleting a namespace deletes what is in it first, synchronously (upstream marks it Terminating
- * and its namespace controller empties it; Flotilla has no controllers yet). Finalizers of the
- * contents are not waited for.
+ * A namespace is not removed by its first DELETE: it turns Terminating and the namespace
+ * controller empties it, then finalizes it (namespace-lifecycle.ts). A later DELETE of a
+ * Terminating namespace answers with it as it is, or removes it once it has no spec finalizers.
  */
-async function deleteNamespaceContents(context: HandlerContext, namespace: string): Promise<void> {
-  await releaseNamespaceServices(context, namespace);
-  const resources = allResources().filter((info) => info.namespaced && info.stored && preferredVersion(info.group) === info.version);
-  for (const info of resources) {
-    const store = context.storages.objectStoreFor(info);
-    await store.deleteCollection(namespacePrefix({ group: info.group, resource: info.resource }, namespace));
-  }
-}
-
-async function deleteNamespaceContentsAndOne(context: HandlerContext, key: string, options: ApiDeleteOptions): Promise<StoredObject | undefined> {
-  if (context.info.group === "" && context.info.resource === "namespaces") await deleteNamespaceContents(context, context.request.name);
+async function deleteNamespace(context: HandlerContext, key: string, options: ApiDeleteOptions): Promise<StoredObject | undefined> {
+  const current = await context.cacher.get(key);
+  const preconditions = { uid: options.preconditions?.uid ?? undefined, resourceVersion: options.preconditions?.resourceVersion ?? undefined };
+  if ((metadataOf(current).deletionTimestamp ?? null) === null && namespaceHoldsOn(current)) return await markTerminating(context, preconditions);
+  if (namespaceHoldsOn(current)) return current;
   return await deleteOne(context, key, options);
 }
 
@@ -96,10 +90,11 @@ export async function handleDelete(context: HandlerContext): Promise<void> {
   if (context.request.subresource !== "") throw newBadRequest(`delete is not supported on the ${context.request.subresource} subresource`);
   const options = await deleteOptions(context);
   const key = keyOf(context);
+  if (isNamespaces(context)) checkDeletable(context.request.name);
   const before = await context.cacher.get(key);
   // dryRun=All: everything up to the store (the object must exist), nothing removed.
   const dryRun = isDryRun(context.query, "delete") || (options.dryRun ?? []).includes("All");
-  const marked = dryRun ? undefined : await deleteNamespaceContentsAndOne(context, key, options);
+  const marked = dryRun ? undefined : isNamespaces(context) ? await deleteNamespace(context, key, options) : await deleteOne(context, key, options);
   if (marked !== undefined) {
     writeJson(context.response, 202, marked);
     return;
@@ -118,7 +113,11 @@ export async function handleDeleteCollection(context: HandlerContext): Promise<v
   const listed = await context.cacher.list(prefixOf(context), { filter, limit: deleteCollectionItemsMax });
   for (const object of listed.items) {
     try {
-      await deleteOne(context, keyOf(context, metadataOf(object).name ?? ""), options);
+      const name = metadataOf(object).name ?? "";
+      if (isNamespaces(context)) {
+        if (immortalNamespaces.has(name)) continue;
+        await deleteNamespace(context, keyOf(context, name), options);
+      } else await deleteOne(context, keyOf(context, name), options);
     } catch (error) {
       // Someone else deleted it between the list and now: that is what was asked.
       if (!(error instanceof NotFoundError)) throw error;
@@ -131,6 +130,8 @@ export async function handleDeleteCollection(context: HandlerContext): Promise<v
 export async function finishDeletionIfReleased(context: HandlerContext, updated: StoredObject): Promise<StoredObject> {
   const metadata = metadataOf(updated);
   if ((metadata.deletionTimestamp ?? null) === null || (metadata.finalizers ?? []).length > 0) return updated;
+  // A namespace also waits for its spec finalizers (upstream's ShouldDeleteNamespaceDuringUpdate).
+  if (isNamespaces(context) && namespaceHoldsOn(updated)) return updated;
   try {
     await releaseOnDelete(context, await context.cacher.delete(keyOf(context), { preconditions: { uid: metadata.uid } }));
   } catch (error) {

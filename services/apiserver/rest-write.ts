@@ -27,8 +27,9 @@ import { readBody, writeJson } from "./http.ts";
 import { checkTypeAndNamespace, metadataOf, prepareForCreate, prepareForUpdate, prepareStatusUpdate, recordOf } from "./object-meta.ts";
 import { checkWrittenFields, parseJsonBody } from "./field-validation.ts";
 import { decodeProtobufObject, ProtobufDecodeError } from "./protobuf.ts";
-import { allocateOnCreate } from "./allocator/hooks.ts";
+import { allocateOnCreate, dropTypeDependentOnUpdate } from "./allocator/hooks.ts";
 import { checkObjectSize, guardedUpdate, isDryRun } from "./limits.ts";
+import { checkAcceptsNewContent, handleNamespaceFinalize, isNamespaces, keepSpecFinalizers } from "./namespace-lifecycle.ts";
 import { finishDeletionIfReleased } from "./rest-delete.ts";
 import { NotFoundError, objectKey, type StoredObject } from "./storage/index.ts";
 
@@ -94,7 +95,7 @@ async function checkNamespaceExists(context: HandlerContext): Promise<void> {
   const namespace = context.request.namespace;
   const key = objectKey({ group: "", resource: "namespaces" }, undefined, namespace);
   try {
-    await context.namespaces.get(key, { resourceVersion: "0" });
+    checkAcceptsNewContent(context, await context.namespaces.get(key, { resourceVersion: "0" }));
     return;
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
@@ -102,7 +103,7 @@ async function checkNamespaceExists(context: HandlerContext): Promise<void> {
   // The cache may not have seen a namespace created a moment ago (its watch lags the store):
   // as upstream's NamespaceLifecycle admission does, confirm a miss with a consistent read.
   try {
-    await context.namespaces.get(key, { resourceVersion: "" });
+    checkAcceptsNewContent(context, await context.namespaces.get(key, { resourceVersion: "" }));
   } catch (error) {
     if (error instanceof NotFoundError) throw newNotFound({ group: "", resource: "namespaces" }, namespace);
     throw error;
@@ -147,11 +148,12 @@ function replacement(context: HandlerContext, next: StoredObject, current: Store
   if (expected !== "" && expected !== metadataOf(current).resourceVersion) throw newConflictModified(groupResource(context.info), context.request.name);
   const typed = checkTypeAndNamespace(context.info, next, context.request.namespace);
   if ((metadataOf(typed).name ?? "") !== context.request.name) throw newBadRequest("the name of the object does not match the name on the URL");
-  const stored = status ? prepareStatusUpdate(typed, current) : prepareForUpdate(context.info, typed, current, findSubresource(context.info, "status") !== undefined);
+  const stored = status ? prepareStatusUpdate(typed, current) : prepareForUpdate(context.info, dropTypeDependentOnUpdate(context, keepSpecFinalizers(context, typed, current), current), current, findSubresource(context.info, "status") !== undefined);
   return track(context, current, stored, status ? "status" : "");
 }
 
 export async function handleUpdate(context: HandlerContext): Promise<void> {
+  if (isNamespaces(context) && context.request.subresource === "finalize") return handleNamespaceFinalize(context, async (updated) => finishDeletionIfReleased(context, updated));
   const status = checkSubresource(context, "update");
   const body = checkWrittenFields(context, objectBody(await readObjectBody(context)));
   const expectedResourceVersion = metadataOf(body).resourceVersion ?? "";
@@ -226,7 +228,7 @@ function replacementFromPatch(context: HandlerContext, next: StoredObject, curre
   const expected = metadataOf(next).resourceVersion ?? "";
   if (expected !== metadataOf(current).resourceVersion) throw newConflictModified(groupResource(context.info), context.request.name);
   const typed = checkTypeAndNamespace(context.info, next, context.request.namespace);
-  const stored = status ? prepareStatusUpdate(typed, current) : prepareForUpdate(context.info, typed, current, findSubresource(context.info, "status") !== undefined);
+  const stored = status ? prepareStatusUpdate(typed, current) : prepareForUpdate(context.info, dropTypeDependentOnUpdate(context, keepSpecFinalizers(context, typed, current), current), current, findSubresource(context.info, "status") !== undefined);
   const managedFields = metadataOf(typed).managedFields;
   if (managedFields !== undefined) (stored["metadata"] as Record<string, unknown>)["managedFields"] = managedFields;
   return stored;

@@ -129,7 +129,8 @@ export async function serveResource(
   const special = deps.subresources === undefined ? undefined : subresourceHandler(context, deps.subresources);
   if (special !== undefined) return special();
   if (isStreamingRequest(request)) return serveStreaming(context);
-  const served = request.subresource === "" || (["status", "scale"].includes(request.subresource) && findSubresource(info, request.subresource) !== undefined);
+  const served = request.subresource === "" || (["status", "scale", "finalize"].includes(request.subresource) && findSubresource(info, request.subresource) !== undefined);
+  if (request.subresource === "finalize" && request.verb !== "update") throw newMethodNotSupported({ group: info.group, resource: `${info.resource}/finalize` }, request.verb);
   if (!served) throw newMethodNotSupported({ group: info.group, resource: `${info.resource}/${request.subresource}` }, request.verb);
   if (request.subresource === "scale" && findSubresource(info, "scale") !== undefined && ["get", "update", "patch"].includes(request.verb)) return handleScale(context);
   switch (request.verb) {

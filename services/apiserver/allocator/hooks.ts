@@ -1,8 +1,8 @@
-/** The calls the REST handlers make: allocate for a Service being created, release for one deleted. */
-import { findResource } from "../../../libs/api/registry.ts";
+/** The calls the REST handlers make: allocate for a Service being created or updated, release for one deleted. */
 import type { HandlerContext } from "../context.ts";
-import { namespacePrefix, type StoredObject } from "../storage/index.ts";
+import type { StoredObject } from "../storage/index.ts";
 import { allocateForService, keepAllocatedValues, releaseForService, serviceAllocatorsOf, type Allocation } from "./services.ts";
+import { dropTypeDependentFields, ServiceUpdateAllocation } from "./update.ts";
 
 function isServices(context: HandlerContext): boolean {
   return context.info.group === "" && context.info.resource === "services";
@@ -22,16 +22,27 @@ export async function releaseOnDelete(context: HandlerContext, deleted: StoredOb
   await releaseForService(allocators, deleted);
 }
 
-/** Before a namespace's contents are deleted: the IPs and node ports of its Services go back. */
-export async function releaseNamespaceServices(context: HandlerContext, namespace: string): Promise<void> {
-  const allocators = serviceAllocatorsOf(context.storages);
-  const info = findResource("", "v1", "services");
-  if (allocators === undefined || info === undefined) return;
-  const listed = await context.storages.cacherFor(info).list(namespacePrefix({ group: "", resource: "services" }, namespace));
-  for (const service of listed.items) await releaseForService(allocators, service);
+/** What an update through guardedUpdate allocates, releases when stored, or gives back when not. */
+export interface UpdateAllocation {
+  apply(current: StoredObject, next: StoredObject): Promise<StoredObject>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
-/** An updated Service keeps the IPs and node ports it was given when the update leaves them out. */
-export function keepAllocatedOnUpdate(context: HandlerContext, current: StoredObject, next: StoredObject): StoredObject {
-  return isServices(context) && context.request.subresource === "" ? keepAllocatedValues(current, next) : next;
+const passThrough: UpdateAllocation = { apply: async (_current, next) => next, commit: async () => {}, abort: async () => {} };
+
+/**
+ * An updated Service keeps the IPs and node ports it was given when the update leaves them out,
+ * gets what its new type needs, and gives back what it no longer holds (update.ts).
+ */
+export function allocationForUpdate(context: HandlerContext, dryRun: boolean): UpdateAllocation {
+  const allocators = serviceAllocatorsOf(context.storages);
+  if (allocators === undefined || !isServices(context) || context.request.subresource !== "") return passThrough;
+  const update = new ServiceUpdateAllocation(allocators, dryRun);
+  return { apply: async (current, next) => update.apply(current, keepAllocatedValues(current, next)), commit: async () => update.commit(), abort: async () => update.abort() };
+}
+
+/** Before validation: a Service's fields of its old type that the update left alone go (upstream's dropTypeDependentFields). */
+export function dropTypeDependentOnUpdate(context: HandlerContext, next: StoredObject, current: StoredObject): StoredObject {
+  return isServices(context) && context.request.subresource === "" ? dropTypeDependentFields(current, next) : next;
 }

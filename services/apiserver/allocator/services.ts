@@ -27,8 +27,8 @@ export function serviceAllocatorsOf(storages: Storages): ServiceAllocators | und
   return registered.get(storages);
 }
 
-type Record_ = Record<string, unknown>;
-const recordOf = (value: unknown): Record_ => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record_) : {});
+export type Record_ = Record<string, unknown>;
+export const recordOf = (value: unknown): Record_ => (typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record_) : {});
 
 export interface Allocation {
   readonly object: StoredObject;
@@ -36,7 +36,7 @@ export interface Allocation {
   release(): Promise<void>;
 }
 
-function needsNodePorts(spec: Record_): boolean {
+export function needsNodePorts(spec: Record_): boolean {
   return spec["type"] === "NodePort" || spec["type"] === "LoadBalancer";
 }
 
@@ -44,7 +44,7 @@ function invalid(name: string, error: FieldError): never {
   throw newInvalid({ group: "", kind: "Service" }, name, [error]);
 }
 
-async function allocateIp(allocators: ServiceAllocators, spec: Record_, name: string, dryRun: boolean): Promise<string | undefined> {
+export async function allocateIp(allocators: ServiceAllocators, spec: Record_, name: string, dryRun: boolean): Promise<string | undefined> {
   if (spec["type"] === "ExternalName" || spec["clusterIP"] === "None") return undefined;
   const requested = typeof spec["clusterIP"] === "string" && spec["clusterIP"] !== "" ? spec["clusterIP"] : undefined;
   if (requested === undefined) {
@@ -67,7 +67,7 @@ async function allocateIp(allocators: ServiceAllocators, spec: Record_, name: st
   return requested;
 }
 
-async function allocatePort(allocators: ServiceAllocators, port: Record_, index: number, name: string, dryRun: boolean): Promise<number> {
+export async function allocatePort(allocators: ServiceAllocators, port: Record_, index: number, name: string, dryRun: boolean): Promise<number> {
   const requested = typeof port["nodePort"] === "number" && port["nodePort"] !== 0 ? port["nodePort"] : undefined;
   if (requested === undefined) {
     try {
@@ -138,7 +138,7 @@ function portKey(port: Record_): string {
 /**
  * An update that leaves out what was allocated keeps it (upstream's patchAllocatedValues): the
  * cluster IPs, and the node port of each port (same port and protocol) while the type still
- * needs node ports. Nothing is allocated or released by updates.
+ * needs node ports. What an update adds or drops is allocated and released in update.ts.
  */
 export function keepAllocatedValues(current: StoredObject, next: StoredObject): StoredObject {
   const old = recordOf(current["spec"]);
