@@ -9,6 +9,7 @@ import { DeploymentController } from "./deployment/controller.ts";
 import { EndpointsController } from "./endpoints/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
 import { JobController } from "./job/controller.ts";
+import { NamespaceController } from "./namespace/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
 import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
@@ -24,6 +25,7 @@ export { EndpointsController } from "./endpoints/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
 export { JobController } from "./job/controller.ts";
 export { LocalPathProvisioner } from "./localpath/controller.ts";
+export { NamespaceController } from "./namespace/controller.ts";
 export { defaultTolerationSecondsDefault, NodeLifecycleController, nodeMonitorGracePeriodMsDefault, nodeMonitorPeriodMsDefault } from "./nodelifecycle/controller.ts";
 export type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 export { ReplicaSetController } from "./replicaset/controller.ts";
@@ -70,5 +72,6 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new DaemonSetController(),
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
     new IngressStatusController(),
+    new NamespaceController(),
   ];
 }
