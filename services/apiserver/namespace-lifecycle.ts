@@ -39,11 +39,11 @@ export function isTerminating(namespace: StoredObject): boolean {
 }
 
 /** 403 with upstream's words and NamespaceTerminating cause when `namespace` is being deleted. */
-export function checkAcceptsNewContent(context: HandlerContext, namespace: StoredObject): void {
+export function checkAcceptsNewContent(context: HandlerContext, namespace: StoredObject, objectName: string): void {
   if (!isTerminating(namespace)) return;
   const name = context.request.namespace;
   const reason = `unable to create new content in namespace ${name} because it is being terminated`;
-  const error = newForbidden({ group: context.info.group, resource: context.info.resource }, context.request.name, reason);
+  const error = newForbidden({ group: context.info.group, resource: context.info.resource }, objectName, reason);
   error.status.details = { ...(error.status.details ?? {}), causes: [{ reason: "NamespaceTerminating", message: `namespace ${name} is being terminated`, field: "metadata.namespace" }] };
   throw error;
 }

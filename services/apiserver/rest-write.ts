@@ -90,12 +90,12 @@ function track(context: HandlerContext, old: StoredObject | undefined, updated: 
   return updateManagedFields(old as JsonObject | undefined, updated as JsonObject, fieldManagerOf(context, false), "Update", options) as StoredObject;
 }
 
-async function checkNamespaceExists(context: HandlerContext): Promise<void> {
+async function checkNamespaceExists(context: HandlerContext, objectName: string): Promise<void> {
   if (!context.info.namespaced) return;
   const namespace = context.request.namespace;
   const key = objectKey({ group: "", resource: "namespaces" }, undefined, namespace);
   try {
-    checkAcceptsNewContent(context, await context.namespaces.get(key, { resourceVersion: "0" }));
+    checkAcceptsNewContent(context, await context.namespaces.get(key, { resourceVersion: "0" }), objectName);
     return;
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
@@ -103,7 +103,7 @@ async function checkNamespaceExists(context: HandlerContext): Promise<void> {
   // The cache may not have seen a namespace created a moment ago (its watch lags the store):
   // as upstream's NamespaceLifecycle admission does, confirm a miss with a consistent read.
   try {
-    checkAcceptsNewContent(context, await context.namespaces.get(key, { resourceVersion: "" }));
+    checkAcceptsNewContent(context, await context.namespaces.get(key, { resourceVersion: "" }), objectName);
   } catch (error) {
     if (error instanceof NotFoundError) throw newNotFound({ group: "", resource: "namespaces" }, namespace);
     throw error;
@@ -111,7 +111,7 @@ async function checkNamespaceExists(context: HandlerContext): Promise<void> {
 }
 
 async function createObject(context: HandlerContext, object: StoredObject): Promise<StoredObject> {
-  await checkNamespaceExists(context);
+  await checkNamespaceExists(context, metadataOf(object).name ?? "");
   const prepared = checkObjectSize(prepareForCreate(context.info, checkTypeAndNamespace(context.info, object, context.request.namespace), nowIso(context)));
   const dryRun = isDryRun(context.query, "create");
   const allocation = await allocateOnCreate(context, prepared, dryRun);

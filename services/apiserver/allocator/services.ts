@@ -137,15 +137,18 @@ function portKey(port: Record_): string {
 
 /**
  * An update that leaves out what was allocated keeps it (upstream's patchAllocatedValues): the
- * cluster IPs, and the node port of each port (same port and protocol) while the type still
- * needs node ports. What an update adds or drops is allocated and released in update.ts.
+ * cluster IPs while neither type is ExternalName, and the node port of each port (same port and
+ * protocol) while both types need node ports. What an update adds or drops is allocated and released in update.ts.
  */
 export function keepAllocatedValues(current: StoredObject, next: StoredObject): StoredObject {
   const old = recordOf(current["spec"]);
   const spec = { ...recordOf(next["spec"]) };
-  if ((spec["clusterIP"] ?? "") === "" && typeof old["clusterIP"] === "string") spec["clusterIP"] = old["clusterIP"];
-  if (spec["clusterIPs"] === undefined && Array.isArray(old["clusterIPs"])) spec["clusterIPs"] = old["clusterIPs"];
-  if (needsNodePorts(spec) && Array.isArray(spec["ports"])) {
+  // Only while both types have them (upstream's needsClusterIP/needsNodePort on old and new).
+  if (spec["type"] !== "ExternalName" && old["type"] !== "ExternalName") {
+    if ((spec["clusterIP"] ?? "") === "" && typeof old["clusterIP"] === "string") spec["clusterIP"] = old["clusterIP"];
+    if (spec["clusterIPs"] === undefined && Array.isArray(old["clusterIPs"])) spec["clusterIPs"] = old["clusterIPs"];
+  }
+  if (needsNodePorts(spec) && needsNodePorts(old) && Array.isArray(spec["ports"])) {
     const oldPorts = new Map((Array.isArray(old["ports"]) ? (old["ports"] as unknown[]) : []).map((port) => [portKey(recordOf(port)), recordOf(port)["nodePort"]]));
     spec["ports"] = (spec["ports"] as unknown[]).map((port) => {
       const record = recordOf(port);

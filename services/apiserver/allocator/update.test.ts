@@ -3,7 +3,7 @@ import { StatusError } from "../../../libs/api/status-errors.ts";
 import { createPrng } from "../../../libs/prng/index.ts";
 import { FakeEtcd } from "../storage/test-support.ts";
 import { nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./range.ts";
-import { allocateForService, type ServiceAllocators } from "./services.ts";
+import { allocateForService, keepAllocatedValues, type ServiceAllocators } from "./services.ts";
 import { StoredRange, nodePortsKey, serviceIpsKey } from "./store.ts";
 import { dropTypeDependentFields, heldValues, ServiceUpdateAllocation } from "./update.ts";
 
@@ -21,10 +21,10 @@ function service(spec: Record<string, unknown>): Record<string, unknown> {
 
 const port80 = { name: "http", port: 80, protocol: "TCP", targetPort: 8080 };
 
-/** Runs one update as guardedUpdate does: type-dependent fields dropped, allocation applied, committed. */
+/** Runs one update as rest-write and guardedUpdate do: type-dependent fields dropped, allocated values kept, allocation applied, committed. */
 async function update(ranges: ServiceAllocators, current: Record<string, unknown>, next: Record<string, unknown>): Promise<Record<string, unknown>> {
   const allocation = new ServiceUpdateAllocation(ranges, false);
-  const stored = await allocation.apply(current, dropTypeDependentFields(current, next));
+  const stored = await allocation.apply(current, keepAllocatedValues(current, dropTypeDependentFields(current, next)));
   await allocation.commit();
   return stored;
 }

@@ -122,4 +122,24 @@ describe("service IP and node port allocation across two API servers", () => {
     await kubectlOk(replicas[1], "replace", "-f", writeManifest("replace.json", serviceManifest("svc-0-0")));
     expect(await kubectlOk(replicas[0], "get", "service", "svc-0-0", "-o", "jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}")).toBe(before);
   });
+
+  it("changing a service's type allocates and releases its node ports and IP, and refuses a taken port", async () => {
+    const [first, second] = replicas;
+    const field = async (name: string, path: string) => kubectlOk(first, "get", "service", name, "-o", `jsonpath={${path}}`);
+    await kubectlOk(first, "create", "-f", writeManifest("switch.json", serviceManifest("switch", { type: "ClusterIP" })));
+    await kubectlOk(second, "patch", "service", "switch", "-p", JSON.stringify({ spec: { type: "NodePort" } }));
+    const nodePort = Number(await field("switch", ".spec.ports[0].nodePort"));
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    const wanted = await kubectl(first, "create", "-f", writeManifest("want.json", serviceManifest("want", {}, { nodePort })));
+    expect(wanted.stderr).toContain(`spec.ports[0].nodePort: Invalid value: ${nodePort}: provided port is already allocated`);
+    const moved = await kubectl(first, "patch", "service", "switch", "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/ports/0/nodePort", value: 30005 }]));
+    expect(moved.stderr).toContain("spec.ports[0].nodePort: Invalid value: 30005: provided port is already allocated");
+    await kubectlOk(first, "patch", "service", "switch", "-p", JSON.stringify({ spec: { type: "ClusterIP" } }));
+    expect(await field("switch", ".spec.ports[0].nodePort")).toBe("");
+    await kubectlOk(second, "create", "-f", writeManifest("want.json", serviceManifest("want", {}, { nodePort })));
+    const ip = await field("switch", ".spec.clusterIP");
+    await kubectlOk(second, "patch", "service", "switch", "-p", JSON.stringify({ spec: { type: "ExternalName", externalName: "example.com" } }));
+    expect(await field("switch", ".spec.clusterIP")).toBe("");
+    await kubectlOk(first, "create", "-f", writeManifest("reuse-ip.json", serviceManifest("reuse-ip", { type: "ClusterIP", clusterIP: ip })));
+  });
 });
