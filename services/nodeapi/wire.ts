@@ -76,6 +76,10 @@ export interface EventReport {
   message: string;
 }
 
+export interface UsageReport {
+  usage_json: Buffer;
+}
+
 export interface StreamParameter {
   name: string;
   values: string[];
