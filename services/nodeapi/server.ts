@@ -15,7 +15,9 @@ import { join } from "./join.ts";
 import { runNodeWatch } from "./node-watch.ts";
 import { ReplicaDirectory } from "./replicas.ts";
 import { defaultNodeStreamHub, type NodeStreamHub } from "./stream-hub.ts";
-import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type WatchEvent } from "./wire.ts";
+import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type UsageReport, type WatchEvent } from "./wire.ts";
+import { etcdUsageStore, type UsageStore } from "../apiserver/metrics/samples.ts";
+import { reportUsage } from "./usage.ts";
 import { annotateNode, confirmPodDeleted, recordEvent, renewLease, reportNodeStatus, reportPodStatus, type WriteDeps } from "./writes.ts";
 
 const nodeUserPrefix = "system:node:";
@@ -161,7 +163,7 @@ function streamsHandler(hub: NodeStreamHub, logger: Logger) {
   };
 }
 
-function handlers(options: NodeApiOptions, storages: Storages, directory: ReplicaDirectory, logger: Logger) {
+function handlers(options: NodeApiOptions, storages: Storages, directory: ReplicaDirectory, logger: Logger, usage: UsageStore) {
   const deps: WriteDeps = { storages, nowMs: () => Date.now() };
   const joinDeps = { storages, ca: options.ca, nowMs: () => Date.now(), replicas: async () => directory.addresses(options.advertiseAddress) };
   const ack = {};
@@ -195,6 +197,10 @@ function handlers(options: NodeApiOptions, storages: Storages, directory: Replic
       return ack;
     }),
     Streams: streamsHandler(options.hub ?? defaultNodeStreamHub, logger),
+    ReportUsage: unary<UsageReport, object>(logger, async (call) => {
+      await reportUsage(usage, nodeNameOf(call), parseJson(call.request.usage_json, "usage sample"));
+      return ack;
+    }),
   };
 }
 
@@ -203,7 +209,7 @@ export async function startNodeApi(options: NodeApiOptions, logger: Logger = cre
   const storages = new Storages(client, logger);
   const directory = new ReplicaDirectory(storages, options.replicaName, options.advertiseAddress, () => Date.now(), logger);
   const server = new Server({ "grpc.max_receive_message_length": nodeApiMessageBytesMax, "grpc.max_send_message_length": nodeApiMessageBytesMax });
-  server.addService(nodeApiService(), handlers(options, storages, directory, logger));
+  server.addService(nodeApiService(), handlers(options, storages, directory, logger, etcdUsageStore(client)));
   const provider = staticProvider(options.ca.certificatePem, options.servingCertificateChainPem, options.servingPrivateKeyPem);
   const credentials: ServerCredentials = experimental.createCertificateProviderServerCredentials(provider, provider, false);
   const port = await new Promise<number>((resolve, reject) => {
