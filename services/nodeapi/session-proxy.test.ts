@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { StatusError } from "../../libs/api/status-errors.ts";
 import { adminClientProfile, createCa, servingProfile, type ClusterCa } from "../../libs/pki/index.ts";
-import { RemoteSessionError, decodeOpen, dialRemoteSession, encodeOpen, acceptRemoteSession, replicaClientProfile, type ReplicaTls } from "./session-proxy.ts";
+import { RemoteSessionError, hopChunkBytesMax, decodeOpen, dialRemoteSession, encodeOpen, acceptRemoteSession, replicaClientProfile, type ReplicaTls } from "./session-proxy.ts";
 import { NodeStreamHub, type NodeSession } from "./stream-hub.ts";
 import type { StreamFrame } from "./wire.ts";
 
@@ -59,11 +59,15 @@ describe("replica-to-replica node sessions", () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
+  /** The agent's frame number `index` (0-based), once it has arrived. */
+  async function frameAt(index: number): Promise<StreamFrame> {
+    while (agentFrames.length <= index) await new Promise<void>((resolve) => (frameArrived = resolve));
+    return agentFrames[index] as StreamFrame;
+  }
+
   /** The next frame the agent gets; called before the action that sends it. */
   async function nextFrame(): Promise<StreamFrame> {
-    const index = agentFrames.length;
-    await new Promise<void>((resolve) => (frameArrived = resolve));
-    return agentFrames[index] as StreamFrame;
+    return frameAt(agentFrames.length);
   }
 
   it("encodeOpen and decodeOpen carry a request whole, parameters with several values included", () => {
@@ -85,6 +89,23 @@ describe("replica-to-replica node sessions", () => {
     const closed = first<string | undefined>((handler) => session.onClose(handler));
     agent.received({ session_id: open.session_id, close: { error: "container exited badly" } });
     expect(await closed).toBe("container exited badly");
+  });
+
+  it("splits data larger than one hop message into chunks that arrive in order", async () => {
+    const opened = nextFrame();
+    const session = await dialRemoteSession(apiUrl, "node-b", request, replicaTls);
+    const open = await opened;
+    const data = Buffer.alloc(hopChunkBytesMax * 2 + 7, "x");
+    data.write("end", data.length - 3);
+    const first = agentFrames.length;
+    session.send(0, data);
+    const received: Buffer[] = [];
+    while (Buffer.concat(received).length < data.length) received.push((await frameAt(first + received.length)).data?.data ?? Buffer.alloc(0));
+    expect(received.map((chunk) => chunk.length)).toEqual([hopChunkBytesMax, hopChunkBytesMax, 7]);
+    expect(Buffer.concat(received).equals(data)).toBe(true);
+    const closing = nextFrame();
+    session.close();
+    expect(await closing).toMatchObject({ session_id: open.session_id, close: { error: "the proxying replica closed the session" } });
   });
 
   it("tells the agent when the proxying replica's side ends the session", async () => {

@@ -20,6 +20,8 @@ export const sessionProxyPathPrefix = "/flotilla/v1/node-sessions/";
 export const replicasGroup = "flotilla:replicas";
 /** How long a replica waits for another to accept a proxied session. */
 export const dialTimeoutMs = 5_000;
+/** Data bytes per WebSocket message on the hop, well under the receiving server's 1 MiB message limit. */
+export const hopChunkBytesMax = 256 * 1024;
 /** Bytes of a refusal's body read for its message. */
 const refusalBodyBytesMax = 4096;
 const normalClose = 1000;
@@ -87,7 +89,10 @@ class WebSocketSession implements NodeSession {
 
   send(channel: number, data: Uint8Array): void {
     if (this.#closed || this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(Buffer.concat([Buffer.from([channel]), data]), { binary: true });
+    // An empty message still carries its channel (the far end may act on an empty write).
+    for (let offset = 0; offset === 0 || offset < data.length; offset += hopChunkBytesMax) {
+      this.socket.send(Buffer.concat([Buffer.from([channel]), data.subarray(offset, offset + hopChunkBytesMax)]), { binary: true });
+    }
   }
 
   onData(handler: (channel: number, data: Buffer) => void): void {
