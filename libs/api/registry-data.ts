@@ -158,6 +158,12 @@ export const builtinResources: readonly ResourceInfo[] = [
   ...groupVersion("storage.k8s.io", "v1", [{ resource: "storageclasses", kind: "StorageClass", namespaced: false, shortNames: ["sc"] }]),
   ...groupVersion("coordination.k8s.io", "v1", [{ resource: "leases", kind: "Lease", namespaced: true }]),
   ...groupVersion("discovery.k8s.io", "v1", [{ resource: "endpointslices", kind: "EndpointSlice", namespaced: true }]),
+  // Served from the agents' usage samples (services/apiserver/metrics), listed last as an
+  // aggregated APIService is upstream.
+  ...groupVersion("metrics.k8s.io", "v1beta1", [
+    { resource: "nodes", kind: "NodeMetrics", namespaced: false, verbs: ["get", "list"], stored: false },
+    { resource: "pods", kind: "PodMetrics", namespaced: true, verbs: ["get", "list"], stored: false },
+  ]),
 ];
 
 /** Served versions per group, preferred first (autoscaling serves v2 and v1). */
@@ -172,4 +178,5 @@ export const groupVersions: ReadonlyMap<string, readonly string[]> = new Map([
   ["storage.k8s.io", ["v1"]],
   ["coordination.k8s.io", ["v1"]],
   ["discovery.k8s.io", ["v1"]],
+  ["metrics.k8s.io", ["v1beta1"]],
 ]);

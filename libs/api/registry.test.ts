@@ -109,6 +109,7 @@ describe("discovery documents", () => {
       "storage.k8s.io",
       "coordination.k8s.io",
       "discovery.k8s.io",
+      "metrics.k8s.io",
     ]);
     expect(groups[1]).toEqual({
       name: "autoscaling",

@@ -13,6 +13,7 @@ import type { NonResourceRequest, ResourceRequest } from "./request-info.ts";
 import { handleDelete, handleDeleteCollection } from "./rest-delete.ts";
 import { handleGet, handleList, handleWatch } from "./rest-read.ts";
 import { handleCreate, handlePatch, handleUpdate } from "./rest-write.ts";
+import { metricsGroup, serveMetrics, type MetricsDeps } from "./metrics/serve.ts";
 import { handleScale } from "./scale.ts";
 import type { Storages } from "./storages.ts";
 import { isStreamingRequest, serveStreaming } from "./streaming/index.ts";
@@ -27,6 +28,8 @@ export interface RouterDeps {
   readonly nowMs: () => number;
   /** TokenRequest, binding, eviction (subresources/); without it they answer 405. */
   readonly subresources?: SubresourceDeps | undefined;
+  /** metrics.k8s.io (NodeMetrics, PodMetrics from the agents' usage samples); without it 503. */
+  readonly metrics?: MetricsDeps | undefined;
 }
 
 /** upstream's text for a path nothing serves. */
@@ -110,6 +113,10 @@ export async function serveResource(
   const info = findResource(request.group, request.version, request.resource);
   if (info === undefined || (!info.namespaced && request.namespace !== "" && request.resource !== "namespaces")) throw notFoundStatus();
   if (info.namespaced && request.namespace === "" && (nameRequired.has(request.verb) || request.verb === "create")) throw notFoundStatus();
+  if (info.group === metricsGroup) {
+    if (deps.metrics === undefined) throw newServiceUnavailable("the metrics API is not served by this server");
+    return serveMetrics(response, request, new URL(http.url ?? "/", "https://localhost").searchParams, deps.metrics);
+  }
   if (!info.stored || !info.verbs.includes(request.verb)) throw newMethodNotSupported({ group: info.group, resource: info.resource }, request.verb);
   const namespacesInfo = findResource("", "v1", "namespaces");
   if (namespacesInfo === undefined) throw new Error("the registry has no namespaces resource");

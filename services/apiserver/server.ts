@@ -32,6 +32,7 @@ import { retryAfterSeconds, toStatusError, writeStatusError } from "./http.ts";
 import { metadataOf } from "./object-meta.ts";
 import { handleJoin, joinPath, type JoinDeps } from "./replica-join.ts";
 import { parseRequestInfo, type NonResourceRequest, type ResourceRequest } from "./request-info.ts";
+import { etcdUsageStore } from "./metrics/samples.ts";
 import { serveNonResource, serveResource, type RouterDeps } from "./router.ts";
 import { Storages } from "./storages.ts";
 import { isLongRunningRequest, streamingUpgradeHandler } from "./streaming/index.ts";
@@ -233,6 +234,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
     tokens,
     authorizer: new CachedAuthorizer(storages),
     subresources: { tokens: serviceAccountTokens },
+    metrics: { usage: etcdUsageStore(client), storages, nowMs: () => Date.now() },
     join: { tokens, caCertificatePem: material.ca.certificatePem, caKeyPem: material.ca.exportPrivateKeyPem(), serviceAccountKeyPem, storeEndpoints: config.storeEndpoints },
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
