@@ -21,6 +21,7 @@ import { loadControllers } from "../server/controllers.ts";
 import type { ControllersOptions } from "../controllers/index.ts";
 import { parseDurationMs } from "../server/duration.ts";
 import { joinCluster } from "./replica-join.ts";
+import { runAllocatorRepair } from "./allocator/repair-run.ts";
 import { startApiServer } from "./server.ts";
 import { nodeApiPortDefault } from "../nodeapi/wire.ts";
 import { startReplicaNodeApi } from "../nodeapi/replica-hook.ts";
@@ -48,6 +49,7 @@ export const replicaFlags = {
   "default-not-ready-toleration-seconds": { type: "integer", default: 300, min: 0, max: 86_400, help: "how long pods without their own toleration stay on a not-ready or unreachable node" },
   "cluster-cidr": { type: "string", default: "10.244.0.0/16", help: "the pod network; each node gets a /24 of it" },
   "leader-elect-lease-duration": { type: "string", default: "15s", help: "how long a dead leader keeps the controller and scheduler Leases (renew deadline and retry scale with it)" },
+  "allocator-repair-interval": { type: "string", default: "60s", help: "how often the leader rebuilds the cluster IP and node port bitmaps from the Services (a leaked value is freed on the 3rd round)" },
 } as const satisfies FlagSpecs;
 
 /** Leases shorter than this leave no room for a renewal round trip. */
@@ -73,6 +75,8 @@ export interface ReplicaConfig {
   readonly leaseDurationMs: number;
   /** Controller settings from the flags above (node lifecycle timings, cluster CIDR). */
   readonly controllers: ControllersOptions;
+  /** How often the leader repairs the service IP and node port bitmaps (default 60 s). */
+  readonly allocatorRepairIntervalMs?: number;
 }
 
 function durationFlag(flag: string, text: string): number {
@@ -109,6 +113,7 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
     disableControllers: values["disable-controllers"],
     disableScheduler: values["disable-scheduler"],
     leaseDurationMs: leaseDurationFlag(values["leader-elect-lease-duration"]),
+    allocatorRepairIntervalMs: durationFlag("allocator-repair-interval", values["allocator-repair-interval"]),
     controllers: {
       nodeMonitorGracePeriodMs: durationFlag("node-monitor-grace-period", values["node-monitor-grace-period"]),
       defaultTolerationSeconds: values["default-not-ready-toleration-seconds"],
@@ -218,6 +223,7 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
         // Upstream's identity is the host name and a unique suffix; the replica's name says which one leads.
         identity: `${hostname()}_${config.name}_${randomBytes(4).toString("hex")}`,
         controllers: loadControllers(config.controllers),
+        leaderLoops: [async (leading) => runAllocatorRepair({ storeEndpoints: endpoints, intervalMs: config.allocatorRepairIntervalMs, logger }, leading)],
         logger,
       },
       controlPlaneStop.signal,

@@ -49,6 +49,8 @@ export interface ControlPlaneConfig {
   readonly logger?: Logger;
   /** Unique per replica; defaults to the host name and a random suffix, as upstream. */
   readonly identity?: string;
+  /** Loops that run beside the controllers under the controller-manager Lease (the allocator repair). */
+  readonly leaderLoops?: readonly ((leading: AbortSignal) => Promise<void>)[];
 }
 
 /** Upstream's ratios (15 s, 10 s, 2 s) applied to a chosen lease duration. */
@@ -108,7 +110,10 @@ export async function runControlPlane(config: ControlPlaneConfig, signal: AbortS
         identity,
         ...timings,
         ...(config.logger === undefined ? {} : { logger: config.logger }),
-        onStartedLeading: async (leading) => runControllerManager({ client, controllers, ...(config.logger === undefined ? {} : { logger: config.logger }) }, leading),
+        onStartedLeading: async (leading) => {
+          const loops = (config.leaderLoops ?? []).map(async (loop) => loop(leading));
+          await Promise.all([runControllerManager({ client, controllers, ...(config.logger === undefined ? {} : { logger: config.logger }) }, leading), ...loops]);
+        },
       });
       runs.push(elector.run(signal));
     }

@@ -19,7 +19,7 @@ export class AlreadyAllocatedError extends Error {}
 export class RangeFullError extends Error {}
 export class OutOfRangeError extends Error {}
 
-interface Snapshot {
+export interface Snapshot {
   readonly bitmap: Uint8Array;
   /** 0 when the key does not exist yet. */
   readonly modRevision: number;
@@ -102,6 +102,16 @@ export class StoredRange {
     const offset = this.range.offsetOf(value);
     if (offset === undefined) return;
     await this.#update((bitmap) => ({ bitmap: bitIsSet(bitmap, offset) ? withBit(bitmap, offset, false) : undefined, result: undefined }));
+  }
+
+  /** The stored bitmap and the revision a later replaceIfUnchanged compares against (the repair loop's read). */
+  async snapshot(): Promise<Snapshot> {
+    return await this.#read();
+  }
+
+  /** Stores `bitmap` only if nobody changed the range since `snapshot`; false when someone did. */
+  async replaceIfUnchanged(snapshot: Snapshot, bitmap: Uint8Array): Promise<boolean> {
+    return await this.#swap(snapshot, bitmap);
   }
 
   async isAllocated(value: string): Promise<boolean> {
