@@ -160,7 +160,7 @@ function forwarder(transport: SpdyTransport, target: PodTarget, upgrade: PortFor
 
 /**
  * Opens the pair's node session (possibly through another replica, so asynchronously). Data the
- * client sends meanwhile waits in `pair.waiting`, at most `waitingBytesMax`; more resets the pair.
+ * client sends meanwhile waits in `pair.waiting`, at most `waitingBytesMax`; more ends the pair (its data stream is closed and the session, once open, with it).
  */
 function openPair(spdy: SpdyServerSession, pair: Pair, target: PodTarget, upgrade: PortForwardUpgrade, forget: () => void): void {
   const parameters = new Map([["port", [pair.port]]]);
