@@ -14,6 +14,7 @@ import { localIdentity, measureNode, runLeaseLoop, runNodeStatusLoop } from "./n
 import { joinOrLoad, NodeClient } from "./nodeclient/index.ts";
 import { FakeRuntime } from "./pods/fake-runtime.ts";
 import { PodManager } from "./pods/pod-manager.ts";
+import { runUsageReporting } from "./stats-report.ts";
 import { NodeNetwork } from "../network/index.ts";
 import type { NodeStreamHandlers } from "./control-plane.ts";
 import type { Logger } from "../../libs/log/index.ts";
@@ -75,6 +76,8 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
       manager.run(signal),
       runNodeStatusLoop({ controlPlane, identity, measure: () => measureNode(runtime, config.dataDir), log }, signal),
       runLeaseLoop(controlPlane, log, signal),
+      // Hollow nodes (--runtime fake) report no usage: it would only load the scale tests' control plane.
+      config.runtime === "fake" ? Promise.resolve() : runUsageReporting({ runtime, nodeName: config.nodeName, dataDir: config.dataDir, log }, signal),
     ]);
   } finally {
     await network?.close();

@@ -1,6 +1,6 @@
 /**
- * Container stats from CRI, summed per pod, for `flotilla top` and the autoscaler. The
- * ControlPlane seam has no call to report them yet; the agent can read them with podStats().
+ * Container stats from CRI, summed per pod, for `flotilla top` and the autoscaler: the agent's
+ * usage loop (../stats-report.ts) turns them into rates and reports them through the node API.
  */
 import type { ContainerRuntime } from "../cri/index.ts";
 import { labelNode, labelPodName, labelPodNamespace, labelPodUid } from "./runtime-config.ts";
