@@ -87,6 +87,15 @@ function durationFlag(flag: string, text: string): number {
   }
 }
 
+/** A shorter repair interval would keep the store busy rewriting bitmaps. */
+export const allocatorRepairIntervalMsMin = 1_000;
+
+function repairIntervalFlag(text: string): number {
+  const intervalMs = durationFlag("allocator-repair-interval", text);
+  if (intervalMs < allocatorRepairIntervalMsMin) throw new FlagError("allocator-repair-interval", `must be at least ${allocatorRepairIntervalMsMin} ms`);
+  return intervalMs;
+}
+
 function leaseDurationFlag(text: string): number {
   const durationMs = durationFlag("leader-elect-lease-duration", text);
   if (durationMs < leaseDurationMsMin) throw new FlagError("leader-elect-lease-duration", `must be at least ${leaseDurationMsMin} ms`);
@@ -113,7 +122,7 @@ export function parseReplicaFlags(argv: readonly string[]): { config: ReplicaCon
     disableControllers: values["disable-controllers"],
     disableScheduler: values["disable-scheduler"],
     leaseDurationMs: leaseDurationFlag(values["leader-elect-lease-duration"]),
-    allocatorRepairIntervalMs: durationFlag("allocator-repair-interval", values["allocator-repair-interval"]),
+    allocatorRepairIntervalMs: repairIntervalFlag(values["allocator-repair-interval"]),
     controllers: {
       nodeMonitorGracePeriodMs: durationFlag("node-monitor-grace-period", values["node-monitor-grace-period"]),
       defaultTolerationSeconds: values["default-not-ready-toleration-seconds"],

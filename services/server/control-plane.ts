@@ -111,7 +111,8 @@ export async function runControlPlane(config: ControlPlaneConfig, signal: AbortS
         ...timings,
         ...(config.logger === undefined ? {} : { logger: config.logger }),
         onStartedLeading: async (leading) => {
-          const loops = (config.leaderLoops ?? []).map(async (loop) => loop(leading));
+          // A loop that fails is logged; it must not end the leadership of the controllers beside it.
+          const loops = (config.leaderLoops ?? []).map(async (loop) => loop(leading).catch((error: unknown) => config.logger?.warn({ err: error }, "a leader loop stopped with an error")));
           await Promise.all([runControllerManager({ client, controllers, ...(config.logger === undefined ? {} : { logger: config.logger }) }, leading), ...loops]);
         },
       });
