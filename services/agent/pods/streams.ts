@@ -2,8 +2,9 @@
  * Streaming requests the API server forwards to this node (kubectl logs, exec, port-forward):
  * logs are read from the container's CRI log file (tail, since, timestamps, previous, follow);
  * exec and port-forward go to containerd's streaming server through the one-use URL that CRI
- * Exec/PortForward return, over WebSocket `v4.channel.k8s.io` (what containerd 1.6 speaks), with
- * frames passed through channel for channel.
+ * Exec/PortForward return: port-forward over WebSocket `v4.channel.k8s.io` (what containerd 1.6
+ * speaks) with frames passed through channel for channel, exec over SPDY (spdy-exec.ts) so
+ * that stdin can be closed alone.
  */
 import { open, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,6 +13,7 @@ import type { Pod } from "../../../libs/api/index.ts";
 import type { ContainerRuntime, ContainerSummary } from "../cri/index.ts";
 import type { StreamSession } from "../control-plane.ts";
 import { labelPodUid } from "./runtime-config.ts";
+import { bridgeSpdyExec } from "./spdy-exec.ts";
 
 /** How often a followed log file is checked for new bytes. */
 export const logFollowPollMs = 250;
@@ -222,8 +224,10 @@ async function serveExec(session: StreamSession, context: StreamContext): Promis
     return value === undefined ? fallback : value === "true" || value === "1";
   };
   const tty = flag("tty", false);
-  const url = await context.runtime.execUrl({ containerId: running.id, command, tty, stdin: flag("stdin", false), stdout: flag("stdout", true), stderr: flag("stderr", !tty) });
-  await bridgeWebSocket(session, url);
+  const streams = { tty, stdin: flag("stdin", false), stdout: flag("stdout", true), stderr: flag("stderr", !tty) };
+  const url = await context.runtime.execUrl({ containerId: running.id, command, ...streams });
+  // SPDY, not WebSocket v4: only SPDY can close stdin alone (spdy-exec.ts says why).
+  await bridgeSpdyExec(session, url, streams);
 }
 
 async function servePortForward(session: StreamSession, context: StreamContext): Promise<void> {

@@ -285,6 +285,17 @@ describe("pod workers on containerd", () => {
     expect(exec.text(2)).toBe("to-stderr\n");
     expect(exec.text(3)).toContain('"ExitCode"');
     expect(exec.text(3)).toContain('"7"');
+
+    // `kubectl exec -i talker -- cat`: the command ends when stdin ends (v5's close of channel 0).
+    const cat = new RecordingSession({ kind: "exec", namespace, podName: "talker", parameters: { command: ["cat"], stdin: "true" } });
+    controlPlane.openStream(cat);
+    cat.send(0, new TextEncoder().encode("line one\n"));
+    cat.send(0, new TextEncoder().encode("line two\n"));
+    cat.send(255, Uint8Array.of(0));
+    await cat.closed;
+    expect(cat.closeError).toBeUndefined();
+    expect(cat.text(1)).toBe("line one\nline two\n");
+    expect(JSON.parse(cat.text(3))).toMatchObject({ status: "Success" });
   });
 
   it("forwards a port of the pod through containerd's streaming server", async () => {
