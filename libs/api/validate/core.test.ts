@@ -136,6 +136,21 @@ describe("other core objects", () => {
     expect(validateObjectUpdate(reclassed, old).map((error) => error.field)).toEqual(["spec"]);
   });
 
+  test("a PVC's volumeName may be set once by the binder and never changed after", () => {
+    const unbound = defaultObject<PersistentVolumeClaim>({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data", namespace: "default", resourceVersion: "1" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    });
+    const bound = structuredClone(unbound);
+    bound.spec!.volumeName = "pvc-1";
+    expect(validateObjectUpdate(bound, unbound)).toEqual([]);
+    const rebound = structuredClone(bound);
+    rebound.spec!.volumeName = "pvc-2";
+    expect(validateObjectUpdate(rebound, bound).map((error) => error.field)).toEqual(["spec"]);
+  });
+
   test("a Namespace is cluster-scoped and named by a DNS label", () => {
     const namespace: Namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: "team.a", namespace: "default" } };
     expect(messages(namespace).map((message) => message.split(":")[0])).toEqual(["metadata.name", "metadata.namespace"]);

@@ -172,9 +172,16 @@ export function validatePersistentVolumeClaim(claim: PersistentVolumeClaim): Fie
   return validateClaimSpec(claim.spec, FieldPath.of("spec"));
 }
 
-/** Only resources.requests and volumeAttributesClassName may change in a claim's spec. */
+/**
+ * Only resources.requests and volumeAttributesClassName may change in a claim's spec, and, as
+ * upstream, volumeName may be set once on a claim that has none (the binder binds it).
+ */
 export function validatePersistentVolumeClaimUpdate(next: PersistentVolumeClaim, previous: PersistentVolumeClaim): FieldError[] {
-  const strip = (spec: PersistentVolumeClaimSpec | undefined) => JSON.stringify({ ...(spec ?? {}), resources: { ...(spec?.resources ?? {}), requests: {} }, volumeAttributesClassName: "" });
+  const bindingAllowed = (previous.spec?.volumeName ?? "") === "";
+  const strip = (spec: PersistentVolumeClaimSpec | undefined): string => {
+    const { volumeName, ...rest } = spec ?? {};
+    return JSON.stringify({ ...rest, resources: { ...(spec?.resources ?? {}), requests: {} }, volumeAttributesClassName: "", volumeName: bindingAllowed ? "" : (volumeName ?? "") });
+  };
   if (strip(next.spec) === strip(previous.spec)) return [];
   return [fieldForbidden(FieldPath.of("spec"), "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims")];
 }
