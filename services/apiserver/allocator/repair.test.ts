@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { createPrng } from "../../../libs/prng/index.ts";
 import { FakeEtcd } from "../storage/test-support.ts";
 import type { StoredObject } from "../storage/index.ts";
-import { nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./range.ts";
-import { clusterIpRepair, leakedRepairsBeforeRelease, nodePortRepair, RangeRepair, runRepairLoop, type RepairProblem } from "./repair.ts";
+import { emptyBitmap, nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./range.ts";
+import { clusterIpRepair, leakedRepairsBeforeRelease, nodePortRepair, RangeRepair, rebuildBitmap, runRepairLoop, type RepairProblem } from "./repair.ts";
 import { StoredRange, nodePortsKey, serviceIpsKey } from "./store.ts";
 
 function service(name: string, clusterIP: string, nodePorts: number[] = []): StoredObject {
@@ -116,5 +116,16 @@ describe("allocator repair", () => {
     );
     await loop;
     expect(reported).toEqual(["ClusterIP NotAllocated 10.96.0.5", "Port Leaked 30009"]);
+  });
+
+  it("rebuilds a whole /12 from thousands of Services, finding a leak at its last address", () => {
+    const range = parseServiceCidr("10.96.0.0/12");
+    const services = Array.from({ length: 5000 }, (_, index) => service(`s${index}`, range.valueAt(index * 200)));
+    const stored = emptyBitmap(range.size);
+    for (const offset of [...Array.from({ length: 5000 }, (_, index) => index * 200), range.size - 1]) stored[offset >> 3] = (stored[offset >> 3] ?? 0) | (1 << (offset & 7));
+    const rebuilt = rebuildBitmap(range, stored, services, new Map(), clusterIpRepair);
+    expect(reasons(rebuilt.problems)).toEqual(["Leaked 10.111.255.254"]);
+    expect(Buffer.compare(Buffer.from(rebuilt.bitmap), Buffer.from(stored))).toBe(0);
+    expect([...rebuilt.leaks.entries()]).toEqual([[range.size - 1, 1]]);
   });
 });

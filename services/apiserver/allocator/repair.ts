@@ -12,7 +12,7 @@
  * fail and the run start over (bounded).
  */
 import type { StoredObject } from "../storage/index.ts";
-import { bitIsSet, emptyBitmap, withBit, type AllocationRange } from "./range.ts";
+import { bitIsSet, emptyBitmap, type AllocationRange } from "./range.ts";
 import type { StoredRange } from "./store.ts";
 import { heldValues } from "./update.ts";
 
@@ -81,9 +81,15 @@ export interface Rebuilt {
   readonly leaks: Map<number, number>;
 }
 
+// In place: the rebuilt bitmap is private to one run (withBit copies, which is quadratic over a /12).
+function setBit(bitmap: Uint8Array, offset: number): void {
+  const index = offset >> 3;
+  bitmap[index] = (bitmap[index] ?? 0) | (1 << (offset & 7));
+}
+
 /** The bitmap the Services call for, given the stored one and the leak counts of earlier runs. Pure. */
 export function rebuildBitmap(range: AllocationRange, stored: Uint8Array, services: readonly StoredObject[], leaks: ReadonlyMap<number, number>, kind: RepairKind): Rebuilt {
-  let bitmap = emptyBitmap(range.size);
+  const bitmap = emptyBitmap(range.size);
   const problems: RepairProblem[] = [];
   const problem = (reason: RepairProblemReason, value: string, service?: StoredObject): void => {
     problems.push({ reason, value, ...(service === undefined ? {} : { service }), message: kind.describe(reason, value, range) });
@@ -95,21 +101,25 @@ export function rebuildBitmap(range: AllocationRange, stored: Uint8Array, servic
       else if (bitIsSet(bitmap, offset)) problem("AlreadyAllocated", value, service);
       else {
         if (!bitIsSet(stored, offset)) problem("NotAllocated", value, service);
-        bitmap = withBit(bitmap, offset, true);
+        setBit(bitmap, offset);
       }
     }
   }
   const nextLeaks = new Map<number, number>();
-  for (let offset = 0; offset < range.size; offset++) {
-    if (!bitIsSet(stored, offset) || bitIsSet(bitmap, offset)) continue;
-    const seen = (leaks.get(offset) ?? 0) + 1;
-    if (seen >= leakedRepairsBeforeRelease) {
-      problem("LeakReleased", range.valueAt(offset));
-      continue;
+  for (let index = 0; index < stored.length; index++) {
+    // Most of a large range is free: whole empty bytes are skipped.
+    if ((stored[index] ?? 0) === 0) continue;
+    for (let offset = index * 8; offset < Math.min(index * 8 + 8, range.size); offset++) {
+      if (!bitIsSet(stored, offset) || bitIsSet(bitmap, offset)) continue;
+      const seen = (leaks.get(offset) ?? 0) + 1;
+      if (seen >= leakedRepairsBeforeRelease) {
+        problem("LeakReleased", range.valueAt(offset));
+        continue;
+      }
+      problem("Leaked", range.valueAt(offset));
+      nextLeaks.set(offset, seen);
+      setBit(bitmap, offset);
     }
-    problem("Leaked", range.valueAt(offset));
-    nextLeaks.set(offset, seen);
-    bitmap = withBit(bitmap, offset, true);
   }
   return { bitmap, problems, leaks: nextLeaks };
 }
