@@ -33,6 +33,7 @@ import {
 import { assert } from "../../../libs/assert/index.ts";
 import { MessageType, type Message, type NodeId, type SnapshotStatus } from "../../../libs/raft/index.ts";
 import { crc32c } from "../../../libs/crc32c/index.ts";
+import { decodeMessageBatch, encodeMessageBatch } from "./batch-codec.ts";
 import { FrameReader, GrpcMessageTooLargeError, grpcFrame, grpcResponseHeaders, respondGrpcStatus, routeGrpcPaths, type GrpcRouteCounters } from "./grpc-routes.ts";
 
 /** What a server handler answers a refused call with (grpc-js's ServerStatusResponse). */
@@ -126,7 +127,6 @@ const trailerMemberRemoved = "flotilla-raft-member-removed";
 const emptyBytes = new Uint8Array(0);
 
 interface TransportClient extends Client {
-  Stream(metadata: Metadata, callback: (error: ServiceError | null) => void): ClientWritableStream<WireMessageBatch>;
   SendSnapshot(metadata: Metadata, options: CallOptions, callback: (error: ServiceError | null) => void): ClientWritableStream<WireSnapshotChunk>;
 }
 
@@ -276,7 +276,7 @@ class Peer {
   readonly #context: PeerContext;
   readonly #client: TransportClient;
   readonly #queue: Message[] = [];
-  #stream: ClientWritableStream<WireMessageBatch> | undefined;
+  #stream: ClientWritableStream<Buffer> | undefined;
   #awaitingDrain = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #backoffMs: number;
@@ -326,7 +326,7 @@ class Peer {
     const stream = this.#stream ?? this.#open();
     while (this.#queue.length > 0) {
       const batch = this.#takeBatch();
-      const writable = stream.write({ messages: batch.map(toWireMessage) });
+      const writable = stream.write(encodeMessageBatch(batch));
       if (!writable) {
         this.#awaitingDrain = true;
         stream.once("drain", () => {
@@ -361,8 +361,11 @@ class Peer {
     return this.#queue.splice(0, count);
   }
 
-  #open(): ClientWritableStream<WireMessageBatch> {
-    const stream = this.#client.Stream(peerMetadata(this.#context, this.id), (error) => this.#onStreamEnd(stream, error));
+  #open(): ClientWritableStream<Buffer> {
+    // Batches are encoded by batch-codec.ts, so the call's serializer passes the bytes through.
+    const stream = this.#client.makeClientStreamRequest<Buffer, unknown>(streamMethodPath(), passBytes, ignoreResponse, peerMetadata(this.#context, this.id), (error) =>
+      this.#onStreamEnd(stream, error),
+    );
     // The server sends headers once it has accepted the stream: the peer is reachable again.
     stream.on("metadata", () => {
       this.#backoffMs = this.#context.limits.reconnectBackoffMsMin;
@@ -371,7 +374,7 @@ class Peer {
     return stream;
   }
 
-  #onStreamEnd(stream: ClientWritableStream<WireMessageBatch>, error: ServiceError | null): void {
+  #onStreamEnd(stream: ClientWritableStream<Buffer>, error: ServiceError | null): void {
     if (this.#stream !== stream) return;
     this.#stream = undefined;
     this.#awaitingDrain = false;
@@ -475,7 +478,7 @@ class Receiver {
     call.on("data", (batch: WireMessageBatch) => {
       if (finished) return;
       try {
-        for (const wire of batch.messages) this.#deliver(fromWireMessage(wire), from);
+        for (const message of batch.messages.map(fromWireMessage)) this.#deliver(message, from);
       } catch (error) {
         finished = true;
         callback(refusalFrom(error));
@@ -522,7 +525,9 @@ class Receiver {
     const decode = transportBatchDecoder();
     const onMessage = (bytes: Buffer): void => {
       if (finished) return;
-      for (const wire of decode(bytes).messages) this.#deliver(fromWireMessage(wire), from);
+      // A batch with a snapshot in it (never sent by this code) goes through proto-loader.
+      const messages = decodeMessageBatch(bytes) ?? decode(bytes).messages.map(fromWireMessage);
+      for (const message of messages) this.#deliver(message, from);
     };
     stream.on("data", (chunk: Buffer) => {
       if (finished) return;
@@ -634,6 +639,16 @@ function transportAckFrame(): Buffer {
   ackFrame ??= grpcFrame(method.responseSerialize({}));
   return ackFrame;
 }
+
+function streamMethodPath(): string {
+  const method = loadTransportService().service["Stream"];
+  assert(method !== undefined, "the Transport service has a Stream method");
+  return method.path;
+}
+
+const passBytes = (bytes: Buffer): Buffer => bytes;
+/** The stream's one response (TransportAck) carries nothing the sender reads. */
+const ignoreResponse = (): undefined => undefined;
 
 function transportBatchDecoder(): (bytes: Buffer) => WireMessageBatch {
   const method = loadTransportService().service["Stream"];
