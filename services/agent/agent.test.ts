@@ -16,6 +16,19 @@ describe("flotilla agent flags", () => {
     expect(parsed.config).toMatchObject({ server: "https://10.0.0.1:6443", nodeName: "pi-1", nodeIp: "10.0.0.7", labels: { zone: "attic", disk: "ssd" }, taints: [{ key: "gpu", value: "yes", effect: "NoSchedule" }], runtime: "fake" });
   });
 
+  it("runs the ingress proxy on 80 and 443 by default, on the given ports, and not at all with both at 0 or the fake runtime", () => {
+    const configOf = (...args: string[]): AgentConfig => {
+      const parsed = parseAgentFlags(["--server", "https://10.0.0.1:6443", ...args]);
+      if (!("config" in parsed)) throw new Error("expected a config");
+      return parsed.config;
+    };
+    expect(configOf().ingress).toEqual({ httpPort: 80, httpsPort: 443, bindAddress: "0.0.0.0" });
+    expect(configOf("--ingress-http-port", "8080", "--ingress-https-port", "0").ingress).toEqual({ httpPort: 8080, httpsPort: 0, bindAddress: "0.0.0.0" });
+    expect(configOf("--ingress-http-port", "0", "--ingress-https-port", "0").ingress).toBeUndefined();
+    expect(configOf("--runtime", "fake").ingress).toBeUndefined();
+    expect(() => configOf("--ingress-http-port", "70000")).toThrow(/ingress-http-port/);
+  });
+
   it("refuses a missing --server, a bad taint and an unknown runtime, naming the flag", () => {
     expect(() => parseAgentFlags([])).toThrow(new FlagError("server", "is required (the control plane's URL)"));
     expect(() => parseTaint("gpu=yes")).toThrow(FlagError);

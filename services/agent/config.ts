@@ -20,6 +20,16 @@ export interface AgentConfig {
   readonly cgroupParent: string;
   /** The node's network (overlay, proxy, DNS); off with the fake runtime or --disable-network. */
   readonly network?: AgentNetworkConfig | undefined;
+  /** The ingress proxy's listeners; off with the fake runtime or both ports 0. */
+  readonly ingress?: AgentIngressConfig | undefined;
+}
+
+export interface AgentIngressConfig {
+  /** 0: no HTTP listener. */
+  readonly httpPort: number;
+  /** 0: no HTTPS listener. */
+  readonly httpsPort: number;
+  readonly bindAddress: string;
 }
 
 export interface AgentNetworkConfig {
@@ -48,6 +58,9 @@ export const agentFlags = {
   "service-cidr": { type: "string", default: "10.96.0.0/12", help: "the service ClusterIP range (routed to the proxy)" },
   "cluster-dns": { type: "string", default: "10.96.0.10", help: "the cluster DNS address pods use (served by this agent)" },
   "cluster-domain": { type: "string", default: "cluster.local", help: "the cluster's DNS domain" },
+  "ingress-http-port": { type: "integer", default: 80, min: 0, max: 65535, help: "the ingress proxy's HTTP port (0: none)" },
+  "ingress-https-port": { type: "integer", default: 443, min: 0, max: 65535, help: "the ingress proxy's HTTPS port (0: none)" },
+  "ingress-bind-address": { type: "string", default: "0.0.0.0", help: "the address the ingress proxy listens on" },
   "dns-forward": { type: "boolean", default: true, help: "forward names outside the cluster to this machine's resolvers (--no-dns-forward: answer REFUSED)" },
 } as const satisfies FlagSpecs;
 
@@ -110,6 +123,10 @@ export function parseAgentFlags(argv: readonly string[]): { config: AgentConfig 
               clusterDomain: values["cluster-domain"],
               forwardDns: values["dns-forward"],
             },
+      ingress:
+        values.runtime === "fake" || (values["ingress-http-port"] === 0 && values["ingress-https-port"] === 0)
+          ? undefined
+          : { httpPort: values["ingress-http-port"], httpsPort: values["ingress-https-port"], bindAddress: values["ingress-bind-address"] },
     },
   };
 }

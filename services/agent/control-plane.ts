@@ -21,6 +21,10 @@ export interface NodeStreamHandlers {
   /** EndpointSlices, as discovery.k8s.io/v1 JSON (libs/api may not type them yet). */
   onEndpointSlice(event: NodeWatchEvent<KubeObject>): void;
   onNode(event: NodeWatchEvent<Node>): void;
+  /** Every Ingress (networking.k8s.io/v1 JSON), for the agent's ingress proxy. */
+  onIngress?(event: NodeWatchEvent<KubeObject>): void;
+  /** Every IngressClass (networking.k8s.io/v1 JSON). */
+  onIngressClass?(event: NodeWatchEvent<KubeObject>): void;
   /** The first full state of every kind has been delivered (after every (re)connect). */
   onSynced(): void;
 }

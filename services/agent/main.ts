@@ -16,6 +16,7 @@ import { FakeRuntime } from "./pods/fake-runtime.ts";
 import { PodManager } from "./pods/pod-manager.ts";
 import { runUsageReporting } from "./stats-report.ts";
 import { NodeNetwork } from "../network/index.ts";
+import { IngressProxy, withIngressProxy } from "../ingress/index.ts";
 import type { NodeStreamHandlers } from "./control-plane.ts";
 import type { Logger } from "../../libs/log/index.ts";
 
@@ -69,10 +70,19 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
   log.info({ node: config.nodeName, ip: config.nodeIp, runtime: config.runtime }, "agent started");
   controlPlane.serveStreams(manager.streamHandler(), signal);
   const network = startNetwork(config, controlPlane, log);
+  let ingress: IngressProxy | undefined;
+  try {
+    ingress = await startIngress(config, log);
+  } catch (cause) {
+    await network?.close();
+    runtime.close();
+    throw new Error("start the ingress proxy", { cause });
+  }
+  const handlers = withNetwork(manager.handlers(), network);
   const identity = localIdentity(config.nodeName, config.nodeIp, agentVersion());
   try {
     await Promise.all([
-      controlPlane.watchNode(withNetwork(manager.handlers(), network), signal),
+      controlPlane.watchNode(ingress === undefined ? handlers : withIngressProxy(handlers, ingress), signal),
       manager.run(signal),
       runNodeStatusLoop({ controlPlane, identity, measure: () => measureNode(runtime, config.dataDir), log }, signal),
       runLeaseLoop(controlPlane, log, signal),
@@ -80,6 +90,7 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
       config.runtime === "fake" ? Promise.resolve() : runUsageReporting({ runtime, nodeName: config.nodeName, dataDir: config.dataDir, log }, signal),
     ]);
   } finally {
+    await ingress?.close();
     await network?.close();
     runtime.close();
     log.info({ node: config.nodeName }, "agent stopped");
@@ -114,6 +125,17 @@ function startNetwork(config: AgentConfig, controlPlane: ControlPlane, log: Logg
     annotateNode: annotate ?? (() => Promise.reject(new Error("this control plane cannot annotate nodes"))),
     log: log.child({ component: "network" }),
   });
+}
+
+/** The ingress proxy's listeners (binding 80/443 needs root or CAP_NET_BIND_SERVICE). */
+async function startIngress(config: AgentConfig, log: Logger): Promise<IngressProxy | undefined> {
+  const ingress = config.ingress;
+  if (ingress === undefined) return undefined;
+  const proxy = new IngressProxy();
+  const serve = [...(ingress.httpPort === 0 ? [] : ["http" as const]), ...(ingress.httpsPort === 0 ? [] : ["https" as const])];
+  const bound = await proxy.listen({ httpPort: ingress.httpPort, httpsPort: ingress.httpsPort, host: ingress.bindAddress, serve });
+  log.info({ ...bound, address: ingress.bindAddress }, "ingress proxy listening");
+  return proxy;
 }
 
 /** The node stream feeds the pod workers and, when it runs, the node network. */

@@ -29,11 +29,15 @@ export const secureContextsMax = 4096;
 const hopByHopHeaders = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
 
 export interface ListenOptions {
+  /** Port 0 picks a free port (tests); leave a protocol out of `serve` to not listen for it. */
   readonly httpPort: number;
   readonly httpsPort: number;
   readonly host?: string;
+  /** Which listeners to open (default both): the agent's --ingress-*-port 0 turns one off. */
+  readonly serve?: readonly ("http" | "https")[];
 }
 
+/** The bound ports; 0 for a protocol not served. */
 export interface BoundPorts {
   readonly httpPort: number;
   readonly httpsPort: number;
@@ -181,8 +185,9 @@ export class IngressProxy {
     this.#httpsServer = httpsServer;
     this.#current();
     this.#applyDefaultCertificate();
-    const httpPort = await listenOn(httpServer, options.httpPort, options.host);
-    const httpsPort = await listenOn(httpsServer, options.httpsPort, options.host);
+    const serve = options.serve ?? ["http", "https"];
+    const httpPort = serve.includes("http") ? await listenOn(httpServer, options.httpPort, options.host) : 0;
+    const httpsPort = serve.includes("https") ? await listenOn(httpsServer, options.httpsPort, options.host) : 0;
     return { httpPort, httpsPort };
   }
 
@@ -191,7 +196,7 @@ export class IngressProxy {
     const servers = [this.#httpServer, this.#httpsServer].filter((server) => server !== undefined);
     this.#httpServer = undefined;
     this.#httpsServer = undefined;
-    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    const closed = servers.filter((server) => server.listening).map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const server of servers) server.closeAllConnections();
     for (const socket of this.#upgraded) socket.destroy();
     this.#upgraded.clear();

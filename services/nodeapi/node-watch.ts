@@ -1,6 +1,7 @@
 /**
  * One node's stream: its pods (spec.nodeName), the configmaps and secrets those pods reference,
- * and every service, endpointslice and node (the proxy, DNS and overlay need them all), as
+ * every service, endpointslice and node (the proxy, DNS and overlay need them all), every
+ * Ingress and IngressClass and the TLS secrets the Ingresses name (the ingress proxy), as
  * upserts and deletes from the API server's watch caches, then a SYNCED marker once the initial
  * state of every kind has gone out. A watcher that ends (fell behind, cache restarted) ends the
  * stream with an error; the agent reconnects and receives the whole state again.
@@ -9,7 +10,7 @@ import { findResource, type ResourceInfo } from "../../libs/api/registry.ts";
 import type { Storages } from "../apiserver/storages.ts";
 import { initialEventsEndAnnotation, isStorageError, namespacePrefix, objectKey, resourceVersionOf, type CacheWatcher, type StoredObject } from "../apiserver/storage/index.ts";
 import type { ObjectKindName } from "./wire.ts";
-import { podReferences } from "./references.ts";
+import { ingressSecretReferences, podReferences } from "./references.ts";
 
 export type NodeStreamEmit = (type: "UPSERT" | "DELETE" | "SYNCED", kind: ObjectKindName | undefined, object: StoredObject | undefined) => Promise<void>;
 
@@ -20,7 +21,12 @@ const kindResources: ReadonlyArray<readonly [ObjectKindName, string, string, str
   ["SERVICE", "", "v1", "services"],
   ["ENDPOINT_SLICE", "discovery.k8s.io", "v1", "endpointslices"],
   ["NODE", "", "v1", "nodes"],
+  ["INGRESS", "networking.k8s.io", "v1", "ingresses"],
+  ["INGRESS_CLASS", "networking.k8s.io", "v1", "ingressclasses"],
 ];
+
+/** Ingresses hold secret references under their own keys, apart from pods' `namespace/name`. */
+const ingressReferenceKey = (ingress: StoredObject): string => `ingress:${namespacedName(ingress)}`;
 
 export function resourceOf(kind: ObjectKindName): ResourceInfo {
   const entry = kindResources.find(([name]) => name === kind);
@@ -49,7 +55,7 @@ class ReferencedSet {
     return false;
   }
 
-  /** Records a pod's references; returns the names it adds to and removes from the set. */
+  /** Records a pod's (or an Ingress's) references; returns the names it adds to and removes from the set. */
   setPod(podKey: string, names: ReadonlySet<string>): { added: string[]; removed: string[] } {
     const before = new Set([...this.#byPod.values()].flatMap((set) => [...set]));
     if (names.size === 0) this.#byPod.delete(podKey);
@@ -90,7 +96,8 @@ class NodeWatchSession {
   readonly #configMaps = new ReferencedSet("CONFIG_MAP");
   readonly #secrets = new ReferencedSet("SECRET");
   readonly #watchers: CacheWatcher[] = [];
-  #synced = false;
+  /** Set once the configmap and secret watches start: references added later are fetched. */
+  #referencedWatchesStarted = false;
 
   constructor(options: NodeWatchOptions) {
     this.#options = options;
@@ -103,17 +110,18 @@ class NodeWatchSession {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
-      // Pods first: their references decide which configmaps and secrets the node receives.
+      // Pods and Ingresses first: their references decide which configmaps and secrets the node receives.
       const pods = await this.#watch("POD", (_attrs, object) => ((object["spec"] as { nodeName?: string } | undefined)?.nodeName ?? "") === this.#options.nodeName);
       const podsSynced = this.#pump("POD", pods);
-      await podsSynced.initial;
-      const others = (["CONFIG_MAP", "SECRET", "SERVICE", "ENDPOINT_SLICE", "NODE"] as const).map(async (kind) => {
+      const ingressesSynced = this.#pump("INGRESS", await this.#watch("INGRESS", undefined));
+      await Promise.all([podsSynced.initial, ingressesSynced.initial]);
+      this.#referencedWatchesStarted = true;
+      const others = (["CONFIG_MAP", "SECRET", "SERVICE", "ENDPOINT_SLICE", "NODE", "INGRESS_CLASS"] as const).map(async (kind) => {
         const set = kind === "CONFIG_MAP" ? this.#configMaps : kind === "SECRET" ? this.#secrets : undefined;
         return this.#pump(kind, await this.#watch(kind, set === undefined ? undefined : (_attrs, object) => set.has(namespacedName(object))));
       });
-      const pumps = [podsSynced, ...(await Promise.all(others))];
+      const pumps = [podsSynced, ingressesSynced, ...(await Promise.all(others))];
       await Promise.all(pumps.map(async (pump) => pump.initial));
-      this.#synced = true;
       await this.#options.emit("SYNCED", undefined, undefined);
       await Promise.race(pumps.map(async (pump) => pump.done));
       if (!signal.aborted) throw new Error("a watch of the node's objects ended; reconnect to resync");
@@ -162,6 +170,7 @@ class NodeWatchSession {
     }
     await this.#options.emit(type, kind, object);
     if (kind === "POD") await this.#podChanged(type, object);
+    if (kind === "INGRESS") await this.#applyReferences(this.#secrets, ingressReferenceKey(object), type === "DELETE" ? new Set<string>() : ingressSecretReferences(object));
   }
 
   async #podChanged(type: "UPSERT" | "DELETE", pod: StoredObject): Promise<void> {
@@ -179,7 +188,7 @@ class NodeWatchSession {
       await this.#options.emit("DELETE", set.kind, { apiVersion: "v1", kind: info.kind, metadata: { namespace, name: objectName } });
     }
     // Before the configmap and secret watches start, their initial events carry the references.
-    if (!this.#synced && this.#watchers.length <= 1) return;
+    if (!this.#referencedWatchesStarted) return;
     for (const name of added) {
       const [namespace = "", objectName = ""] = name.split("/");
       const object = await this.#getIfPresent(info, namespace, objectName);

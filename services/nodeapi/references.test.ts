@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { podReferences } from "./references.ts";
+import { ingressSecretReferences, podReferences } from "./references.ts";
 
 describe("podReferences", () => {
   it("finds configmaps and secrets in volumes, projected volumes, env, envFrom and image pull secrets", () => {
@@ -35,5 +35,13 @@ describe("podReferences", () => {
     expect(podReferences({ metadata: { namespace: "apps", name: "bare" } })).toEqual({ configMaps: new Set(), secrets: new Set() });
     const malformed = podReferences({ metadata: { namespace: "apps" }, spec: { volumes: "nope", containers: [{ env: [{ valueFrom: 3 }] }] } });
     expect(malformed.configMaps.size + malformed.secrets.size).toBe(0);
+  });
+});
+
+describe("ingressSecretReferences", () => {
+  it("names the TLS secrets of an Ingress in its own namespace and skips entries without one", () => {
+    const ingress = { metadata: { namespace: "shop", name: "front" }, spec: { tls: [{ hosts: ["a.test"], secretName: "a-cert" }, { hosts: ["b.test"] }, { secretName: "b-cert" }] } };
+    expect([...ingressSecretReferences(ingress)].sort()).toEqual(["shop/a-cert", "shop/b-cert"]);
+    expect(ingressSecretReferences({ metadata: { namespace: "shop" }, spec: { rules: [] } }).size).toBe(0);
   });
 });

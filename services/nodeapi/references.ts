@@ -1,7 +1,8 @@
 /**
  * The configmaps and secrets a pod references (volumes, projected volumes, env, envFrom, image
  * pull secrets), as `namespace/name`: what the node API sends a node besides its pods, and what
- * upstream's node authorizer lets a node read.
+ * upstream's node authorizer lets a node read; and the TLS secrets an Ingress names (its
+ * `spec.tls[].secretName`), which every node's ingress proxy needs.
  */
 import type { StoredObject } from "../apiserver/storage/index.ts";
 
@@ -55,4 +56,12 @@ export function podReferences(pod: StoredObject): PodReferences {
   addContainers(spec, namespace, references);
   for (const pullSecret of recordsIn(spec["imagePullSecrets"])) addName(references.secrets, namespace, stringIn(pullSecret, "name"));
   return references;
+}
+
+/** The TLS secrets an Ingress names, as `namespace/name` (its own namespace only, as upstream). */
+export function ingressSecretReferences(ingress: StoredObject): Set<string> {
+  const secrets = new Set<string>();
+  const namespace = stringIn(record(ingress["metadata"]), "namespace");
+  for (const tls of recordsIn(record(ingress["spec"])?.["tls"])) addName(secrets, namespace, stringIn(tls, "secretName"));
+  return secrets;
 }

@@ -237,5 +237,9 @@ function dispatch(handlers: NodeStreamHandlers, kind: ObjectKindName, type: "ups
       return handlers.onEndpointSlice({ type, object });
     case "NODE":
       return handlers.onNode({ type, object: object as Node });
+    case "INGRESS":
+      return handlers.onIngress?.({ type, object });
+    case "INGRESS_CLASS":
+      return handlers.onIngressClass?.({ type, object });
   }
 }
