@@ -125,4 +125,24 @@ describe("namespace lifecycle on a flotilla server", () => {
       expect((await server.client.get<Namespace>(namespaces, undefined, name)).status?.phase).toBe("Active");
     }
   });
+
+  it("changes spec.finalizers only through namespaces/finalize, which validates them", async () => {
+    await server.kubectl("create", "namespace", "tokens");
+    const created = await server.client.get<Namespace>(namespaces, undefined, "tokens");
+    expect(created.spec?.finalizers).toEqual(["kubernetes"]);
+    const updated = await server.client.update<Namespace>(namespaces, { ...created, spec: { finalizers: [] } });
+    expect(updated.spec?.finalizers).toEqual(["kubernetes"]);
+    const invalid = await server.client.update<Namespace>(namespaces, { ...updated, spec: { finalizers: ["not a name!"] } }, { subresource: "finalize" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isStatusError(invalid, "Invalid")).toBe(true);
+    const finalized = await server.client.update<Namespace>(namespaces, { ...updated, spec: { finalizers: ["example.com/audit"] } }, { subresource: "finalize" });
+    expect(finalized.spec?.finalizers).toEqual(["example.com/audit"]);
+    expect(finalized.metadata.labels?.["kubernetes.io/metadata.name"]).toBe("tokens");
+    // Without the kubernetes token nobody empties it; removing the last token removes it.
+    await server.kubectl("delete", "namespace", "tokens", "--wait=false");
+    await server.client.update<Namespace>(namespaces, { ...finalized, metadata: { ...finalized.metadata, resourceVersion: "" }, spec: { finalizers: [] } }, { subresource: "finalize" });
+    expect(await gone("tokens")).toBe(true);
+  });
 });
