@@ -5,7 +5,7 @@
  *   implements it over `proto/node.proto`.
  * Unit tests of the pod half use an in-memory ControlPlane.
  */
-import type { ConfigMap, KubeObject, Node, Pod, PodStatus, Secret, Service } from "../../libs/api/index.ts";
+import type { ConfigMap, KubeObject, Node, PersistentVolume, Pod, PodStatus, Secret, Service } from "../../libs/api/index.ts";
 
 /** A change to one object the node needs, in the order the control plane saw it. */
 export type NodeWatchEvent<T extends KubeObject> =
@@ -21,6 +21,8 @@ export interface NodeStreamHandlers {
   /** EndpointSlices, as discovery.k8s.io/v1 JSON (libs/api may not type them yet). */
   onEndpointSlice(event: NodeWatchEvent<KubeObject>): void;
   onNode(event: NodeWatchEvent<Node>): void;
+  /** PersistentVolumes the node's pods' claims are bound to (spec.claimRef names the claim). */
+  onPersistentVolume?(event: NodeWatchEvent<PersistentVolume>): void;
   /** Every Ingress (networking.k8s.io/v1 JSON), for the agent's ingress proxy. */
   onIngress?(event: NodeWatchEvent<KubeObject>): void;
   /** Every IngressClass (networking.k8s.io/v1 JSON). */

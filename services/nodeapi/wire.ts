@@ -22,7 +22,7 @@ export const nodeApiPortDefault = 6444;
 /** gRPC's own message limit is 4 MiB; an object is at most 1.5 MiB, a stream frame far less. */
 export const nodeApiMessageBytesMax = 4 * 1024 * 1024;
 
-export type ObjectKindName = "POD" | "CONFIG_MAP" | "SECRET" | "SERVICE" | "ENDPOINT_SLICE" | "NODE" | "INGRESS" | "INGRESS_CLASS";
+export type ObjectKindName = "POD" | "CONFIG_MAP" | "SECRET" | "SERVICE" | "ENDPOINT_SLICE" | "NODE" | "PERSISTENT_VOLUME" | "INGRESS" | "INGRESS_CLASS";
 
 export interface JoinRequest {
   token: string;

@@ -6,7 +6,7 @@
  * longer in it are handed to the handlers as deletes, so the agent converges without a restart.
  */
 import { credentials as grpcCredentials, status as GrpcStatus, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
-import type { KubeObject, Node, Pod, PodStatus } from "../../../libs/api/index.ts";
+import type { KubeObject, Node, PersistentVolume, Pod, PodStatus } from "../../../libs/api/index.ts";
 import { createLogger, type Logger } from "../../../libs/log/index.ts";
 import type { ControlPlane, NodeStreamHandlers, StreamSession } from "../control-plane.ts";
 import { loadNodeApi, nodeApiMessageBytesMax, type ObjectKindName, type StreamFrame, type WatchEvent } from "../../nodeapi/wire.ts";
@@ -237,6 +237,8 @@ function dispatch(handlers: NodeStreamHandlers, kind: ObjectKindName, type: "ups
       return handlers.onEndpointSlice({ type, object });
     case "NODE":
       return handlers.onNode({ type, object: object as Node });
+    case "PERSISTENT_VOLUME":
+      return handlers.onPersistentVolume?.({ type, object: object as PersistentVolume });
     case "INGRESS":
       return handlers.onIngress?.({ type, object });
     case "INGRESS_CLASS":

@@ -4,7 +4,7 @@
  * non-optional configMaps, secrets or keys are a CreateContainerConfigError, as upstream.
  */
 import { Quantity } from "../../../libs/api/index.ts";
-import type { ConfigMap, Container, Pod, ResourceList, Secret, Service } from "../../../libs/api/index.ts";
+import type { ConfigMap, Container, PersistentVolume, Pod, ResourceList, Secret, Service } from "../../../libs/api/index.ts";
 
 export interface EnvSources {
   configMap(namespace: string, name: string): ConfigMap | undefined;
@@ -15,6 +15,11 @@ export interface EnvSources {
   readonly podIp: string;
   /** Node allocatable, used for resourceFieldRef when the container sets no limit. */
   readonly nodeAllocatable: ResourceList;
+  /**
+   * The PersistentVolume bound to a claim (its spec.claimRef), from the node stream. Absent when
+   * the control plane streams no volumes: claims then use `<data-dir>/local-path/<ns>/<claim>`.
+   */
+  persistentVolume?(namespace: string, claimName: string): PersistentVolume | undefined;
 }
 
 /** A value that cannot be built: the container waits with reason CreateContainerConfigError. */

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
-import type { ConfigMap, Pod, ResourceList, Secret, Service } from "../../../libs/api/index.ts";
+import type { ConfigMap, PersistentVolume, Pod, ResourceList, Secret, Service } from "../../../libs/api/index.ts";
 import type { ContainerRuntime } from "../cri/index.ts";
 import type { ControlPlane, NodeStreamHandlers, NodeWatchEvent } from "../control-plane.ts";
 import { CrashLoopBackoff } from "./backoff.ts";
@@ -43,6 +43,11 @@ export interface PodManagerOptions {
   readonly probeRunner?: ProbeRunner;
   /** Mount tmpfs for emptyDir medium Memory (needs root). */
   readonly mountTmpfs?: boolean;
+  /**
+   * Claims mount the PersistentVolume the node stream delivers (onPersistentVolume); false
+   * (control planes that stream no volumes) mounts `<data-dir>/local-path/<ns>/<claim>`.
+   */
+  readonly claimsFromStream?: boolean;
   readonly log?: PodLogger;
 }
 
@@ -57,6 +62,8 @@ export class PodManager {
   readonly #configMaps = new Map<string, ConfigMap>();
   readonly #secrets = new Map<string, Secret>();
   readonly #services = new Map<string, Service>();
+  /** PersistentVolumes by the claim they are bound to (`<ns>/<claim>` from spec.claimRef). */
+  readonly #volumesByClaim = new Map<string, PersistentVolume>();
   #synced = false;
   #wake: (() => void) | undefined;
 
@@ -94,7 +101,20 @@ export class PodManager {
       nodeIp: this.#options.nodeIp,
       podIp,
       nodeAllocatable: this.#options.nodeAllocatable ?? {},
+      ...(this.#options.claimsFromStream === true ? { persistentVolume: (namespace: string, claimName: string) => this.#volumesByClaim.get(key(namespace, claimName)) } : {}),
     };
+  }
+
+  #onPersistentVolume(event: NodeWatchEvent<PersistentVolume>): void {
+    const claim = event.object.spec?.claimRef;
+    if (claim?.name === undefined) return;
+    const claimKey = key(claim.namespace, claim.name);
+    const known = this.#volumesByClaim.get(claimKey);
+    if (event.type === "delete") {
+      if (known?.metadata?.name === event.object.metadata?.name) this.#volumesByClaim.delete(claimKey);
+    } else {
+      this.#volumesByClaim.set(claimKey, event.object);
+    }
   }
 
   /** The pods this node runs now (for node status and the stream handlers). */
@@ -125,6 +145,7 @@ export class PodManager {
       onService: (event) => upsertOrDelete(this.#services, event),
       onEndpointSlice: () => {},
       onNode: () => {},
+      onPersistentVolume: (event) => this.#onPersistentVolume(event),
       onSynced: () => {
         this.#synced = true;
         this.#wake?.();

@@ -80,6 +80,27 @@ describe("volume manager", () => {
     expect(existsSync(hostPath)).toBe(true);
   });
 
+  it("a claim mounts the hostPath of the PersistentVolume bound to it, and waits while there is none", async () => {
+    const manager = new VolumeManager({ podsDir: join(dir, "pods"), localPathDir: join(dir, "lp"), mountTmpfs: false });
+    const claimPod: Pod = { metadata: { uid: "u4", namespace: "shop" }, spec: { containers: [], volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-db-0" } }] } };
+    const volumePath = join(dir, "storage", "pvc-1_shop_data-db-0");
+    let bound = false;
+    const withVolumes: EnvSources = {
+      ...sources,
+      persistentVolume: (namespace, claimName) =>
+        bound && namespace === "shop" && claimName === "data-db-0"
+          ? { metadata: { name: "pvc-1", annotations: { "pv.kubernetes.io/provisioned-by": "flotilla.dev/local-path" } }, spec: { hostPath: { path: volumePath, type: "DirectoryOrCreate" } } }
+          : undefined,
+    };
+    await expect(manager.prepare(claimPod, withVolumes)).rejects.toThrow('persistentvolumeclaim "data-db-0" is not bound to a volume on this node yet');
+    bound = true;
+    const paths = await manager.prepare(claimPod, withVolumes);
+    expect(paths.get("data")).toBe(volumePath);
+    expect(statSync(volumePath).mode & 0o777).toBe(0o777);
+    await manager.cleanup("u4");
+    expect(existsSync(volumePath)).toBe(true);
+  });
+
   it("a missing configMap is a VolumeError unless optional", async () => {
     const manager = new VolumeManager({ podsDir: join(dir, "pods"), localPathDir: join(dir, "lp"), mountTmpfs: false });
     const missing: Pod = { metadata: { uid: "u2", namespace: "default" }, spec: { containers: [], volumes: [{ name: "c", configMap: { name: "absent" } }] } };

@@ -210,11 +210,7 @@ export class VolumeManager {
 
   async #prepareVolume(pod: Pod, uid: string, volume: Volume, sources: EnvSources): Promise<string> {
     if (volume.hostPath !== undefined) return prepareHostPath(volume.hostPath.path, volume.hostPath.type ?? "");
-    if (volume.persistentVolumeClaim !== undefined) {
-      const path = join(this.#options.localPathDir, pod.metadata?.namespace ?? "default", volume.persistentVolumeClaim.claimName);
-      mkdirSync(path, { recursive: true, mode: 0o777 });
-      return path;
-    }
+    if (volume.persistentVolumeClaim !== undefined) return this.#prepareClaim(pod.metadata?.namespace ?? "default", volume.persistentVolumeClaim.claimName, sources);
     const directory = this.volumeDirectory(uid, volume.name);
     if (volume.emptyDir !== undefined) {
       if (!existsSync(directory)) {
@@ -231,6 +227,29 @@ export class VolumeManager {
     if (files === undefined) throw new VolumeError(`volume ${volume.name}: this volume type is not supported by flotilla's agent`);
     writeAtomicDirectory(directory, files);
     return directory;
+  }
+
+  /**
+   * A claim's directory: the hostPath (local-path's) or local path of the PersistentVolume bound
+   * to it. Until that volume has reached this node the pod waits in ContainerCreating.
+   */
+  #prepareClaim(namespace: string, claimName: string, sources: EnvSources): string {
+    if (sources.persistentVolume === undefined) {
+      const path = join(this.#options.localPathDir, namespace, claimName);
+      mkdirSync(path, { recursive: true, mode: 0o777 });
+      return path;
+    }
+    const volume = sources.persistentVolume(namespace, claimName);
+    if (volume === undefined) throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound to a volume on this node yet`);
+    const spec = volume.spec ?? {};
+    if (spec.hostPath !== undefined) {
+      const path = prepareHostPath(spec.hostPath.path, spec.hostPath.type ?? "DirectoryOrCreate");
+      // local-path volumes are written by whatever user the pod runs as, as upstream's provisioner allows.
+      if (volume.metadata?.annotations?.["pv.kubernetes.io/provisioned-by"] !== undefined) chmodSync(path, 0o777);
+      return path;
+    }
+    if (spec.local !== undefined) return prepareHostPath(spec.local.path, "Directory");
+    throw new VolumeError(`persistentvolume "${volume.metadata?.name ?? ""}": only hostPath and local volumes are supported by flotilla's agent`);
   }
 
   /** Unmounts tmpfs volumes and deletes the pod's directory (host paths and local-path volumes stay). */
