@@ -17,6 +17,12 @@ export interface FailoverRound {
   readonly unavailableMs: number | undefined;
   readonly probesSent: number;
   readonly probesFailed: number;
+  /**
+   * Kill to the first Maintenance.Status of a surviving member naming a new leader, or undefined
+   * when none did within the bound: splits the unavailability into the election and what the
+   * client needed after it.
+   */
+  readonly electedMs?: number | undefined;
 }
 
 export const probeIntervalMs = 10;
@@ -27,6 +33,8 @@ export const probesInFlightMax = Math.ceil(probeTimeoutMs / probeIntervalMs) + 1
 export const resumeTimeoutMs = 15_000;
 /** Successful probes required before the kill, proving the cluster takes writes. */
 const probesBeforeKill = 20;
+/** How often the survivors are asked who leads, while waiting for the new leader. */
+const electionPollIntervalMs = 20;
 const leaderTimeoutMs = 30_000;
 const nowMs = (): number => performance.now();
 
@@ -93,11 +101,36 @@ class WriteProber {
   }
 }
 
+/** The member id a member reports for itself (Maintenance.Status header). */
+async function memberId(client: EtcdClient, member: StoreMember): Promise<string | undefined> {
+  const status = await client.status(member.clientUrl).catch(() => undefined);
+  return status?.header?.member_id;
+}
+
+/**
+ * Polls the survivors' Maintenance.Status until one names a leader other than `killedId`;
+ * resolves with that moment, or undefined after `resumeTimeoutMs`. Cheap next to the probes
+ * (one unary call per survivor every electionPollIntervalMs).
+ */
+async function electionWatch(client: EtcdClient, survivors: readonly StoreMember[], killedId: string): Promise<number | undefined> {
+  const newLeader = async (): Promise<true | undefined> => {
+    const statuses = await Promise.all(survivors.map(async (member) => client.status(member.clientUrl).catch(() => undefined)));
+    return statuses.some((status) => status !== undefined && status.leader !== "0" && status.leader !== killedId) ? true : undefined;
+  };
+  return waitFor(newLeader, { timeoutMs: resumeTimeoutMs, intervalMs: electionPollIntervalMs, description: "a new leader after the kill" }).then(
+    () => nowMs(),
+    () => undefined,
+  );
+}
+
 export async function failoverRound(cluster: StoreCluster): Promise<FailoverRound> {
   await cluster.waitHealthy();
   const leader = await findLeader(cluster);
+  const survivors = cluster.members.filter((member) => member !== leader);
+  const statusClient = new EtcdClient({ endpoints: cluster.members.map((member) => member.clientUrl), requestTimeoutMs: probeTimeoutMs });
   const prober = new WriteProber(cluster.members.map((member) => member.clientUrl));
   try {
+    const killedId = await memberId(statusClient, leader);
     await waitFor(() => (prober.succeeded >= probesBeforeKill ? true : undefined), {
       timeoutMs: leaderTimeoutMs,
       intervalMs: probeIntervalMs,
@@ -106,11 +139,20 @@ export async function failoverRound(cluster: StoreCluster): Promise<FailoverRoun
     const killedAtMs = nowMs();
     prober.markMs = killedAtMs;
     const exited = leader.daemon?.kill();
+    const elected = killedId === undefined ? Promise.resolve(undefined) : electionWatch(statusClient, survivors, killedId);
     const resumedAtMs = await waitFor(() => prober.resumedAtMs, { timeoutMs: resumeTimeoutMs, intervalMs: probeIntervalMs, description: "a write after the leader kill" }).catch(() => undefined);
+    const electedAtMs = await elected;
     await exited;
-    return { killedMember: leader.name, unavailableMs: resumedAtMs === undefined ? undefined : resumedAtMs - killedAtMs, probesSent: prober.sent, probesFailed: prober.failed };
+    return {
+      killedMember: leader.name,
+      unavailableMs: resumedAtMs === undefined ? undefined : resumedAtMs - killedAtMs,
+      probesSent: prober.sent,
+      probesFailed: prober.failed,
+      electedMs: electedAtMs === undefined ? undefined : electedAtMs - killedAtMs,
+    };
   } finally {
     prober.stop();
+    statusClient.close();
     if (leader.daemon?.running !== true) cluster.startMember(leader, "existing");
   }
 }

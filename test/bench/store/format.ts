@@ -77,7 +77,7 @@ export function implementationNotes(result: ImplementationResult): string[] {
     ]),
     ...outcomeNotes("memory", result.memory, (members) => [members.map((member) => `${member.member} ${member.processName}[${member.pid}] ${member.residentMiB.toFixed(1)} MiB`).join(", ")]),
     ...outcomeNotes("failover", result.failover, (rounds) =>
-      rounds.map((round, index) => `kill ${index + 1} of ${round.killedMember}: ${round.unavailableMs === undefined ? "writes did not resume" : `${Math.round(round.unavailableMs)} ms`} (${round.probesSent} probes, ${round.probesFailed} failed)`),
+      rounds.map((round, index) => `kill ${index + 1} of ${round.killedMember}: ${round.unavailableMs === undefined ? "writes did not resume" : `${Math.round(round.unavailableMs)} ms`} (${round.probesSent} probes, ${round.probesFailed} failed${round.electedMs === undefined ? "" : `; a survivor named the new leader after ${Math.round(round.electedMs)} ms`})`),
     ),
     `total ${(result.durationMs / 1000).toFixed(1)} s`,
   ].map(prefix);

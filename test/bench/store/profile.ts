@@ -6,8 +6,11 @@
  * `node --import tsx test/bench/store/analyze-profile.ts FILE.cpuprofile`.
  *
  *   node --import tsx test/bench/store/profile.ts [--impl both] [--scale 0.25] [--phases seq,put,get,watch]
- *        [--cpu-prof-dir DIR] [--logs-dir DIR] [--perf-stat]
+ *        [--cpu-prof-dir DIR] [--logs-dir DIR] [--perf-stat] [--kills N]
  *
+ * The "kill" phase (not in the default list) SIGKILLs the leader --kills times as the benchmark
+ * does, printing each round's write unavailability and when a survivor first named the new
+ * leader, so that a slow round can be told apart as a slow election or a slow client.
  * --logs-dir keeps the members' logs there. --perf-stat (needs `perf`, root) runs
  * `perf stat --per-thread` on every member during each measured phase and prints each member's
  * CPU split into its main thread and the rest (V8's GC and compiler threads, the libuv pool),
@@ -21,15 +24,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { StoreCluster, type StoreImplementation } from "../../harness/store-cluster.ts";
-import { findLeader } from "./failover.ts";
+import { findLeader, measureFailover } from "./failover.ts";
 import { memberMemory, membersCpuMs } from "./proc.ts";
 import { cpuMeter } from "./meter.ts";
 import { parseImplementations, scaledSizes } from "./config.ts";
 import { watchDelivery } from "./watch.ts";
 import { concurrentPuts, linearizableGets, sequentialPuts, type ThroughputResult } from "./workloads.ts";
 
-type Phase = "seq" | "put" | "get" | "watch";
-const phasesAll: readonly Phase[] = ["seq", "put", "get", "watch"];
+type Phase = "seq" | "put" | "get" | "watch" | "kill";
+const phasesAll: readonly Phase[] = ["seq", "put", "get", "watch", "kill"];
+/** Upper bound on --kills (each round takes a few seconds). */
+const killRoundsMax = 200;
 /** Grace for a member to write its CPU profile after SIGTERM. */
 const profileStopGraceMs = 20_000;
 /** perf needs a moment to attach before the phase starts. */
@@ -73,6 +78,16 @@ function perMemberDelta(before: ReadonlyMap<string, number>, after: ReadonlyMap<
   const delta = new Map<string, number>();
   for (const [key, afterMs] of after) delta.set(key, afterMs - (before.get(key) ?? afterMs));
   return delta;
+}
+
+/** Leader kills one after another: each round's unavailability and when a survivor named the new leader. */
+async function runKills(cluster: StoreCluster, rounds: number): Promise<void> {
+  const results = await measureFailover(cluster, rounds);
+  results.forEach((round, index) => {
+    const resumed = round.unavailableMs === undefined ? "not resumed" : `${Math.round(round.unavailableMs)} ms`;
+    const elected = round.electedMs === undefined ? "-" : `${Math.round(round.electedMs)} ms`;
+    process.stdout.write(`[${cluster.implementation}] kill ${index + 1} of ${round.killedMember}: writes resumed ${resumed}, new leader named ${elected}\n`);
+  });
 }
 
 async function runPhase(cluster: StoreCluster, phase: Phase, scale: number, perfStat: boolean): Promise<void> {
@@ -120,6 +135,7 @@ interface ProfileOptions {
   readonly profileDir: string | undefined;
   readonly logsDir: string | undefined;
   readonly perfStat: boolean;
+  readonly kills: number;
 }
 
 async function profileImplementation(implementation: StoreImplementation, options: ProfileOptions): Promise<void> {
@@ -130,7 +146,10 @@ async function profileImplementation(implementation: StoreImplementation, option
   }
   const cluster = await StoreCluster.start({ implementation, size: 3 });
   try {
-    for (const phase of phases) await runPhase(cluster, phase, scale, perfStat);
+    for (const phase of phases) {
+      if (phase === "kill") await runKills(cluster, options.kills);
+      else await runPhase(cluster, phase, scale, perfStat);
+    }
     const memory = memberMemory(cluster).map((member) => `${member.member} ${member.residentMiB.toFixed(0)} MiB`);
     process.stdout.write(`[${implementation}] rss: ${memory.join(", ")}\n`);
     // SIGTERM first: a flotilla member writes its CPU profile on a clean exit.
@@ -146,10 +165,11 @@ async function main(): Promise<void> {
     options: {
       impl: { type: "string", default: "both" },
       scale: { type: "string", default: "0.25" },
-      phases: { type: "string", default: phasesAll.join(",") },
+      phases: { type: "string", default: "seq,put,get,watch" },
       "cpu-prof-dir": { type: "string" },
       "logs-dir": { type: "string" },
       "perf-stat": { type: "boolean", default: false },
+      kills: { type: "string", default: "3" },
     },
   });
   const scale = Number(values.scale);
@@ -158,9 +178,11 @@ async function main(): Promise<void> {
     if (!phasesAll.includes(name as Phase)) throw new Error(`--phases takes ${phasesAll.join(",")}, got ${name}`);
     return name as Phase;
   });
+  const kills = Number(values.kills);
+  if (!Number.isInteger(kills) || kills < 1 || kills > killRoundsMax) throw new Error(`--kills must be an integer from 1 to ${killRoundsMax}, got ${values.kills}`);
   const profileDir = values["cpu-prof-dir"] === undefined ? undefined : resolve(values["cpu-prof-dir"]);
   const logsDir = values["logs-dir"] === undefined ? undefined : resolve(values["logs-dir"]);
-  for (const implementation of parseImplementations(values.impl)) await profileImplementation(implementation, { phases, scale, profileDir, logsDir, perfStat: values["perf-stat"] });
+  for (const implementation of parseImplementations(values.impl)) await profileImplementation(implementation, { phases, scale, profileDir, logsDir, perfStat: values["perf-stat"], kills });
 }
 
 await main();

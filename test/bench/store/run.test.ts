@@ -24,5 +24,7 @@ describe.skipIf(etcdReason !== undefined)("benchImplementation against etcd", ()
     expect(failover?.ok && failover.value.length).toBe(3);
     // Writes must resume at all within the bound; the 2 s target is the report's business.
     expect(failover?.ok && failover.value.every((round) => round.unavailableMs !== undefined && round.unavailableMs > 0)).toBe(true);
+    // And a survivor names the new leader in every round (the election part of the gap).
+    expect(failover?.ok && failover.value.every((round) => round.electedMs !== undefined && round.electedMs > 0)).toBe(true);
   });
 });
