@@ -8,6 +8,7 @@ import { DaemonSetController } from "./daemonset/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { EndpointsController } from "./endpoints/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
+import { HorizontalPodAutoscalerController } from "./hpa/controller.ts";
 import { JobController } from "./job/controller.ts";
 import { NamespaceController } from "./namespace/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
@@ -23,6 +24,8 @@ export { DaemonSetController } from "./daemonset/controller.ts";
 export { DeploymentController } from "./deployment/controller.ts";
 export { EndpointsController } from "./endpoints/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
+export { HorizontalPodAutoscalerController } from "./hpa/controller.ts";
+export type { HpaControllerOptions } from "./hpa/controller.ts";
 export { JobController } from "./job/controller.ts";
 export { LocalPathProvisioner } from "./localpath/controller.ts";
 export { NamespaceController } from "./namespace/controller.ts";
@@ -73,5 +76,6 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
     new IngressStatusController(),
     new NamespaceController(),
+    new HorizontalPodAutoscalerController(),
   ];
 }
