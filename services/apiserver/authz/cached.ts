@@ -8,7 +8,7 @@ import { findResource, type ResourceInfo } from "../../../libs/api/registry.ts";
 import type { Storages } from "../storages.ts";
 import { namespacePrefix, resourcePrefix, type StoredObject } from "../storage/index.ts";
 import { allow, type Attributes, type Decision } from "./attributes.ts";
-import { authorizeNode, needsBoundPods, nodeNameOf, type PodReferences } from "./node.ts";
+import { authorizeNode, needsBoundPods, nodeNameOf, type IngressTlsReferences, type PodReferences } from "./node.ts";
 import { authorizeRbac, rbacGroup, type BindingObject, type RbacSnapshot, type RoleObject } from "./rbac.ts";
 
 export const mastersGroup = "system:masters";
@@ -40,7 +40,8 @@ export class CachedAuthorizer {
     const node = nodeNameOf(attributes.user);
     let nodeDecision: Decision | undefined;
     if (node !== undefined) {
-      nodeDecision = authorizeNode(attributes, needsBoundPods(attributes) ? await this.#boundPods(node) : []);
+      const ingresses = attributes.kind === "resource" && attributes.apiGroup === "" && attributes.resource === "secrets" && attributes.namespace !== "" ? await this.#list("networking.k8s.io", "ingresses", attributes.namespace) : [];
+      nodeDecision = authorizeNode(attributes, needsBoundPods(attributes) ? await this.#boundPods(node) : [], ingresses as unknown as IngressTlsReferences[]);
       if (nodeDecision.decision === "allow") return nodeDecision;
     }
     const rbac = authorizeRbac(await this.#snapshot(attributes), attributes);

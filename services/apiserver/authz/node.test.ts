@@ -73,4 +73,19 @@ describe("node authorizer", () => {
     expect([...references.persistentvolumeclaims]).toEqual(["data"]);
     expect([...references.serviceaccounts]).toEqual(["web-sa"]);
   });
+
+  it("lets a node read Ingresses, IngressClasses and exactly the TLS secrets Ingresses name in their namespace", () => {
+    const networking = { apiGroup: "networking.k8s.io" };
+    expect(authorizeNode(request({ ...networking, resource: "ingresses", namespace: "", verb: "watch" }), []).decision).toBe("allow");
+    expect(authorizeNode(request({ ...networking, resource: "ingressclasses", namespace: "", verb: "list" }), []).decision).toBe("allow");
+    expect(authorizeNode(request({ ...networking, resource: "ingresses", name: "front", verb: "update" }), []).decision).toBe("noOpinion");
+    expect(authorizeNode(request({ ...networking, resource: "ingresses", name: "front", verb: "update", subresource: "status" }), []).decision).toBe("noOpinion");
+    const ingresses = [{ metadata: { namespace: "shop" }, spec: { tls: [{ hosts: ["shop.test"], secretName: "shop-cert" }] } }];
+    const secret = (namespace: string, name: string, verb = "get"): ResourceAttributes => request({ resource: "secrets", namespace, name, verb });
+    expect(authorizeNode(secret("shop", "shop-cert"), [], ingresses).decision).toBe("allow");
+    expect(authorizeNode(secret("shop", "other"), [], ingresses).decision).toBe("noOpinion");
+    expect(authorizeNode(secret("default", "shop-cert"), [], ingresses).decision).toBe("noOpinion");
+    expect(authorizeNode(secret("shop", "shop-cert", "update"), [], ingresses).decision).toBe("noOpinion");
+    expect(authorizeNode(request({ resource: "secrets", namespace: "shop", verb: "list" }), [], ingresses).decision).toBe("noOpinion");
+  });
 });

@@ -3,7 +3,9 @@
  * `system:node:<n>` in group `system:nodes` may read and write its own Node and Lease, read the
  * pods bound to it (list and watch only with `spec.nodeName=<n>`), write their status, read the
  * secrets, configmaps and persistent volume claims those pods reference, ask for tokens of their
- * service accounts, create events, and read services and endpoints (its proxy needs them).
+ * service accounts, create events, and read services and endpoints (its proxy needs them); for
+ * the agent's ingress proxy also read Ingresses, IngressClasses and the TLS secrets Ingresses
+ * name in their own namespace (`spec.tls[].secretName`), nothing more.
  * Anything else gets no opinion, with upstream's reason, and RBAC decides.
  */
 import { allow, noOpinion, type Attributes, type Decision, type ResourceAttributes } from "./attributes.ts";
@@ -144,8 +146,22 @@ function boundPodAccess(attributes: ResourceAttributes, node: string, bound: rea
   return noOpinion();
 }
 
-function referencedAccess(attributes: ResourceAttributes, node: string, bound: readonly PodReferences[]): Decision {
+/** An Ingress as far as the node authorizer looks at it. */
+export interface IngressTlsReferences {
+  readonly metadata: { readonly namespace?: string | undefined };
+  readonly spec?: { readonly tls?: readonly unknown[] | undefined } | undefined;
+}
+
+/** True when some Ingress of `namespace` names `secretName` in spec.tls. */
+export function ingressNamesSecret(ingresses: readonly IngressTlsReferences[], namespace: string, secretName: string): boolean {
+  return ingresses.some((ingress) => ingress.metadata.namespace === namespace && recordsOf(ingress.spec?.tls ?? []).some((tls) => stringAt(tls, "secretName") === secretName));
+}
+
+function referencedAccess(attributes: ResourceAttributes, node: string, bound: readonly PodReferences[], ingresses: readonly IngressTlsReferences[]): Decision {
   const resource = attributes.resource as keyof Referenced;
+  if (resource === "secrets" && attributes.name !== "" && attributes.subresource === "" && attributes.verb === "get" && ingressNamesSecret(ingresses, attributes.namespace, attributes.name)) {
+    return allow("node reads a TLS secret an Ingress names");
+  }
   const isReferenced = bound.some((pod) => pod.metadata.namespace === attributes.namespace && podReferences(pod)[resource].has(attributes.name));
   if (attributes.name === "" || !isReferenced) return noRelationship(node);
   if (resource === "serviceaccounts") return attributes.subresource === "token" && attributes.verb === "create" ? allow("node asks for a bound pod's token") : noOpinion();
@@ -154,18 +170,20 @@ function referencedAccess(attributes: ResourceAttributes, node: string, bound: r
 
 /**
  * The node authorizer's decision. `bound` holds the pods bound to the node (needed only when
- * needsBoundPods() says so; pass [] otherwise). Non-node users get no opinion.
+ * needsBoundPods() says so; pass [] otherwise); `ingresses` the Ingresses of the namespace when
+ * a secret is asked for. Non-node users get no opinion.
  */
-export function authorizeNode(attributes: Attributes, bound: readonly PodReferences[]): Decision {
+export function authorizeNode(attributes: Attributes, bound: readonly PodReferences[], ingresses: readonly IngressTlsReferences[] = []): Decision {
   const node = nodeNameOf(attributes.user);
   if (node === undefined || attributes.kind !== "resource") return noOpinion();
   const group = attributes.apiGroup;
   if (group === "" && attributes.resource === "nodes") return ownNode(attributes, node);
   if (group === "coordination.k8s.io" && attributes.resource === "leases") return ownLease(attributes, node);
   if (group === "" && attributes.resource === "pods") return boundPodAccess(attributes, node, bound);
-  if (needsBoundPods(attributes)) return referencedAccess(attributes, node, bound);
+  if (needsBoundPods(attributes)) return referencedAccess(attributes, node, bound, ingresses);
   if ((group === "" || group === "events.k8s.io") && attributes.resource === "events" && ["create", "update", "patch"].includes(attributes.verb)) return allow("node records events");
   if (group === "" && ["services", "endpoints"].includes(attributes.resource) && read.includes(attributes.verb)) return allow("node reads services");
   if (group === "discovery.k8s.io" && attributes.resource === "endpointslices" && read.includes(attributes.verb)) return allow("node reads endpoint slices");
+  if (group === "networking.k8s.io" && ["ingresses", "ingressclasses"].includes(attributes.resource) && attributes.subresource === "" && read.includes(attributes.verb)) return allow("node reads ingresses");
   return noOpinion();
 }
