@@ -64,10 +64,8 @@ export async function markTerminating(context: HandlerContext, preconditions: { 
     keyOf(context),
     (current) => {
       const metadata = { ...metadataOf(current) };
-      if ((metadata.deletionTimestamp ?? null) === null) {
-        metadata.deletionTimestamp = timestamp(context.nowMs());
-        metadata.deletionGracePeriodSeconds = 0;
-      }
+      // Upstream sets only the timestamp on a namespace (no grace period).
+      if ((metadata.deletionTimestamp ?? null) === null) metadata.deletionTimestamp = timestamp(context.nowMs());
       delete metadata.resourceVersion;
       return { ...current, metadata, status: { ...recordOf(current["status"]), phase: "Terminating" } };
     },
