@@ -21,6 +21,7 @@ const kindResources: ReadonlyArray<readonly [ObjectKindName, string, string, str
   ["SERVICE", "", "v1", "services"],
   ["ENDPOINT_SLICE", "discovery.k8s.io", "v1", "endpointslices"],
   ["NODE", "", "v1", "nodes"],
+  ["PERSISTENT_VOLUME", "", "v1", "persistentvolumes"],
   ["INGRESS", "networking.k8s.io", "v1", "ingresses"],
   ["INGRESS_CLASS", "networking.k8s.io", "v1", "ingressclasses"],
 ];
@@ -120,7 +121,8 @@ class NodeWatchSession {
         const set = kind === "CONFIG_MAP" ? this.#configMaps : kind === "SECRET" ? this.#secrets : undefined;
         return this.#pump(kind, await this.#watch(kind, set === undefined ? undefined : (_attrs, object) => set.has(namespacedName(object))));
       });
-      const pumps = [podsSynced, ingressesSynced, ...(await Promise.all(others))];
+      const volumes = this.#pump("PERSISTENT_VOLUME", await this.#watch("PERSISTENT_VOLUME", (_attrs, object) => volumePinnedTo(object, this.#options.nodeName)));
+      const pumps = [podsSynced, ingressesSynced, volumes, ...(await Promise.all(others))];
       await Promise.all(pumps.map(async (pump) => pump.initial));
       await this.#options.emit("SYNCED", undefined, undefined);
       await Promise.race(pumps.map(async (pump) => pump.done));
@@ -205,6 +207,19 @@ class NodeWatchSession {
       throw error;
     }
   }
+}
+
+interface NodeSelectorTermShape {
+  matchExpressions?: Array<{ key?: string; operator?: string; values?: string[] }>;
+}
+
+/** A PersistentVolume whose required node affinity names this node by hostname (local-path's). */
+export function volumePinnedTo(volume: StoredObject, nodeName: string): boolean {
+  const spec = volume["spec"] as { nodeAffinity?: { required?: { nodeSelectorTerms?: NodeSelectorTermShape[] } } } | undefined;
+  const terms = spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  return terms.some((term) =>
+    (term.matchExpressions ?? []).some((expression) => expression.key === "kubernetes.io/hostname" && expression.operator === "In" && (expression.values ?? []).includes(nodeName)),
+  );
 }
 
 function metadataAnnotations(object: StoredObject): Record<string, string> {
