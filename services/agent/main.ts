@@ -65,6 +65,8 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
     // Pods resolve through the DNS this agent serves (--cluster-dns, --cluster-domain).
     ...(config.network === undefined ? {} : { clusterDns: config.network.clusterDnsIp, clusterDomain: config.network.clusterDomain }),
     mountTmpfs: config.runtime === "cri",
+    // The node API streams the PVs pinned to this node; an injected control plane may not.
+    claimsFromStream: controlPlaneOverride === undefined,
     log,
   });
   log.info({ node: config.nodeName, ip: config.nodeIp, runtime: config.runtime }, "agent started");

@@ -11,6 +11,7 @@ import { GarbageCollector } from "./garbagecollector/controller.ts";
 import { HorizontalPodAutoscalerController } from "./hpa/controller.ts";
 import { JobController } from "./job/controller.ts";
 import { NamespaceController } from "./namespace/controller.ts";
+import { LocalPathProvisioner } from "./localpath/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
 import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
@@ -76,6 +77,7 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
     new IngressStatusController(),
     new NamespaceController(),
+    new LocalPathProvisioner(),
     new HorizontalPodAutoscalerController(),
   ];
 }
