@@ -60,6 +60,7 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "set replicas through the scale subresource",
     load: async () => import("./kubectl/scale.ts"),
   },
+  top: { summary: "top nodes|pods: CPU and memory usage from metrics.k8s.io", load: async () => import("./kubectl/top.ts") },
   label: {
     summary: "add (--overwrite) or remove (key-) labels",
     load: async () => import("./kubectl/label.ts"),
