@@ -19,6 +19,7 @@ export { Overlay, runCommand, runnerIn } from "./overlay.ts";
 export { NodeNetwork } from "./node-network.ts";
 export type { NodeNetworkOptions } from "./node-network.ts";
 export { enumerateSubnets, NodeIpamController } from "./node-ipam-controller.ts";
+export { enableLbLabel, loadBalancerAddresses, ServiceLbController } from "./servicelb-controller.ts";
 export type { NodeIpamOptions } from "./node-ipam-controller.ts";
 export type { CommandRunner, OverlayOptions } from "./overlay.ts";
 export { cniBridgeName, cniConfig, cniConfigFileName, podEgressMasqueradeRules } from "./cni-config.ts";
