@@ -18,6 +18,7 @@ import { ReplicaSetController } from "./replicaset/controller.ts";
 import { ServiceAccountController } from "./serviceaccount/controller.ts";
 import { StatefulSetController } from "./statefulset/controller.ts";
 import { NodeIpamController } from "../network/node-ipam-controller.ts";
+import { ServiceLbController } from "../network/servicelb-controller.ts";
 import { IngressStatusController } from "../ingress/status-controller.ts";
 
 export { CronJobController } from "./cronjob/controller.ts";
@@ -76,6 +77,7 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new DaemonSetController(),
     new NodeIpamController({ clusterCidr: options.clusterCidr ?? "10.244.0.0/16", nodeMaskBits: nodeCidrMaskBits }),
     new IngressStatusController(),
+    new ServiceLbController(),
     new NamespaceController(),
     new LocalPathProvisioner(),
     new HorizontalPodAutoscalerController(),
