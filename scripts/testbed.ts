@@ -4,7 +4,7 @@
  * --no-systemd mode). Every agent host gets its own containerd. State lives in one directory so
  * that `down` removes exactly what `up` made.
  *
- *   scripts/testbed up [--servers N] [--agents M] [--name PREFIX] [--state-dir DIR]
+ *   scripts/testbed up [--servers N] [--agents M] [--name PREFIX] [--state-dir DIR] [--server-flags=--a=1,--b=2]
  *   scripts/testbed down [--name PREFIX] [--state-dir DIR]
  *
  * `up` waits until every node is Ready and prints `KUBECONFIG=<path>` as its last line.
@@ -30,6 +30,7 @@ const flagSpecs = {
   agents: { type: "integer", default: 2, min: 0, max: agentsMax, help: "agent hosts" },
   name: { type: "string", default: "fltb", help: "prefix of every namespace, link and directory (at most 6 characters)" },
   "state-dir": { type: "string", default: "/var/lib/flotilla-testbed", help: "where each testbed keeps its state" },
+  "server-flags": { type: "list", default: [], help: "extra flags for every flotilla server, comma-separated (--server-flags=--node-monitor-grace-period=10s)" },
 } as const satisfies FlagSpecs;
 
 interface HostState {
@@ -109,7 +110,7 @@ function createToken(server: HostState, role: "server" | "agent"): string {
   return sh(join(repoRoot, "scripts/flotilla"), ["token", "create", "--kind", role, "--data-dir", server.dataDir]).trim();
 }
 
-async function up(name: string, stateDir: string, servers: number, agents: number): Promise<TestbedState> {
+async function up(name: string, stateDir: string, servers: number, agents: number, serverFlags: readonly string[] = []): Promise<TestbedState> {
   const dir = join(stateDir, name);
   if (existsSync(join(dir, "state.json"))) throw new Error(`testbed ${name} exists (${dir}); run: scripts/testbed down --name ${name}`);
   mkdirSync(dir, { recursive: true });
@@ -126,9 +127,9 @@ async function up(name: string, stateDir: string, servers: number, agents: numbe
   const state: TestbedState = { name, bridge: lab.bridge, dir, hosts, kubeconfig: join(first.dataDir, "admin.kubeconfig") };
   writeFileSync(join(dir, "state.json"), JSON.stringify(state, null, 2));
   say("step 3/5: control-plane replicas");
-  install(first, ["--cluster-init", "--advertise-address", first.ip], ["--name", first.name]);
+  install(first, ["--cluster-init", "--advertise-address", first.ip], ["--name", first.name, ...serverFlags]);
   for (const server of hosts.filter((host) => host.role === "server" && host !== first)) {
-    install(server, ["--join", `https://${first.ip}:6443`, "--token", createToken(first, "server"), "--advertise-address", server.ip], ["--name", server.name]);
+    install(server, ["--join", `https://${first.ip}:6443`, "--token", createToken(first, "server"), "--advertise-address", server.ip], ["--name", server.name, ...serverFlags]);
   }
   say("step 4/5: agent hosts with their own containerd");
   const agentToken = agents > 0 ? createToken(first, "agent") : "";
@@ -202,7 +203,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    const state = await up(values.name, values["state-dir"], values.servers, values.agents);
+    const state = await up(values.name, values["state-dir"], values.servers, values.agents, values["server-flags"]);
     process.stdout.write(`KUBECONFIG=${state.kubeconfig}\n`);
     return 0;
   } catch (error) {
