@@ -80,4 +80,17 @@ describe("transaction", () => {
     const noneLocal = fullTransaction(state([local], [slice("a", [{ addresses: ["10.244.2.2"], nodeName: "n2" }])]));
     expect(noneLocal).toMatch(/add rule ip flotilla_proxy ext_\w+ drop/);
   });
+
+  it("answers on a LoadBalancer's status addresses, through the external chain when its policy is Local", () => {
+    const spec = { type: "LoadBalancer" as const, ports: [{ name: "http", port: 80, protocol: "TCP" as const, nodePort: 30002 }] };
+    const withStatus = (extra: Partial<NonNullable<Service["spec"]>>): Service => ({ ...service("lb", "10.96.0.7", { ...spec, ...extra }), status: { loadBalancer: { ingress: [{ ip: "192.168.1.11" }, { ip: "192.168.1.12" }] } } });
+    const endpoints = [slice("lb", [{ addresses: ["10.244.1.2"], nodeName: "n1" }])];
+    const cluster = fullTransaction(state([withStatus({})], endpoints));
+    expect(cluster).toMatch(/add element ip flotilla_proxy service_ips \{ 192\.168\.1\.11 \. tcp \. 80 : goto svc_\w+ \}/);
+    expect(cluster).toMatch(/add element ip flotilla_proxy service_ips \{ 192\.168\.1\.12 \. tcp \. 80 : goto svc_\w+ \}/);
+    const local = fullTransaction(state([withStatus({ externalTrafficPolicy: "Local" })], endpoints));
+    expect(local).toMatch(/service_ips \{ 192\.168\.1\.11 \. tcp \. 80 : goto ext_\w+ \}/);
+    expect(local).toMatch(/service_ips \{ 10\.96\.0\.7 \. tcp \. 80 : goto svc_\w+ \}/);
+    expect(local).toMatch(/add rule ip flotilla_proxy ext_\w+ ip saddr 10\.244\.0\.0\/16 goto svc_\w+/);
+  });
 });

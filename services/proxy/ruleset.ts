@@ -45,6 +45,8 @@ function addServicePort(state: RuleState, port: ServicePort, config: ProxyConfig
   const serviceIps = state.maps.get("service_ips");
   const nodePorts = state.maps.get("service_nodeports");
   const virtualIps = [...port.clusterIPs, ...port.loadBalancerIPs];
+  // externalTrafficPolicy Local holds for load-balancer addresses as for node ports.
+  const externalIps = port.externalLocal ? port.loadBalancerIPs : [];
   if (port.endpoints.length === 0) {
     for (const ip of virtualIps) state.maps.get("no_endpoint_services")?.set(`${ip} . ${port.protocol} . ${port.port}`, "");
     if (port.nodePort !== 0) state.maps.get("no_endpoint_nodeports")?.set(`${port.protocol} . ${port.nodePort}`, "");
@@ -56,19 +58,24 @@ function addServicePort(state: RuleState, port: ServicePort, config: ProxyConfig
     `ip saddr != ${config.clusterCidr} jump mark_for_masquerade comment "${port.key}"`,
     ...balanceRules(port, endpointChains, endpointChains.map(() => true)),
   ]);
-  for (const ip of virtualIps) serviceIps?.set(`${ip} . ${port.protocol} . ${port.port}`, `goto ${clusterChain}`);
-  if (port.nodePort !== 0) nodePorts?.set(`${port.protocol} . ${port.nodePort}`, `goto ${externalChain(state, port, endpointChains, id)}`);
+  const external = port.nodePort !== 0 || externalIps.length > 0 ? externalChain(state, port, endpointChains, id, config) : undefined;
+  for (const ip of virtualIps) serviceIps?.set(`${ip} . ${port.protocol} . ${port.port}`, `goto ${external !== undefined && externalIps.includes(ip) ? external : clusterChain}`);
+  if (port.nodePort !== 0 && external !== undefined) nodePorts?.set(`${port.protocol} . ${port.nodePort}`, `goto ${external}`);
 }
 
-/** NodePort traffic: Cluster masquerades to any endpoint; Local keeps the client's address, local endpoints only. */
-function externalChain(state: RuleState, port: ServicePort, endpointChains: string[], id: string): string {
+/**
+ * NodePort and load-balancer traffic: Cluster masquerades to any endpoint; Local keeps the
+ * client's address and picks local endpoints only, except for pods, which go to any endpoint
+ * (kube-proxy's short-circuit: a pod calling a load-balancer address must not be dropped).
+ */
+function externalChain(state: RuleState, port: ServicePort, endpointChains: string[], id: string, config: ProxyConfig): string {
   const name = `ext_${id}`;
   if (!port.externalLocal) {
     state.chains.set(name, ["jump mark_for_masquerade", `goto svc_${id}`]);
     return name;
   }
   const local = port.endpoints.map((endpoint) => endpoint.local);
-  const rules = local.some(Boolean) ? balanceRules(port, endpointChains, local) : [`drop comment "no local endpoints"`];
+  const rules = [`ip saddr ${config.clusterCidr} goto svc_${id} comment "pod traffic"`, ...(local.some(Boolean) ? balanceRules(port, endpointChains, local) : [`drop comment "no local endpoints"`])];
   state.chains.set(name, rules);
   return name;
 }

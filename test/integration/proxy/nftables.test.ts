@@ -103,6 +103,16 @@ describe("service proxy rules (nftables in a host namespace)", () => {
     expect(answersOf(client, `http://${node.ip}:${nodePort}/`, 30)).toEqual(new Set(["h1", "h2"]));
   });
 
+  it("answers a LoadBalancer's port on the node address servicelb lists in its status, from another machine", async () => {
+    const balancer: Service = { ...service({ type: "LoadBalancer" }), status: { loadBalancer: { ingress: [{ ip: node.ip }] } } };
+    syncer.onService({ type: "upsert", object: balancer });
+    await syncer.syncNow();
+    expect(answersOf(client, `http://${node.ip}/`, 30)).toEqual(new Set(["h1", "h2"]));
+    syncer.onService({ type: "upsert", object: service() });
+    await syncer.syncNow();
+    expect(get(client, `http://${node.ip}/`)).toMatch(/^error: /);
+  });
+
   it("keeps a client on one endpoint with sessionAffinity ClientIP", async () => {
     syncer.onService({ type: "upsert", object: service({ sessionAffinity: "ClientIP" }) });
     await syncer.syncNow();
