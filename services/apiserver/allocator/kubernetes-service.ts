@@ -2,6 +2,8 @@
  * The `kubernetes` Service in `default` (ClusterIP: the service range's first address, port 443)
  * and its Endpoints, which list every API server replica: each replica adds its own address and
  * port at start (upstream's endpoint reconciler; removal of a replica that is gone is not done yet).
+ * The EndpointSlice `kubernetes` is written from the Endpoints each time, as upstream's
+ * EndpointsAdapter does (the Endpoints carry skip-mirror, so no mirroring controller touches them).
  */
 import { findResource } from "../../../libs/api/registry.ts";
 import { createIfAbsent } from "../authz/ensure.ts";
@@ -55,7 +57,36 @@ async function ensureService(storages: Storages, allocators: ServiceAllocators, 
   await createIfAbsent(storages, "", "v1", "services", service, nowMs);
 }
 
-async function ensureEndpoints(storages: Storages, endpoint: ApiEndpoint, nowMs: number): Promise<void> {
+/**
+ * The EndpointSlice upstream's EndpointsAdapter writes for these Endpoints: same name, the
+ * service-name label, the first subset's ready addresses and ports (upstream reads only that one).
+ */
+export function endpointSliceFromEndpoints(endpoints: StoredObject): StoredObject {
+  const metadata = endpoints["metadata"] as { name?: string; namespace?: string };
+  const [subset] = (endpoints["subsets"] as Subset[] | undefined) ?? [];
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: metadata.name ?? "", namespace: metadata.namespace ?? "default", labels: { "kubernetes.io/service-name": metadata.name ?? "" } },
+    addressType: "IPv4",
+    endpoints: (subset?.addresses ?? []).map((address) => ({ addresses: [address.ip], conditions: { ready: true } })),
+    ports: (subset?.ports ?? []).map((port) => ({ ...(port.name === undefined ? {} : { name: port.name }), port: port.port, protocol: port.protocol ?? "TCP" })),
+  };
+}
+
+async function ensureEndpointSlice(storages: Storages, endpoints: StoredObject, nowMs: number): Promise<void> {
+  const info = findResource("discovery.k8s.io", "v1", "endpointslices");
+  if (info === undefined) throw new Error("the registry has no endpointslices");
+  const wanted = endpointSliceFromEndpoints(endpoints);
+  if (await createIfAbsent(storages, "discovery.k8s.io", "v1", "endpointslices", wanted, nowMs)) return;
+  await storages.cacherFor(info).update(objectKey({ group: "discovery.k8s.io", resource: "endpointslices" }, "default", "kubernetes"), (current) => ({
+    ...current,
+    endpoints: wanted["endpoints"],
+    ports: wanted["ports"],
+  }));
+}
+
+async function ensureEndpoints(storages: Storages, endpoint: ApiEndpoint, nowMs: number): Promise<StoredObject> {
   const info = findResource("", "v1", "endpoints");
   if (info === undefined) throw new Error("the registry has no endpoints");
   const endpoints: StoredObject = {
@@ -64,8 +95,8 @@ async function ensureEndpoints(storages: Storages, endpoint: ApiEndpoint, nowMs:
     metadata: { name: "kubernetes", namespace: "default", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
     subsets: withEndpoint([], endpoint),
   };
-  if (await createIfAbsent(storages, "", "v1", "endpoints", endpoints, nowMs)) return;
-  await storages.cacherFor(info).update(objectKey({ group: "", resource: "endpoints" }, "default", "kubernetes"), (current) => ({
+  if (await createIfAbsent(storages, "", "v1", "endpoints", endpoints, nowMs)) return endpoints;
+  return storages.cacherFor(info).update(objectKey({ group: "", resource: "endpoints" }, "default", "kubernetes"), (current) => ({
     ...current,
     subsets: withEndpoint((current["subsets"] as Subset[] | undefined) ?? [], endpoint),
   }));
@@ -73,5 +104,6 @@ async function ensureEndpoints(storages: Storages, endpoint: ApiEndpoint, nowMs:
 
 export async function ensureKubernetesService(storages: Storages, allocators: ServiceAllocators, endpoint: ApiEndpoint, nowMs: number): Promise<void> {
   await ensureService(storages, allocators, endpoint, nowMs);
-  await ensureEndpoints(storages, endpoint, nowMs);
+  const endpoints = await ensureEndpoints(storages, endpoint, nowMs);
+  await ensureEndpointSlice(storages, endpoints, nowMs);
 }

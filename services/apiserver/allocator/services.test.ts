@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { StatusError } from "../../../libs/api/status-errors.ts";
 import { createPrng } from "../../../libs/prng/index.ts";
 import { FakeEtcd } from "../storage/test-support.ts";
-import { withEndpoint } from "./kubernetes-service.ts";
+import { endpointSliceFromEndpoints, withEndpoint } from "./kubernetes-service.ts";
 import { nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./range.ts";
 import { allocateForService, keepAllocatedValues, releaseForService, type ServiceAllocators } from "./services.ts";
 import { StoredRange, nodePortsKey, serviceIpsKey } from "./store.ts";
@@ -71,6 +71,22 @@ describe("the kubernetes Endpoints", () => {
     expect(two).toEqual([{ addresses: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] }]);
     expect(withEndpoint(two, { ip: "10.0.0.2", port: 6443 })).toEqual(two);
     expect(withEndpoint(two, { ip: "127.0.0.1", port: 7443 })).toHaveLength(2);
+  });
+
+  it("are mirrored into the EndpointSlice `kubernetes` as upstream's EndpointsAdapter writes it (first subset, ready addresses)", () => {
+    const subsets = withEndpoint(withEndpoint([], { ip: "10.0.0.1", port: 6443 }), { ip: "10.0.0.2", port: 6443 });
+    const slice = endpointSliceFromEndpoints({ apiVersion: "v1", kind: "Endpoints", metadata: { name: "kubernetes", namespace: "default" }, subsets });
+    expect(slice).toEqual({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes" } },
+      addressType: "IPv4",
+      endpoints: [
+        { addresses: ["10.0.0.1"], conditions: { ready: true } },
+        { addresses: ["10.0.0.2"], conditions: { ready: true } },
+      ],
+      ports: [{ name: "https", port: 6443, protocol: "TCP" }],
+    });
   });
 });
 
