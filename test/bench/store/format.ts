@@ -75,7 +75,7 @@ export function implementationNotes(result: ImplementationResult): string[] {
       `${watch.watchers} watchers received ${watch.eventsDelivered} of ${watch.eventsWritten * watch.watchers} events; slowest watcher ${Math.round(watch.eventsPerSecondPerWatcherMin)} events/s; writer ${Math.round(watch.writer.opsPerSecond)} puts/s; ${formatCost(watch.cost)}`,
       ...watch.watcherErrors.slice(0, 3).map((error) => `watcher error: ${error}`),
     ]),
-    ...outcomeNotes("memory", result.memory, (members) => [members.map((member) => `${member.member} ${member.processName}[${member.pid}] ${member.residentMiB.toFixed(1)} MiB`).join(", ")]),
+    ...outcomeNotes("memory", result.memory, (members) => [members.map((member) => `${member.member} ${member.processName}[${member.pid}] ${member.residentMiB.toFixed(1)} MiB (anon ${member.anonymousMiB.toFixed(0)}, file ${member.fileMiB.toFixed(0)})`).join(", ")]),
     ...outcomeNotes("failover", result.failover, (rounds) =>
       rounds.map((round, index) => `kill ${index + 1} of ${round.killedMember}: ${round.unavailableMs === undefined ? "writes did not resume" : `${Math.round(round.unavailableMs)} ms`} (${round.probesSent} probes, ${round.probesFailed} failed${round.electedMs === undefined ? "" : `; a survivor named the new leader after ${Math.round(round.electedMs)} ms`})`),
     ),

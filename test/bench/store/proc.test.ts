@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { parseCpuMs, parseVmRssKiB } from "./proc.ts";
+import { parseCpuMs, parseStatusKiB, parseVmRssKiB } from "./proc.ts";
 
 describe("/proc parsing", () => {
   it("reads VmRSS in KiB from /proc/PID/status", () => {
     const status = "Name:\tetcd\nVmPeak:\t  900000 kB\nVmRSS:\t   55432 kB\nRssAnon:\t   30000 kB\n";
     expect(parseVmRssKiB(status)).toBe(55_432);
+  });
+
+  it("reads RssAnon and RssFile lines, and not a line whose name only starts the same", () => {
+    const status = "VmRSS:\t   55432 kB\nRssAnon:\t   30000 kB\nRssFile:\t   25000 kB\nRssFileX:\t 1 kB\n";
+    expect(parseStatusKiB(status, "RssAnon")).toBe(30_000);
+    expect(parseStatusKiB(status, "RssFile")).toBe(25_000);
   });
 
   it("fails on a status without VmRSS (a kernel thread)", () => {

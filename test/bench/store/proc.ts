@@ -12,6 +12,9 @@ export interface MemberMemory {
   /** /proc/PID/comm: "etcd" or "node"; a shell would mean the wrong process was measured. */
   readonly processName: string;
   readonly residentMiB: number;
+  /** RssAnon (heap, malloc, stacks) and RssFile (mapped files: the executable, shared libraries). */
+  readonly anonymousMiB: number;
+  readonly fileMiB: number;
 }
 
 const kibPerMib = 1024;
@@ -22,8 +25,13 @@ const wrapperProcessNames = new Set(["sh", "dash", "bash"]);
 
 /** VmRSS in KiB from the text of /proc/PID/status. */
 export function parseVmRssKiB(statusText: string): number {
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(statusText);
-  if (match === null) throw new Error("no VmRSS line in /proc/PID/status (a kernel thread or an exited process?)");
+  return parseStatusKiB(statusText, "VmRSS");
+}
+
+/** One "Name:   123 kB" line of /proc/PID/status, in KiB. */
+export function parseStatusKiB(statusText: string, name: string): number {
+  const match = new RegExp(`^${name}:\\s+(\\d+)\\s+kB$`, "m").exec(statusText);
+  if (match === null) throw new Error(`no ${name} line in /proc/PID/status (a kernel thread or an exited process?)`);
   return Number(match[1]);
 }
 
@@ -54,8 +62,9 @@ export function memberMemory(cluster: StoreCluster): MemberMemory[] {
   return [...runningPids(cluster)].map(([member, pid]) => {
     const processName = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
     if (wrapperProcessNames.has(processName)) throw new Error(`member ${member}: pid ${pid} is a ${processName} wrapper, not the server`);
-    const residentMiB = parseVmRssKiB(readFileSync(`/proc/${pid}/status`, "utf8")) / kibPerMib;
-    return { member, pid, processName, residentMiB };
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const residentMiB = parseVmRssKiB(status) / kibPerMib;
+    return { member, pid, processName, residentMiB, anonymousMiB: parseStatusKiB(status, "RssAnon") / kibPerMib, fileMiB: parseStatusKiB(status, "RssFile") / kibPerMib };
   });
 }
 

@@ -150,7 +150,9 @@ async function profileImplementation(implementation: StoreImplementation, option
       if (phase === "kill") await runKills(cluster, options.kills);
       else await runPhase(cluster, phase, scale, perfStat);
     }
-    const memory = memberMemory(cluster).map((member) => `${member.member} ${member.residentMiB.toFixed(0)} MiB`);
+    const memory = memberMemory(cluster).map(
+      (member) => `${member.member} ${member.residentMiB.toFixed(0)} MiB (anon ${member.anonymousMiB.toFixed(0)}, file ${member.fileMiB.toFixed(0)})`,
+    );
     process.stdout.write(`[${implementation}] rss: ${memory.join(", ")}\n`);
     // SIGTERM first: a flotilla member writes its CPU profile on a clean exit.
     await Promise.all(cluster.members.map(async (member) => member.daemon?.stop(profileStopGraceMs)));
