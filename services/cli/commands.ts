@@ -93,6 +93,26 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "rollout status|history|undo|pause|resume|restart",
     load: async () => import("./kubectl/rollout.ts"),
   },
+  patch: {
+    summary: "patch an object: -p PATCH, --type strategic|merge|json, --patch-file, --subresource",
+    load: async () => import("./kubectl/patch.ts"),
+  },
+  wait: {
+    summary: "wait --for=condition=C[=V]|delete|jsonpath={..}=V for objects (-l, --all), --timeout",
+    load: async () => import("./kubectl/wait.ts"),
+  },
+  cordon: {
+    summary: "mark nodes unschedulable",
+    load: async () => import("./kubectl/cordon.ts"),
+  },
+  uncordon: {
+    summary: "mark nodes schedulable",
+    load: async () => import("./kubectl/uncordon.ts"),
+  },
+  drain: {
+    summary: "cordon a node and evict its pods (PodDisruptionBudgets respected): --ignore-daemonsets, --delete-emptydir-data, --force",
+    load: async () => import("./kubectl/drain.ts"),
+  },
   config: {
     summary: "kubeconfig: set-context --current --namespace, current-context, view",
     load: async () => import("./kubectl/config.ts"),
