@@ -1,0 +1,217 @@
+/**
+ * End to end on the one-machine testbed (1 server, 2 agent hosts, real containerd, VXLAN and
+ * nftables): the agents' ingress proxy (an Ingress with two hosts and two paths, over HTTP and
+ * HTTPS with a TLS Secret, route changes from the watch), servicelb (a LoadBalancer Service on
+ * the nodes' addresses, following the enablelb label) and the `kubernetes` EndpointSlice. Driven
+ * with the installed kubectl and curl from the machine itself, outside every agent host.
+ */
+import { execFile } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCa, servingProfile } from "../../../libs/pki/index.ts";
+import { waitFor } from "../../harness/wait.ts";
+
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+const execFileAsync = promisify(execFile);
+const name = `n${randomInt(0, 36 ** 4).toString(36).padStart(4, "0")}`;
+const stateDir = "/var/lib/flotilla-testbed";
+const workDir = mkdtempSync(join(tmpdir(), "flotilla-e2e-net-"));
+const caFile = join(workDir, "ca.crt");
+let kubeconfig = "";
+
+interface Host {
+  name: string;
+  namespace: string;
+  ip: string;
+  role: string;
+}
+
+function hosts(): Host[] {
+  return (JSON.parse(readFileSync(join(stateDir, name, "state.json"), "utf8")) as { hosts: Host[] }).hosts;
+}
+
+const agents = (): Host[] => hosts().filter((host) => host.role === "agent");
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: 60_000 });
+  return stdout;
+}
+
+async function kubectlApply(manifest: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { encoding: "utf8", timeout: 60_000 }, (error) => (error === null ? resolve() : reject(error)));
+    child.stdin?.end(manifest);
+  });
+}
+
+/** One request with curl from this machine; the body, or `error <curl exit code>`. */
+async function curl(...args: string[]): Promise<string> {
+  try {
+    return (await execFileAsync("curl", ["-sS", "--fail", "--max-time", "3", ...args], { encoding: "utf8" })).stdout.trim();
+  } catch (error) {
+    return `error ${String((error as { code?: unknown }).code)}`;
+  }
+}
+
+const viaIngress = (host: Host, site: string, path: string): Promise<string> => curl("-H", `Host: ${site}`, `http://${host.ip}${path}`);
+const viaIngressTls = (host: Host, site: string, path: string): Promise<string> => curl("--cacert", caFile, "--resolve", `${site}:443:${host.ip}`, `https://${site}${path}`);
+
+/** A Deployment whose busybox httpd answers every file with the Deployment's name. */
+function backend(app: string): string {
+  const script = `mkdir -p /w/b /w/docs && for f in /w/index.html /w/b/x /w/docs/exact; do echo ${app} > $f; done && exec httpd -f -p 8080 -h /w`;
+  return `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${app} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: ${app} } }
+  template:
+    metadata: { labels: { app: ${app} } }
+    spec:
+      topologySpreadConstraints:
+        - { maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: { matchLabels: { app: ${app} } } }
+      containers:
+        - name: httpd
+          image: flotilla/busybox:1
+          imagePullPolicy: IfNotPresent
+          command: ["sh", "-c", "${script}"]
+          ports: [{ name: http, containerPort: 8080 }]
+          readinessProbe: { httpGet: { path: /, port: http }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${app} }
+spec:
+  selector: { app: ${app} }
+  ports: [{ name: http, port: 80, targetPort: http }]
+`;
+}
+
+const ingress = (betaPath: string): string => `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: sites }
+spec:
+  tls: [{ hosts: [shop.test, docs.test], secretName: sites-tls }]
+  rules:
+    - host: shop.test
+      http:
+        paths:
+          - { path: /, pathType: Prefix, backend: { service: { name: alpha, port: { number: 80 } } } }
+          - { path: ${betaPath}, pathType: Prefix, backend: { service: { name: beta, port: { name: http } } } }
+    - host: docs.test
+      http:
+        paths:
+          - { path: /docs/exact, pathType: Exact, backend: { service: { name: beta, port: { number: 80 } } } }
+          - { path: /, pathType: Prefix, backend: { service: { name: alpha, port: { number: 80 } } } }
+`;
+
+const balancer = `
+apiVersion: v1
+kind: Service
+metadata: { name: alpha-lb }
+spec:
+  type: LoadBalancer
+  selector: { app: alpha }
+  ports: [{ name: http, port: 8081, targetPort: http }]
+`;
+
+async function readyPods(app: string): Promise<number> {
+  const list = JSON.parse(await kubectl("get", "pods", "-l", `app=${app}`, "-o", "json")) as { items: { status: { conditions?: { type: string; status: string }[] } }[] };
+  return list.items.filter((item) => item.status.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") === true).length;
+}
+
+async function loadBalancerIps(): Promise<string[]> {
+  return (await kubectl("get", "service", "alpha-lb", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim().split(" ").filter((ip) => ip !== "").sort();
+}
+
+beforeAll(async () => {
+  const nowMs = Date.now();
+  const ca = await createCa({ nowMs, commonName: "e2e-ingress-ca" });
+  const certificate = await ca.issue(servingProfile("shop.test", ["shop.test", "docs.test"]), nowMs);
+  writeFileSync(caFile, ca.certificatePem);
+  writeFileSync(join(workDir, "tls.crt"), certificate.certificatePem);
+  writeFileSync(join(workDir, "tls.key"), certificate.privateKeyPem);
+  const { stdout } = await execFileAsync(join(repoRoot, "scripts/testbed"), ["up", "--servers", "1", "--agents", "2", "--name", name], { encoding: "utf8", timeout: 400_000 });
+  kubeconfig = (stdout.trim().split("\n").pop() ?? "").replace(/^KUBECONFIG=/, "");
+  await kubectl("create", "secret", "tls", "sites-tls", "--cert", join(workDir, "tls.crt"), "--key", join(workDir, "tls.key"));
+  await kubectlApply([backend("alpha"), backend("beta"), ingress("/b"), balancer].join("\n---\n"));
+  for (const app of ["alpha", "beta"]) await waitFor(async () => ((await readyPods(app)) === 2 ? true : undefined), { timeoutMs: 120_000, description: `2 ready ${app} pods` });
+}, 600_000);
+
+afterAll(async () => {
+  await execFileAsync(join(repoRoot, "scripts/testbed"), ["down", "--name", name], { timeout: 180_000 }).catch(() => undefined);
+  rmSync(workDir, { recursive: true, force: true });
+}, 200_000);
+
+describe("the agents' ingress proxy on the testbed", () => {
+  it("routes two hosts and two paths to the right Service on every node over HTTP", async () => {
+    for (const host of agents()) {
+      await waitFor(async () => ((await viaIngress(host, "shop.test", "/b/x")) === "beta" ? true : undefined), { timeoutMs: 20_000, description: `the route on ${host.name}` });
+      expect(await viaIngress(host, "shop.test", "/")).toBe("alpha");
+      expect(await viaIngress(host, "shop.test", "/b/x")).toBe("beta");
+      expect(await viaIngress(host, "docs.test", "/docs/exact")).toBe("beta");
+      expect(await viaIngress(host, "docs.test", "/")).toBe("alpha");
+      // An unknown host has no route: 404 (curl --fail exits 22).
+      expect(await viaIngress(host, "other.test", "/")).toBe("error 22");
+    }
+  });
+
+  it("terminates TLS with the certificate of the Secret the Ingress names", async () => {
+    for (const host of agents()) {
+      await waitFor(async () => ((await viaIngressTls(host, "shop.test", "/")) === "alpha" ? true : undefined), { timeoutMs: 20_000, description: `HTTPS on ${host.name}` });
+      expect(await viaIngressTls(host, "shop.test", "/b/x")).toBe("beta");
+      expect(await viaIngressTls(host, "docs.test", "/docs/exact")).toBe("beta");
+    }
+  });
+
+  it("lists the nodes' addresses in the Ingress status and keeps the default IngressClass flotilla", async () => {
+    const addresses = agents().map((host) => host.ip).sort();
+    await waitFor(async () => ((await kubectl("get", "ingress", "sites", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim().split(" ").sort().join(",") === addresses.join(",") ? true : undefined), {
+      timeoutMs: 20_000,
+      description: "the Ingress status",
+    });
+    expect((await kubectl("get", "ingressclass", "flotilla", "-o", "jsonpath={.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}")).trim()).toBe("true");
+  });
+
+  it("follows a changed Ingress from the watch", async () => {
+    const [host] = agents();
+    if (host === undefined) throw new Error("no agent host");
+    await kubectlApply(ingress("/docs"));
+    await waitFor(async () => ((await viaIngress(host, "shop.test", "/docs/exact")) === "beta" ? true : undefined), { timeoutMs: 10_000, intervalMs: 200, description: "the new path" });
+    expect(await viaIngress(host, "shop.test", "/b/x")).toBe("alpha");
+  });
+});
+
+describe("servicelb on the testbed", () => {
+  it("answers a LoadBalancer Service on every node's address and lists them in its status", async () => {
+    const addresses = agents().map((host) => host.ip).sort();
+    await waitFor(async () => ((await loadBalancerIps()).join(",") === addresses.join(",") ? true : undefined), { timeoutMs: 20_000, description: "the LoadBalancer status" });
+    for (const ip of addresses) {
+      await waitFor(async () => ((await curl(`http://${ip}:8081/`)) === "alpha" ? true : undefined), { timeoutMs: 10_000, description: `alpha-lb on ${ip}` });
+    }
+  });
+
+  it("narrows to the nodes labelled svccontroller.k3s.cattle.io/enablelb=true", async () => {
+    const [chosen] = agents();
+    if (chosen === undefined) throw new Error("no agent host");
+    await kubectl("label", "node", chosen.namespace, "svccontroller.k3s.cattle.io/enablelb=true");
+    await waitFor(async () => ((await loadBalancerIps()).join(",") === chosen.ip ? true : undefined), { timeoutMs: 20_000, description: "the status with the labelled node only" });
+  });
+});
+
+describe("the kubernetes Service", () => {
+  it("has an EndpointSlice mirrored from its Endpoints", async () => {
+    const endpoints = (await kubectl("get", "endpoints", "kubernetes", "-o", "jsonpath={.subsets[0].addresses[*].ip}")).trim();
+    const slice = JSON.parse(await kubectl("get", "endpointslice", "kubernetes", "-o", "json")) as { metadata: { labels?: Record<string, string> }; endpoints: { addresses: string[] }[]; ports: { port: number }[] };
+    expect(slice.metadata.labels?.["kubernetes.io/service-name"]).toBe("kubernetes");
+    expect(slice.endpoints.flatMap((endpoint) => endpoint.addresses).join(" ")).toBe(endpoints);
+    expect(endpoints).not.toBe("");
+  });
+});
