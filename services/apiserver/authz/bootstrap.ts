@@ -51,6 +51,9 @@ const viewRules: readonly PolicyRule[] = [
   { apiGroups: ["batch"], resources: ["cronjobs", "cronjobs/status", "jobs", "jobs/status"], verbs: read },
   { apiGroups: ["networking.k8s.io"], resources: ["ingresses", "ingresses/status", "networkpolicies"], verbs: read },
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets", "poddisruptionbudgets/status"], verbs: read },
+  // metrics-server's system:aggregated-metrics-reader, which upstream aggregates into view, edit
+  // and admin (Flotilla has no ClusterRole aggregation, so the rule sits here).
+  { apiGroups: ["metrics.k8s.io"], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] },
 ];
 
 const editRules: readonly PolicyRule[] = [
