@@ -166,6 +166,8 @@ export type {
   ReplicaSet,
   ReplicaSetSpec,
   ReplicaSetStatus,
+  ReplicationController,
+  ReplicationControllerSpec,
   StatefulSet,
   StatefulSetSpec,
   StatefulSetStatus,

@@ -95,6 +95,14 @@ const core = groupVersion("", "v1", [
   { resource: "persistentvolumes", kind: "PersistentVolume", namespaced: false, shortNames: ["pv"], subresources: [status("PersistentVolume")] },
   { resource: "pods", kind: "Pod", namespaced: true, shortNames: ["po"], categories: all, subresources: podSubresources },
   { resource: "podtemplates", kind: "PodTemplate", namespaced: true },
+  {
+    resource: "replicationcontrollers",
+    kind: "ReplicationController",
+    namespaced: true,
+    shortNames: ["rc"],
+    categories: all,
+    subresources: [scale, status("ReplicationController")],
+  },
   { resource: "resourcequotas", kind: "ResourceQuota", namespaced: true, shortNames: ["quota"], subresources: [status("ResourceQuota")] },
   { resource: "secrets", kind: "Secret", namespaced: true },
   {

@@ -164,6 +164,7 @@ describe("lookups", () => {
     expect(findSubresource(resource("", "v1", "configmaps"), "status")).toBeUndefined();
     expect(resourcesInCategory("all").map((info) => info.resource)).toEqual([
       "pods",
+      "replicationcontrollers",
       "services",
       "daemonsets",
       "deployments",

@@ -57,6 +57,16 @@ const workloadColumns: Record<string, TableColumnDefinition[]> = {
     imagesColumn,
     column("Selector", "string", doc("ReplicaSetSpec.selector"), wide),
   ],
+  "replicationcontrollers.": [
+    nameColumn,
+    column("Desired", "integer", doc("ReplicaSetSpec.replicas")),
+    column("Current", "integer", doc("ReplicaSetStatus.replicas")),
+    column("Ready", "integer", doc("ReplicaSetStatus.readyReplicas")),
+    ageColumn,
+    containersColumn,
+    imagesColumn,
+    column("Selector", "string", "Selector is a label query over pods that should match the Replicas count.", wide),
+  ],
   "statefulsets.apps": [nameColumn, column("Ready", "string", "Number of the pod with ready state"), ageColumn, containersColumn, imagesColumn],
   "daemonsets.apps": [
     nameColumn,

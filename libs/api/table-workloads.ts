@@ -11,7 +11,7 @@ import type { RowCells } from "./table-pod.ts";
 import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus, PodDisruptionBudget } from "./types/cluster.ts";
 import type { KubeObject, TableCell } from "./types/meta.ts";
 import type { Container } from "./types/pod.ts";
-import type { ControllerRevision, CronJob, DaemonSet, Deployment, Job, ReplicaSet, StatefulSet, WorkloadCondition } from "./types/workloads.ts";
+import type { ControllerRevision, CronJob, DaemonSet, Deployment, Job, ReplicaSet, ReplicationController, StatefulSet, WorkloadCondition } from "./types/workloads.ts";
 
 /** Container names and images, each joined with "," (upstream's layoutContainerCells). */
 export function containerCells(containers: readonly Container[] | undefined): [string, string] {
@@ -54,6 +54,13 @@ export function replicaSetRow(replicaSet: ReplicaSet, nowMs: number): RowCells {
       formatLabelSelector(replicaSet.spec?.selector),
     ],
   };
+}
+
+export function replicationControllerRow(controller: ReplicationController, nowMs: number): RowCells {
+  const [names, images] = containerCells(controller.spec?.template?.spec?.containers);
+  const status = controller.status;
+  const cells = [controller.metadata.name ?? "", controller.spec?.replicas ?? 0, status?.replicas ?? 0, status?.readyReplicas ?? 0, age(controller, nowMs)];
+  return { cells: [...cells, names, images, formatLabels(controller.spec?.selector)] };
 }
 
 export function statefulSetRow(statefulSet: StatefulSet, nowMs: number): RowCells {

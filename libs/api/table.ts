@@ -33,6 +33,7 @@ import {
   jobRow,
   podDisruptionBudgetRow,
   replicaSetRow,
+  replicationControllerRow,
   statefulSetRow,
 } from "./table-workloads.ts";
 import type { KubeObject, ListMeta, PartialObjectMetadata, Table, TableColumnDefinition, TableRow } from "./types/meta.ts";
@@ -67,6 +68,7 @@ const printers: ReadonlyMap<string, RowPrinter> = new Map<string, RowPrinter>([
   ["resourcequotas.", resourceQuotaRow],
   ["deployments.apps", deploymentRow],
   ["replicasets.apps", replicaSetRow],
+  ["replicationcontrollers.", replicationControllerRow],
   ["statefulsets.apps", statefulSetRow],
   ["daemonsets.apps", daemonSetRow],
   ["controllerrevisions.apps", controllerRevisionRow],

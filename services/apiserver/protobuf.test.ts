@@ -106,6 +106,7 @@ const samples: readonly Record<string, unknown>[] = [
     metadata: meta("web", "demo"),
     spec: { replicas: 0, selector, template: podTemplate, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } }, revisionHistoryLimit: 10, paused: true },
   },
+  { apiVersion: "v1", kind: "ReplicationController", metadata: meta("web-rc", "demo"), spec: { replicas: 2, minReadySeconds: 5, selector: { app: "web" }, template: podTemplate } },
   { apiVersion: "apps/v1", kind: "ReplicaSet", metadata: meta("web-1", "demo"), spec: { replicas: 2, minReadySeconds: 5, selector, template: podTemplate } },
   {
     apiVersion: "apps/v1",

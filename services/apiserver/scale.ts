@@ -1,10 +1,11 @@
 /**
- * The scale subresource (autoscaling/v1 Scale) of deployments, replica sets and stateful sets:
+ * The scale subresource (autoscaling/v1 Scale) of deployments, replica sets, stateful sets and
+ * replication controllers:
  * GET reads spec.replicas, status.replicas and the selector; PUT and PATCH (merge, JSON, and
  * strategic, which for Scale's plain fields is a merge) write spec.replicas back to the object.
  * `kubectl scale` patches it.
  */
-import { labelSelectorAsSelector } from "../../libs/api/labels.ts";
+import { labelSelectorAsSelector, selectorFromSet } from "../../libs/api/labels.ts";
 import { applyJsonPatch, applyMergePatch, type JsonObject, type JsonValue } from "../../libs/api/patch/index.ts";
 import { newBadRequest, newConflictModified, newUnsupportedMediaType } from "../../libs/api/status-errors.ts";
 import type { LabelSelector } from "../../libs/api/types/meta.ts";
@@ -14,8 +15,10 @@ import { metadataOf, recordOf } from "./object-meta.ts";
 import { readObjectBody } from "./rest-write.ts";
 import type { StoredObject } from "./storage/index.ts";
 
-function selectorText(selector: unknown): string {
+// A ReplicationController's selector is a plain label map; the apps kinds carry a LabelSelector.
+function selectorText(kind: unknown, selector: unknown): string {
   try {
+    if (kind === "ReplicationController") return selectorFromSet(selector as Record<string, string> | undefined).toString();
     return labelSelectorAsSelector(selector as LabelSelector | undefined).toString();
   } catch {
     return "";
@@ -33,7 +36,7 @@ export function scaleOf(object: StoredObject): Record<string, unknown> {
     apiVersion: "autoscaling/v1",
     metadata: scaleMetadata,
     spec: { replicas: typeof spec["replicas"] === "number" ? spec["replicas"] : 0 },
-    status: { replicas: typeof status["replicas"] === "number" ? status["replicas"] : 0, selector: selectorText(spec["selector"]) },
+    status: { replicas: typeof status["replicas"] === "number" ? status["replicas"] : 0, selector: selectorText(object["kind"], spec["selector"]) },
   };
 }
 

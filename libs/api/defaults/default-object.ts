@@ -18,7 +18,7 @@ import {
   defaultService,
 } from "./core.ts";
 import { defaultPod } from "./pod.ts";
-import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultStatefulSet } from "./workloads.ts";
+import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultReplicationController, defaultStatefulSet } from "./workloads.ts";
 
 // Each defaulter takes the object as upstream's shape; the casts sit in this table only.
 type Defaulter = (object: never) => void;
@@ -37,6 +37,7 @@ const defaulters: ReadonlyMap<string, Defaulter> = new Map<string, Defaulter>([
   ["v1/PersistentVolume", defaultPersistentVolume],
   ["v1/Node", defaultNode],
   ["v1/Endpoints", defaultEndpoints],
+  ["v1/ReplicationController", defaultReplicationController],
   ["apps/v1/Deployment", defaultDeployment],
   ["apps/v1/ReplicaSet", defaultReplicaSet],
   ["apps/v1/StatefulSet", defaultStatefulSet],

@@ -3,7 +3,7 @@
  * pkg/apis/batch/v1/defaults.go): replicas, strategies, history limits, and the pod defaults of
  * every embedded template. Functions mutate the object they are given.
  */
-import type { CronJob, DaemonSet, Deployment, Job, JobSpec, ReplicaSet, StatefulSet } from "../types/workloads.ts";
+import type { CronJob, DaemonSet, Deployment, Job, JobSpec, ReplicaSet, ReplicationController, StatefulSet } from "../types/workloads.ts";
 import { defaultPersistentVolumeClaimSpec, defaultPodTemplateSpec } from "./pod.ts";
 
 export const revisionHistoryLimitDefault = 10;
@@ -33,6 +33,19 @@ export function defaultDeployment(deployment: Deployment): void {
 export function defaultReplicaSet(replicaSet: ReplicaSet): void {
   const spec = replicaSet.spec;
   if (spec === undefined) return;
+  if (spec.replicas === undefined) spec.replicas = 1;
+  defaultPodTemplateSpec(spec.template);
+}
+
+/** SetDefaults_ReplicationController: selector and labels from the template's labels, 1 replica. */
+export function defaultReplicationController(controller: ReplicationController): void {
+  const spec = controller.spec;
+  if (spec === undefined) return;
+  const templateLabels = spec.template?.metadata?.labels ?? {};
+  if (Object.keys(templateLabels).length > 0) {
+    if (Object.keys(spec.selector ?? {}).length === 0) spec.selector = { ...templateLabels };
+    if (Object.keys(controller.metadata.labels ?? {}).length === 0) controller.metadata.labels = { ...templateLabels };
+  }
   if (spec.replicas === undefined) spec.replicas = 1;
   defaultPodTemplateSpec(spec.template);
 }

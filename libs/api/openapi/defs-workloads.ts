@@ -1,6 +1,6 @@
 /** apps/v1 and batch/v1 (types/workloads.ts), with upstream's definition names. */
 import { intOrString, labelSelector, objectMeta, time } from "./defs-meta.ts";
-import { bool, int32, int64, list, objectFields, packageBuilder, packages, raw, required, str, strings, type Definition, type FieldTuple } from "./dsl.ts";
+import { bool, int32, int64, list, objectFields, packageBuilder, packages, raw, required, str, stringMap, strings, type Definition, type FieldTuple } from "./dsl.ts";
 
 const apps = packageBuilder(packages.apps);
 const batch = packageBuilder(packages.batch);
@@ -79,6 +79,30 @@ const deployment: readonly Definition[] = [
     ...objectFields("ReplicaSet"),
     spec: [apps.ref("ReplicaSetSpec"), "Desired state."],
     status: [apps.ref("ReplicaSetStatus"), "Observed state."],
+  }),
+];
+
+// core v1 ReplicationController: ReplicaSet's shape with a plain label-map selector.
+const replicationController: readonly Definition[] = [
+  core.def("ReplicationControllerSpec", "The desired state of a replication controller.", {
+    replicas: [int32, "Desired number of pods; 1 by default."],
+    minReadySeconds,
+    selector: [stringMap, "Labels of the pods it keeps; the template's labels by default."],
+    template: [core.ref("PodTemplateSpec"), "The pods to create."],
+  }),
+  core.def("ReplicationControllerCondition", "One aspect of a replication controller's state.", conditionFields),
+  core.def("ReplicationControllerStatus", "The observed state of a replication controller.", {
+    replicas: [int32, "Pods observed.", required],
+    fullyLabeledReplicas: [int32, "Pods whose labels match the template's."],
+    readyReplicas: [int32, "Ready pods."],
+    availableReplicas: [int32, "Available pods."],
+    observedGeneration,
+    conditions: [list(core.ref("ReplicationControllerCondition")), "Current conditions."],
+  }),
+  core.def("ReplicationController", "Keeps a number of identical pods running (the older form of ReplicaSet).", {
+    ...objectFields("ReplicationController"),
+    spec: [core.ref("ReplicationControllerSpec"), "Desired state."],
+    status: [core.ref("ReplicationControllerStatus"), "Observed state."],
   }),
 ];
 
@@ -257,4 +281,4 @@ const job: readonly Definition[] = [
   }),
 ];
 
-export const workloadDefinitions: readonly Definition[] = [...deployment, ...statefulSet, ...job];
+export const workloadDefinitions: readonly Definition[] = [...deployment, ...replicationController, ...statefulSet, ...job];

@@ -65,6 +65,20 @@ export interface ReplicaSet extends KubeObject {
   status?: ReplicaSetStatus;
 }
 
+/** core v1 ReplicationController: a ReplicaSet whose selector is a plain label map. */
+export interface ReplicationControllerSpec {
+  replicas?: number;
+  minReadySeconds?: number;
+  /** Defaults to the template's labels. */
+  selector?: Record<string, string>;
+  template?: PodTemplateSpec;
+}
+
+export interface ReplicationController extends KubeObject {
+  spec?: ReplicationControllerSpec;
+  status?: ReplicaSetStatus;
+}
+
 export interface StatefulSetSpec {
   replicas?: number;
   selector: LabelSelector;

@@ -26,6 +26,7 @@ export {
   validateJob,
   validateJobSpec,
   validateReplicaSet,
+  validateReplicationController,
   validateStatefulSet,
 } from "./workloads.ts";
 export { cronFields, isKnownTimeZone, parseCronSchedule } from "./cron.ts";

@@ -35,6 +35,7 @@ import {
   validateJob,
   validateJobUpdate,
   validateReplicaSet,
+  validateReplicationController,
   validateSelectorUpdate,
   validateStatefulSet,
   validateStatefulSetUpdate,
@@ -81,6 +82,8 @@ const kinds: ReadonlyMap<string, KindRules> = new Map<string, KindRules>([
     "v1/PersistentVolumeClaim",
     { group: "", resource: "persistentvolumeclaims", namespaced: true, validate: validatePersistentVolumeClaim, validateUpdate: validatePersistentVolumeClaimUpdate },
   ],
+  // A ReplicationController's selector may change (upstream checks no selector update for it).
+  ["v1/ReplicationController", { group: "", resource: "replicationcontrollers", namespaced: true, validate: validateReplicationController }],
   ["v1/ServiceAccount", { group: "", resource: "serviceaccounts", namespaced: true }],
   ["v1/Event", { group: "", resource: "events", namespaced: true, validate: validateEvent }],
   ["v1/ResourceQuota", { group: "", resource: "resourcequotas", namespaced: true }],

@@ -10,7 +10,19 @@ import { FieldPath } from "../field-path.ts";
 import { labelSelectorAsSelector } from "../labels.ts";
 import type { LabelSelector } from "../types/meta.ts";
 import type { PodTemplateSpec } from "../types/pod.ts";
-import type { CronJob, DaemonSet, DaemonSetSpec, Deployment, DeploymentSpec, Job, JobSpec, ReplicaSet, StatefulSet, StatefulSetSpec } from "../types/workloads.ts";
+import type {
+  CronJob,
+  DaemonSet,
+  DaemonSetSpec,
+  Deployment,
+  DeploymentSpec,
+  Job,
+  JobSpec,
+  ReplicaSet,
+  ReplicationController,
+  StatefulSet,
+  StatefulSetSpec,
+} from "../types/workloads.ts";
 import { validateLabelSelector } from "../validation.ts";
 import {
   fieldInvalidVerbatim,
@@ -118,6 +130,23 @@ export function validateReplicaSet(replicaSet: ReplicaSet): FieldError[] {
   const errors = validateNonnegative(spec.replicas, specPath.child("replicas"));
   errors.push(...validateNonnegative(spec.minReadySeconds, specPath.child("minReadySeconds")));
   errors.push(...validateSelectorForTemplate(spec.selector, spec.template, "deployment", specPath));
+  errors.push(...validateAlwaysTemplate(spec.template, specPath.child("template")));
+  return errors;
+}
+
+/** core v1 ReplicationController (ValidateReplicationControllerSpec): a non-empty map selector that selects the template. */
+export function validateReplicationController(controller: ReplicationController): FieldError[] {
+  const spec = controller.spec;
+  if (spec === undefined) return [fieldRequired(specPath, "")];
+  const errors = validateNonnegative(spec.replicas, specPath.child("replicas"));
+  errors.push(...validateNonnegative(spec.minReadySeconds, specPath.child("minReadySeconds")));
+  const selector = spec.selector ?? {};
+  if (Object.keys(selector).length === 0) {
+    errors.push(fieldRequired(specPath.child("selector"), ""));
+  } else {
+    errors.push(...validateLabelSelector({ matchLabels: selector }, specPath.child("selector")));
+    if (spec.template !== undefined) errors.push(...selectorMatchesTemplate({ matchLabels: selector }, spec.template, specPath));
+  }
   errors.push(...validateAlwaysTemplate(spec.template, specPath.child("template")));
   return errors;
 }
