@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findResource, isStatusError, type ConfigMap, type WatchEvent } from "../api/index.ts";
 import { adminClientProfile, createCa, servingProfile, type ClusterCa, type IssuedCertificate } from "../pki/index.ts";
 import { freePortForTest } from "./test-support.ts";
-import { HttpApiClient, resourcePath } from "./http-client.ts";
+import { ApiUnavailableError, HttpApiClient, resourcePath } from "./http-client.ts";
 
 const configMaps = findResource("", "v1", "configmaps")!;
 const deployments = findResource("apps", "v1", "deployments")!;
@@ -19,6 +19,11 @@ describe("HttpApiClient", () => {
   let server: Server;
   let port: number;
   let handler: Handler = (_, __, response) => response.end("{}");
+  /** A second server: hangs (never answers) unless told to answer 503. */
+  let stuck: Server;
+  let stuckPort: number;
+  let stuckAnswers503 = false;
+  const stuckSeen: string[] = [];
   const seen: { method: string; url: string; contentType: string | undefined; subject: string; body: string }[] = [];
 
   beforeAll(async () => {
@@ -37,15 +42,26 @@ describe("HttpApiClient", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as AddressInfo).port;
+    stuck = createServer({ cert: serving.chainPem, key: serving.privateKeyPem }, (request, response) => {
+      stuckSeen.push(`${request.method ?? ""} ${request.url ?? ""}`);
+      if (stuckAnswers503) {
+        response.writeHead(503, { "Content-Type": "application/json" });
+        response.end(JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code: 503, reason: "ServiceUnavailable", message: "store unavailable" }));
+      }
+    });
+    await new Promise<void>((resolve) => stuck.listen(0, "127.0.0.1", resolve));
+    stuckPort = (stuck.address() as AddressInfo).port;
   });
 
   afterAll(async () => {
+    stuck.closeAllConnections();
+    await new Promise((resolve) => stuck.close(resolve));
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
 
-  function client(servers: string[] = [`https://127.0.0.1:${port}`]): HttpApiClient {
-    return new HttpApiClient({ servers, caCertificatePem: ca.certificatePem, credentials: { kind: "client-certificate", certificatePem: admin.certificatePem, privateKeyPem: admin.privateKeyPem } });
+  function client(servers: string[] = [`https://127.0.0.1:${port}`], timeouts: { requestTimeoutMs?: number; attemptTimeoutMs?: number } = {}): HttpApiClient {
+    return new HttpApiClient({ ...timeouts, servers, caCertificatePem: ca.certificatePem, credentials: { kind: "client-certificate", certificatePem: admin.certificatePem, privateKeyPem: admin.privateKeyPem } });
   }
 
   it("builds upstream's paths for core and grouped, namespaced and cluster-scoped resources", () => {
@@ -110,5 +126,68 @@ describe("HttpApiClient", () => {
     const api = client([`https://127.0.0.1:${await freePortForTest()}`]);
     await expect(api.get(configMaps, "default", "a")).rejects.toThrow(/no API server answered/);
     api.close();
+  });
+
+  it("moves a read on to the next server when one hangs past the attempt timeout", async () => {
+    stuckAnswers503 = false;
+    handler = (_, __, response) => response.end(JSON.stringify({ metadata: { name: "a" } }));
+    const api = client([`https://127.0.0.1:${stuckPort}`, `https://127.0.0.1:${port}`], { requestTimeoutMs: 5_000, attemptTimeoutMs: 300 });
+    const startedMs = Date.now();
+    const object = await api.get<ConfigMap>(configMaps, "default", "a");
+    const elapsedMs = Date.now() - startedMs;
+    api.close();
+    expect(object.metadata.name).toBe("a");
+    expect(elapsedMs).toBeGreaterThanOrEqual(290);
+    expect(elapsedMs).toBeLessThan(2_000);
+    expect(api.currentServer).toBe(`https://127.0.0.1:${port}/`);
+  });
+
+  it("fails a read at its overall deadline when every server hangs, naming each attempt", async () => {
+    stuckAnswers503 = false;
+    const api = client([`https://127.0.0.1:${stuckPort}`], { requestTimeoutMs: 800, attemptTimeoutMs: 300 });
+    const startedMs = Date.now();
+    const error = await api.get(configMaps, "default", "a").catch((caught: unknown) => caught);
+    const elapsedMs = Date.now() - startedMs;
+    api.close();
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    const unavailable = error as ApiUnavailableError;
+    expect(unavailable.code).toBe("ETIMEDOUT");
+    expect(unavailable.message).toMatch(/^GET \/api\/v1\/namespaces\/default\/configmaps\/a: no API server answered within \d+ ms/);
+    expect(unavailable.attempts.length).toBeGreaterThanOrEqual(2);
+    expect(unavailable.attempts[0]?.reason).toBe("no answer within 300 ms");
+    expect(elapsedMs).toBeGreaterThanOrEqual(750);
+    expect(elapsedMs).toBeLessThan(2_500);
+  });
+
+  it("never resends a write that hung: it fails at the deadline saying it may have been applied", async () => {
+    stuckAnswers503 = false;
+    stuckSeen.length = 0;
+    seen.length = 0;
+    const api = client([`https://127.0.0.1:${stuckPort}`, `https://127.0.0.1:${port}`], { requestTimeoutMs: 600, attemptTimeoutMs: 200 });
+    const error = await api.create<ConfigMap>(configMaps, { metadata: { name: "w", namespace: "default" } }).catch((caught: unknown) => caught);
+    api.close();
+    expect(error).toBeInstanceOf(ApiUnavailableError);
+    expect((error as Error).message).toMatch(/may have been applied/);
+    expect(stuckSeen).toEqual(["POST /api/v1/namespaces/default/configmaps"]);
+    expect(seen).toEqual([]);
+  });
+
+  it("asks the next server when a replica answers a read with 503", async () => {
+    stuckAnswers503 = true;
+    handler = (_, __, response) => response.end(JSON.stringify({ metadata: { name: "b" } }));
+    const api = client([`https://127.0.0.1:${stuckPort}`, `https://127.0.0.1:${port}`]);
+    const object = await api.get<ConfigMap>(configMaps, "default", "b");
+    api.close();
+    expect(object.metadata.name).toBe("b");
+  });
+
+  it("returns a replica's 503 to a write unchanged", async () => {
+    stuckAnswers503 = true;
+    seen.length = 0;
+    const api = client([`https://127.0.0.1:${stuckPort}`, `https://127.0.0.1:${port}`]);
+    const error = await api.create<ConfigMap>(configMaps, { metadata: { name: "w", namespace: "default" } }).catch((caught: unknown) => caught);
+    api.close();
+    expect(isStatusError(error, "ServiceUnavailable")).toBe(true);
+    expect(seen).toEqual([]);
   });
 });

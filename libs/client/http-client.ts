@@ -2,8 +2,13 @@
  * The ApiClient over HTTPS: the cluster CA, a client certificate or a bearer token (from a
  * kubeconfig or given explicitly), JSON bodies, Status answers turned into libs/api StatusErrors,
  * watches as async iterables over the JSON-lines stream, and a list of server URLs tried in turn
- * when one cannot be reached. Only connection failures are retried, a bounded number of times;
- * an answer from a server, whatever its code, is never retried here.
+ * when one cannot be reached or does not answer in time. Every call has an overall deadline
+ * (requestTimeoutMs). Reads (GET, and the start of a watch) are idempotent: each attempt has its
+ * own bounded timeout, and a server that hangs, resets or answers 502/503/504 is left for the next
+ * one. Writes move on only when the request never left (connection refused, unreachable): a write
+ * that timed out may have been applied, so it fails with an error that says so. Any other answer
+ * from a server is never retried here. When the deadline passes, the error names every server
+ * tried and what each one did.
  */
 import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
 import type { IncomingMessage } from "node:http";
@@ -20,8 +25,12 @@ import {
 import { parseKubeconfig, type KubeconfigCredentials } from "../pki/index.ts";
 import type { ApiClient, ListOptions, PatchType, Resource, WatchOptions, WriteOptions } from "./types.ts";
 
-/** A request that has not answered in this long fails (watches excepted: they use timeoutSeconds). */
+/** A call that has not answered in this long fails, all attempts included (watches: until headers). */
 export const requestTimeoutMsDefault = 30_000;
+/** One attempt of a read on one server; past it the next server is tried. */
+export const attemptTimeoutMsDefault = 10_000;
+/** Answers of a read that mean "this replica cannot serve now": the next server is tried. */
+const unavailableStatusCodes = new Set([502, 503, 504]);
 /** Rounds over the server list before a connection failure is final. */
 export const connectRoundsMax = 3;
 /** Pause between two rounds over the server list. */
@@ -46,8 +55,36 @@ export interface HttpClientOptions {
   readonly servers: readonly string[];
   readonly caCertificatePem: string;
   readonly credentials: KubeconfigCredentials;
+  /** Overall deadline of one call, every attempt and pause included. */
   readonly requestTimeoutMs?: number;
+  /** Deadline of one attempt of a read on one server (capped by what is left of the overall one). */
+  readonly attemptTimeoutMs?: number;
   readonly userAgent?: string;
+}
+
+/** One attempt of a call that failed: which server, and what happened. */
+export interface FailedAttempt {
+  readonly server: string;
+  readonly reason: string;
+}
+
+/**
+ * A call that no server completed within its deadline, or that no server could be reached for.
+ * `code` is ETIMEDOUT when the deadline passed, else the last connection error's code.
+ */
+export class ApiUnavailableError extends Error {
+  readonly code: string;
+  readonly attempts: readonly FailedAttempt[];
+  readonly elapsedMs: number;
+
+  constructor(what: string, attempts: readonly FailedAttempt[], elapsedMs: number, code: string, cause: unknown) {
+    const tried = attempts.map((attempt) => `${attempt.server}: ${attempt.reason}`).join("; ");
+    super(`${what}: no API server answered within ${elapsedMs.toFixed(0)} ms (${tried === "" ? "no attempt" : tried})`, { cause });
+    this.name = "ApiUnavailableError";
+    this.code = code;
+    this.attempts = attempts;
+    this.elapsedMs = elapsedMs;
+  }
 }
 
 /** Options from a kubeconfig's current context (embedded data only, as libs/pki writes them). */
@@ -130,6 +167,7 @@ export class HttpApiClient implements ApiClient {
   readonly #watchAgent: Agent;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
+  readonly #attemptTimeoutMs: number;
   #current = 0;
 
   constructor(options: HttpClientOptions) {
@@ -145,6 +183,7 @@ export class HttpApiClient implements ApiClient {
     this.#headers = { Accept: "application/json", "User-Agent": options.userAgent ?? "flotilla-client" };
     if (credentials.kind === "token") this.#headers["Authorization"] = `Bearer ${credentials.token}`;
     this.#timeoutMs = options.requestTimeoutMs ?? requestTimeoutMsDefault;
+    this.#attemptTimeoutMs = options.attemptTimeoutMs ?? attemptTimeoutMsDefault;
   }
 
   /** The server URL requests currently go to. */
@@ -211,7 +250,7 @@ export class HttpApiClient implements ApiClient {
   }
 
   async *#watchEvents<T extends KubeObject>(path: string, signal: AbortSignal, idleTimeoutMs: number | undefined): AsyncGenerator<WatchEvent<T>> {
-    const response = await this.#send({ method: "GET", path, signal, stream: true, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
+    const response = await this.#call({ method: "GET", path, signal, stream: true, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) }, (answer) => Promise.resolve(answer));
     if ((response.statusCode ?? 0) >= 400) throw new StatusError(statusFromBody(response.statusCode ?? 0, await readBody(response)));
     let buffered = "";
     try {
@@ -236,35 +275,84 @@ export class HttpApiClient implements ApiClient {
   }
 
   async #json(raw: RawRequest): Promise<unknown> {
-    const response = await this.#send(raw);
-    const body = await readBody(response);
-    const code = response.statusCode ?? 0;
+    const { code, body } = await this.#call(raw, async (response) => ({ code: response.statusCode ?? 0, body: await readBody(response) }));
     if (code >= 400 || code === 0) throw new StatusError(statusFromBody(code, body));
     return body === "" ? {} : JSON.parse(body);
   }
 
-  /** Sends to the current server, moving along the list on connection failures (bounded). */
-  async #send(raw: RawRequest): Promise<IncomingMessage> {
+  /**
+   * Runs `consume` on the first good answer, moving along the server list (bounded rounds, one
+   * overall deadline). What may be retried is decided by retryReason().
+   */
+  async #call<T>(raw: RawRequest, consume: (response: IncomingMessage) => Promise<T>): Promise<T> {
+    const startedMs = Date.now();
+    const deadlineMs = startedMs + this.#timeoutMs;
+    const idempotent = raw.method === "GET";
     const attemptsMax = connectRoundsMax * this.#servers.length;
+    const failed: FailedAttempt[] = [];
     let lastError: unknown;
     for (let attempt = 0; attempt < attemptsMax; attempt++) {
-      if (attempt > 0 && attempt % this.#servers.length === 0) await delay(connectRetryDelayMs, raw.signal);
-      if (raw.signal?.aborted === true) throw raw.signal.reason;
+      if (attempt > 0 && attempt % this.#servers.length === 0) await delay(Math.min(connectRetryDelayMs, Math.max(0, deadlineMs - Date.now())), raw.signal);
+      if (isAborted(raw.signal)) throw raw.signal?.reason;
+      const leftMs = deadlineMs - Date.now();
+      if (leftMs <= 0) break;
       const server = this.#servers[this.#current] as URL;
       try {
-        return await this.#sendOnce(server, raw);
+        return await this.#attempt(server, raw, idempotent ? Math.min(this.#attemptTimeoutMs, leftMs) : leftMs, idempotent, consume);
       } catch (error) {
-        const code = errorCode(error);
-        const retryable = code !== undefined && (raw.method === "GET" ? connectionErrorCodes.has(code) : notSentErrorCodes.has(code));
-        if (!retryable || isAborted(raw.signal)) throw error;
+        if (isAborted(raw.signal)) throw error;
+        const what = `${raw.method} ${raw.path}`;
+        const reason = retryReason(error, idempotent);
+        if (reason === undefined) {
+          if (error instanceof AttemptTimeoutError) {
+            const attempts = [...failed, { server: server.origin, reason: error.message }];
+            throw new ApiUnavailableError(`${what} (a write that timed out may have been applied)`, attempts, Date.now() - startedMs, "ETIMEDOUT", error);
+          }
+          throw error;
+        }
+        failed.push({ server: server.origin, reason });
         lastError = error;
         this.#current = (this.#current + 1) % this.#servers.length;
       }
     }
-    throw new Error(`no API server answered (${this.#servers.map(String).join(", ")})`, { cause: lastError });
+    // A server's own answer (503 after every round) is more useful to callers than a summary.
+    if (lastError instanceof UnavailableAnswer && Date.now() < deadlineMs) throw lastError.statusError;
+    const code = Date.now() >= deadlineMs ? "ETIMEDOUT" : (errorCode(lastError) ?? "EUNAVAILABLE");
+    throw new ApiUnavailableError(`${raw.method} ${raw.path}`, failed, Date.now() - startedMs, code, lastError);
   }
 
-  async #sendOnce(server: URL, raw: RawRequest): Promise<IncomingMessage> {
+  /**
+   * One attempt on one server under its own timer (until `consume` returns: the whole body for
+   * JSON, the headers for a watch). The caller's signal stays linked for a watch's stream.
+   */
+  async #attempt<T>(server: URL, raw: RawRequest, timeoutMs: number, idempotent: boolean, consume: (response: IncomingMessage) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const onCallerAbort = (): void => controller.abort(raw.signal?.reason);
+    raw.signal?.addEventListener("abort", onCallerAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    let streaming = false;
+    try {
+      const response = await this.#sendOnce(server, raw, controller.signal);
+      const code = response.statusCode ?? 0;
+      if (idempotent && unavailableStatusCodes.has(code)) throw new UnavailableAnswer(new StatusError(statusFromBody(code, await readBody(response))));
+      const result = await consume(response);
+      streaming = raw.stream === true;
+      if (streaming) response.once("close", () => raw.signal?.removeEventListener("abort", onCallerAbort));
+      return result;
+    } catch (error) {
+      if (timedOut) throw new AttemptTimeoutError(`no answer within ${timeoutMs} ms`, { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      if (!streaming) raw.signal?.removeEventListener("abort", onCallerAbort);
+    }
+  }
+
+  async #sendOnce(server: URL, raw: RawRequest, signal: AbortSignal): Promise<IncomingMessage> {
     const payload = raw.body === undefined ? undefined : Buffer.from(JSON.stringify(raw.body));
     const headers: Record<string, string | number> = { ...this.#headers };
     if (payload !== undefined) {
@@ -279,17 +367,40 @@ export class HttpApiClient implements ApiClient {
       path: raw.path,
       method: raw.method,
       headers,
+      signal,
       ...(isIP(host) === 0 ? { servername: host } : {}),
-      ...(raw.signal === undefined ? {} : { signal: raw.signal }),
-      timeout: raw.stream === true ? raw.idleTimeoutMs : this.#timeoutMs,
+      // A watch's stream may stay silent this long; other calls are bounded by the attempt timer.
+      ...(raw.stream === true && raw.idleTimeoutMs !== undefined ? { timeout: raw.idleTimeoutMs } : {}),
     };
     return new Promise((resolve, reject) => {
       const request = httpsRequest(options, resolve);
       request.on("error", reject);
-      request.on("timeout", () => request.destroy(Object.assign(new Error(`request to ${server.host}${raw.path} timed out (no data for ${options.timeout ?? 0} ms)`), { code: "ETIMEDOUT" })));
+      request.on("timeout", () => request.destroy(Object.assign(new Error(`watch ${server.host}${raw.path} silent for ${options.timeout ?? 0} ms`), { code: "ETIMEDOUT" })));
       request.end(payload);
     });
   }
+}
+
+/** An attempt that ran out of its own time (the server may still be working on it). */
+class AttemptTimeoutError extends Error {}
+
+/** A read answered 502/503/504: worth asking another replica. */
+class UnavailableAnswer extends Error {
+  readonly statusError: StatusError;
+  constructor(statusError: StatusError) {
+    super(`answered ${statusError.status.code ?? 0} ${statusError.message}`);
+    this.statusError = statusError;
+  }
+}
+
+/** Why a failed attempt may be tried on the next server, or undefined when it may not. */
+function retryReason(error: unknown, idempotent: boolean): string | undefined {
+  if (error instanceof UnavailableAnswer) return error.message;
+  if (error instanceof AttemptTimeoutError) return idempotent ? error.message : undefined;
+  const code = errorCode(error);
+  if (code === undefined) return undefined;
+  const retryable = idempotent ? connectionErrorCodes.has(code) : notSentErrorCodes.has(code);
+  return retryable ? `${code} (${(error as Error).message})` : undefined;
 }
 
 function withTypeMeta<T extends KubeObject>(resource: Resource, object: T): T {

@@ -19,8 +19,10 @@ export type {
   WorkQueue,
   WriteOptions,
 } from "./types.ts";
-export type { HttpClientOptions } from "./http-client.ts";
+export type { FailedAttempt, HttpClientOptions } from "./http-client.ts";
 export {
+  ApiUnavailableError,
+  attemptTimeoutMsDefault,
   connectRetryDelayMs,
   connectRoundsMax,
   HttpApiClient,
