@@ -69,12 +69,15 @@ export class ProtoReader {
 
   /** An int64 field as a number: exact for safe integers, which every revision and count is. */
   int64(): number {
+    // Up to eight bytes (56 bits) summed as a double: exact below 2^53, which covers member ids
+    // (53-bit, eight bytes on the wire); anything larger takes the bigint path for its rounding.
     let value = 0;
     let scale = 1;
-    for (let index = 0; index < 7; index++, scale *= 0x80) {
+    for (let index = 0; index < 8; index++, scale *= 0x80) {
       const byte = this.#peek(index);
       value += (byte & 0x7f) * scale;
       if (byte < 0x80) {
+        if (value > Number.MAX_SAFE_INTEGER) break;
         this.#offset += index + 1;
         return value;
       }
