@@ -97,6 +97,10 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "patch an object: -p PATCH, --type strategic|merge|json, --patch-file, --subresource",
     load: async () => import("./kubectl/patch.ts"),
   },
+  edit: {
+    summary: "edit an object in $KUBE_EDITOR or $EDITOR and send the change as a patch",
+    load: async () => import("./kubectl/edit.ts"),
+  },
   wait: {
     summary: "wait --for=condition=C[=V]|delete|jsonpath={..}=V for objects (-l, --all), --timeout",
     load: async () => import("./kubectl/wait.ts"),
