@@ -2,7 +2,9 @@ import { describe, expect, test } from "vitest";
 import { parseSelector } from "../../../libs/api/labels.ts";
 import type { Storages } from "../storages.ts";
 import type { StoredObject } from "../storage/index.ts";
-import { listNodeMetrics, listPodMetrics, usageQuantities, type MetricsDeps } from "./serve.ts";
+import type { ServerResponse } from "node:http";
+import type { ResourceRequest } from "../request-info.ts";
+import { listNodeMetrics, listPodMetrics, serveMetrics, usageQuantities, type MetricsDeps } from "./serve.ts";
 import { memoryUsageStore, parseUsageSample, podsPerSampleMax } from "./samples.ts";
 
 /** Storages whose caches list the given nodes and pods (the only reads the metrics API makes). */
@@ -69,5 +71,43 @@ describe("metrics.k8s.io", () => {
     const pods = Array.from({ length: podsPerSampleMax + 1 }, (_unused, index) => ({ namespace: "a", name: `p${index}`, timestampMs: 1, windowSeconds: 15, containers: [] }));
     expect(() => parseUsageSample({ timestampMs: 1, windowSeconds: 15, cpuNanoCores: 0, memoryWorkingSetBytes: 0, pods }, "n")).toThrow(/more than/);
     expect(parseUsageSample({ nodeName: "other", timestampMs: 1, windowSeconds: 15, cpuNanoCores: 0, memoryWorkingSetBytes: 0, pods: [] }, "n").nodeName).toBe("n");
+  });
+});
+
+/** A response that keeps what writeJson sends. */
+function recordingResponse(): ServerResponse & { statusCode: number; body: unknown } {
+  const recorded = { statusCode: 0, body: undefined as unknown, writableEnded: false, headersSent: false };
+  return Object.assign(recorded, {
+    writeHead: (code: number) => void (recorded.statusCode = code),
+    end: (text: string) => void (recorded.body = JSON.parse(text)),
+  }) as unknown as ServerResponse & { statusCode: number; body: unknown };
+}
+
+const request = (verb: ResourceRequest["verb"], resource: string, namespace: string, name: string): ResourceRequest => ({
+  kind: "resource",
+  verb,
+  group: "metrics.k8s.io",
+  version: "v1beta1",
+  namespace,
+  resource,
+  name,
+  subresource: "",
+});
+
+describe("metrics.k8s.io requests", () => {
+  test("a list is a PodMetricsList; a get is one PodMetrics with its kind", async () => {
+    const listed = recordingResponse();
+    await serveMetrics(listed, request("list", "pods", "a", ""), new URLSearchParams("labelSelector=app%3Dweb"), deps());
+    expect(listed.body).toMatchObject({ kind: "PodMetricsList", apiVersion: "metrics.k8s.io/v1beta1", items: [{ kind: "PodMetrics", metadata: { name: "web-1" } }] });
+    const got = recordingResponse();
+    await serveMetrics(got, request("get", "nodes", "", "n1"), new URLSearchParams(), deps());
+    expect(got.body).toMatchObject({ kind: "NodeMetrics", apiVersion: "metrics.k8s.io/v1beta1", metadata: { name: "n1" }, window: "15s" });
+  });
+
+  test("an unknown name is 404 in metrics-server's words; watch is 405", async () => {
+    await expect(serveMetrics(recordingResponse(), request("get", "pods", "a", "gone"), new URLSearchParams(), deps())).rejects.toMatchObject({
+      status: { code: 404, message: 'podmetrics.metrics.k8s.io "a/gone" not found' },
+    });
+    await expect(serveMetrics(recordingResponse(), request("watch", "nodes", "", ""), new URLSearchParams(), deps())).rejects.toMatchObject({ status: { code: 405 } });
   });
 });
