@@ -10,7 +10,7 @@ SEEDS ?= 300
 SEED ?=
 IMPL ?= both
 
-.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench-scheduler bench-api bench up down
+.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench-scheduler bench-api bench-net bench up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,7 +69,12 @@ bench-scheduler: deps-npm ## scheduler: decision core (1 000 nodes, 30 000 pods)
 bench-api: deps ## API server: 10 000 pods, 16 clients with watches, 1 and 3 replicas and etcd-backed: make bench-api [BENCH_SCALE=0.05]
 	$(TSX) test/bench/api/main.ts $(if $(BENCH_SCALE),--scale $(BENCH_SCALE),)
 
-bench: bench-raft bench-store bench-scheduler bench-api ## every benchmark
+# Issue 7's data path and control loops on this machine (root: namespaces and nftables).
+BENCH_NET_SECONDS ?= 10
+bench-net: deps ## ClusterIP vs pod IP (req/s, p99), DNS queries/s and p99, rule updates with 1 000 services x 10 endpoints: make bench-net [BENCH_NET_SECONDS=10]
+	$(TSX) test/bench/net/main.ts --seconds $(BENCH_NET_SECONDS)
+
+bench: bench-raft bench-store bench-scheduler bench-api bench-net ## every benchmark
 
 # Store chaos: faults (kills, pauses, partitions, membership changes) under load, then the
 # linearizability, watch and convergence checks. Needs root. CHAOS_FULL=1 runs every scenario;
