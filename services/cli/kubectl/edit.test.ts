@@ -36,7 +36,7 @@ describe("edit", () => {
 
   it("reopens a refused edit with the error on top, and keeps the file when it is saved again unchanged", async () => {
     const context = seeded();
-    context.fake.addReactor((verb) => (verb === "patch" ? newInvalid({ group: "", kind: "ConfigMap" }, "settings", [{ type: "FieldValueInvalid", field: "data", detail: "refused", value: "x" }]) : undefined));
+    context.fake.addReactor((verb) => (verb === "patch" ? newInvalid({ group: "", kind: "ConfigMap" }, "settings", [{ type: "FieldValueInvalid", field: "data", detail: "refused", badValue: "x" }]) : undefined));
     const seen: string[] = [];
     let path = "";
     const code = await edit(context, parseArgs(["cm", "settings"], editFlags), (opened) => {
