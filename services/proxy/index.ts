@@ -5,7 +5,7 @@
  */
 export { servicePorts, defaultAffinitySeconds } from "./model.ts";
 export type { L4Protocol, ModelInput, ProxyEndpoint, ServicePort } from "./model.ts";
-export { baseTable, desiredState, emptyState, fullTransaction, shortHash, tableName, transaction } from "./ruleset.ts";
+export { baseTable, desiredState, emptyState, fullTransaction, mergeStates, shortHash, tableName, transaction } from "./ruleset.ts";
 export type { MapName, ProxyConfig, RuleState } from "./ruleset.ts";
 export { coalesceMs, ProxySyncer, retryMsMax, retryMsMin, runNft } from "./syncer.ts";
 export type { NftRunner, ProxySyncerOptions } from "./syncer.ts";

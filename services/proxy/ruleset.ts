@@ -33,6 +33,23 @@ export function emptyState(): RuleState {
   return { chains: new Map(), affinitySets: new Map(), maps: new Map(mapNames.map((name) => [name, new Map()])) };
 }
 
+/**
+ * The union of states that share no chain, set or map key (the states of different services:
+ * their chains are named by their own hashes, their map keys by their own addresses and ports).
+ */
+export function mergeStates(states: Iterable<RuleState>): RuleState {
+  const merged = emptyState();
+  for (const state of states) {
+    for (const [name, rules] of state.chains) merged.chains.set(name, rules);
+    for (const [name, timeoutSeconds] of state.affinitySets) merged.affinitySets.set(name, timeoutSeconds);
+    for (const [map, elements] of state.maps) {
+      const into = merged.maps.get(map);
+      for (const [key, value] of elements) into?.set(key, value);
+    }
+  }
+  return merged;
+}
+
 /** The whole desired state for these service ports. */
 export function desiredState(ports: readonly ServicePort[], config: ProxyConfig): RuleState {
   const state = emptyState();
