@@ -15,6 +15,7 @@ import { LocalPathProvisioner } from "./localpath/controller.ts";
 import { NodeLifecycleController } from "./nodelifecycle/controller.ts";
 import type { NodeLifecycleOptions } from "./nodelifecycle/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
+import { replicationControllerKind } from "./replicaset/kinds.ts";
 import { ServiceAccountController } from "./serviceaccount/controller.ts";
 import { StatefulSetController } from "./statefulset/controller.ts";
 import { NodeIpamController } from "../network/node-ipam-controller.ts";
@@ -66,6 +67,7 @@ function nodeLifecycleOptions(options: ControllersOptions): NodeLifecycleOptions
 export function allControllers(options: ControllersOptions = {}): Controller[] {
   return [
     new ReplicaSetController(options.burstReplicas === undefined ? {} : { burstReplicas: options.burstReplicas }),
+    new ReplicaSetController({ ...(options.burstReplicas === undefined ? {} : { burstReplicas: options.burstReplicas }), kind: replicationControllerKind }),
     new DeploymentController(),
     new GarbageCollector(),
     new NodeLifecycleController(nodeLifecycleOptions(options)),

@@ -5,15 +5,18 @@
  * `podsToDelete`, and waits on expectations so that a stale cache never makes extra pods.
  * Status: replicas, fullyLabeledReplicas, readyReplicas, availableReplicas, observedGeneration,
  * and the ReplicaFailure condition while creating or deleting fails.
+ * The same class keeps core v1 ReplicationControllers when built with `replicationControllerKind`
+ * (kinds.ts), as upstream's replication controller reuses this one.
  */
-import { isStatusError, labelSelectorAsSelector } from "../../../libs/api/index.ts";
-import type { KubeObject, Pod, ReplicaSet } from "../../../libs/api/index.ts";
+import { isStatusError } from "../../../libs/api/index.ts";
+import type { KubeObject, Pod } from "../../../libs/api/index.ts";
 import type { Controller, ControllerContext, Informer } from "../../../libs/client/types.ts";
 import { claimObjects } from "../common/claim.ts";
 import { Expectations } from "../common/expectations.ts";
 import { controllerRefOf, isPodActive, isPodReady, newControllerRef, podFromTemplate } from "../common/pods.ts";
-import { podsResource, replicaSetsResource } from "../common/resources.ts";
+import { podsResource } from "../common/resources.ts";
 import { slowStartBatch } from "../common/slow-start.ts";
+import { replicaSetKind, type ReplicatedKind, type ReplicatedObject } from "./kinds.ts";
 import { podsToDelete } from "./ranking.ts";
 import { replicaSetStatus, statusEqual } from "./status.ts";
 import type { ManageFailure } from "./status.ts";
@@ -27,15 +30,20 @@ export const statusUpdateRetries = 1;
 
 export interface ReplicaSetControllerOptions {
   burstReplicas?: number;
+  /** ReplicaSets by default; `replicationControllerKind` for ReplicationControllers. */
+  kind?: ReplicatedKind;
 }
+
+type ReplicaSet = ReplicatedObject;
 
 export function keyOf(object: KubeObject): string {
   return `${object.metadata.namespace ?? ""}/${object.metadata.name ?? ""}`;
 }
 
 export class ReplicaSetController implements Controller {
-  readonly name = "replicaset";
+  readonly name: string;
   readonly #burstReplicas: number;
+  readonly #kind: ReplicatedKind;
   #context: ControllerContext | undefined;
   #replicaSets: Informer<ReplicaSet> | undefined;
   #pods: Informer<Pod> | undefined;
@@ -43,6 +51,8 @@ export class ReplicaSetController implements Controller {
 
   constructor(options: ReplicaSetControllerOptions = {}) {
     this.#burstReplicas = options.burstReplicas ?? burstReplicasDefault;
+    this.#kind = options.kind ?? replicaSetKind;
+    this.name = this.#kind.controllerName;
   }
 
   /** Expectations, visible to tests. */
@@ -54,7 +64,7 @@ export class ReplicaSetController implements Controller {
   setup(context: ControllerContext): void {
     this.#context = context;
     this.#expectations = new Expectations(() => context.nowMs());
-    this.#replicaSets = context.informers.informerFor<ReplicaSet>(replicaSetsResource);
+    this.#replicaSets = context.informers.informerFor<ReplicaSet>(this.#kind.resource);
     this.#pods = context.informers.informerFor<Pod>(podsResource);
     this.#replicaSets.addHandlers({
       onAdd: (rs) => context.queue.add(keyOf(rs)),
@@ -81,7 +91,7 @@ export class ReplicaSetController implements Controller {
   // The key of the ReplicaSet controlling this pod, if it still exists with the same uid.
   #ownerKey(pod: Pod): string | undefined {
     const reference = controllerRefOf(pod);
-    if (reference === undefined || reference.kind !== "ReplicaSet") return undefined;
+    if (reference === undefined || reference.kind !== this.#kind.kind) return undefined;
     const key = `${pod.metadata.namespace ?? ""}/${reference.name}`;
     const rs = this.#state().replicaSets.get(key);
     return rs?.metadata.uid === reference.uid ? key : undefined;
@@ -92,7 +102,7 @@ export class ReplicaSetController implements Controller {
     const { context, replicaSets } = this.#state();
     for (const rs of replicaSets.list()) {
       if (rs.metadata.namespace !== pod.metadata.namespace) continue;
-      if (selectorOf(rs)?.matches(pod.metadata.labels) === true) context.queue.add(keyOf(rs));
+      if (this.#kind.selectorOf(rs)?.matches(pod.metadata.labels) === true) context.queue.add(keyOf(rs));
     }
   }
 
@@ -148,7 +158,7 @@ export class ReplicaSetController implements Controller {
       expectations.forget(key);
       return;
     }
-    const selector = selectorOf(rs);
+    const selector = this.#kind.selectorOf(rs);
     if (selector === undefined) {
       context.events.record(rs, "Warning", "InvalidSelector", "the selector is invalid");
       return;
@@ -159,7 +169,7 @@ export class ReplicaSetController implements Controller {
       client: context.client,
       resource: podsResource,
       owner: rs,
-      ownerRef: newControllerRef(rs, "apps/v1", "ReplicaSet"),
+      ownerRef: newControllerRef(rs, this.#kind.apiVersion, this.#kind.kind),
       selector,
       candidates: active,
       ownerStillLive: () => this.#stillLive(rs),
@@ -179,7 +189,7 @@ export class ReplicaSetController implements Controller {
   // RecheckDeletionTimestamp: read the owner past the cache before adopting anything.
   async #stillLive(rs: ReplicaSet): Promise<boolean> {
     try {
-      const fresh = await this.#state().context.client.get<ReplicaSet>(replicaSetsResource, rs.metadata.namespace, rs.metadata.name ?? "");
+      const fresh = await this.#state().context.client.get<ReplicaSet>(this.#kind.resource, rs.metadata.namespace, rs.metadata.name ?? "");
       return fresh.metadata.uid === rs.metadata.uid && (fresh.metadata.deletionTimestamp ?? null) === null;
     } catch (error) {
       if (isStatusError(error, "NotFound")) return false;
@@ -199,7 +209,7 @@ export class ReplicaSetController implements Controller {
     // Expect first: the informer may report a new pod before create() returns.
     expectations.expect(key, count, []);
     const template = rs.spec?.template;
-    const ownerRef = newControllerRef(rs, "apps/v1", "ReplicaSet");
+    const ownerRef = newControllerRef(rs, this.#kind.apiVersion, this.#kind.kind);
     const result = await slowStartBatch(count, slowStartInitialBatchSize, async () => {
       try {
         const created = await context.client.create<Pod>(podsResource, podFromTemplate(template, rs, ownerRef));
@@ -242,20 +252,12 @@ export class ReplicaSetController implements Controller {
     for (let attempt = 0; ; attempt++) {
       if (statusEqual(current.status, status)) return status;
       try {
-        const written = await context.client.update<ReplicaSet>(replicaSetsResource, { ...current, status }, { subresource: "status" });
+        const written = await context.client.update<ReplicaSet>(this.#kind.resource, { ...current, status }, { subresource: "status" });
         return written.status ?? status;
       } catch (error) {
         if (!isStatusError(error, "Conflict") || attempt >= statusUpdateRetries) throw error;
-        current = await context.client.get<ReplicaSet>(replicaSetsResource, rs.metadata.namespace, rs.metadata.name ?? "");
+        current = await context.client.get<ReplicaSet>(this.#kind.resource, rs.metadata.namespace, rs.metadata.name ?? "");
       }
     }
-  }
-}
-
-function selectorOf(rs: ReplicaSet): ReturnType<typeof labelSelectorAsSelector> | undefined {
-  try {
-    return labelSelectorAsSelector(rs.spec?.selector);
-  } catch {
-    return undefined;
   }
 }

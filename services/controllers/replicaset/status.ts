@@ -4,16 +4,17 @@
  * are left out, as upstream's omitempty JSON does, so a status read back compares equal.
  */
 import { deepEqual, formatTime, selectorFromSet } from "../../../libs/api/index.ts";
-import type { JsonValue, Pod, ReplicaSet, ReplicaSetStatus } from "../../../libs/api/index.ts";
+import type { JsonValue, Pod, ReplicaSetStatus } from "../../../libs/api/index.ts";
 import { findCondition, removeCondition, setCondition } from "../common/conditions.ts";
 import { isPodAvailable, isPodReady } from "../common/pods.ts";
+import type { ReplicatedObject } from "./kinds.ts";
 
 export interface ManageFailure {
   reason: "FailedCreate" | "FailedDelete";
   message: string;
 }
 
-export function replicaSetStatus(rs: ReplicaSet, pods: readonly Pod[], failure: ManageFailure | undefined, nowMs: number): ReplicaSetStatus {
+export function replicaSetStatus(rs: ReplicatedObject, pods: readonly Pod[], failure: ManageFailure | undefined, nowMs: number): ReplicaSetStatus {
   const templateLabels = selectorFromSet(rs.spec?.template?.metadata?.labels);
   const minReadySeconds = rs.spec?.minReadySeconds ?? 0;
   const fullyLabeled = pods.filter((pod) => templateLabels.matches(pod.metadata.labels)).length;
