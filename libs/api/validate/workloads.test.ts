@@ -181,6 +181,22 @@ describe("StatefulSet, DaemonSet, Job and CronJob validation", () => {
     ]);
   });
 
+  test("a StatefulSet's containers may mount its volumeClaimTemplates by name, and nothing else undeclared", () => {
+    const statefulSet = (mount: string): StatefulSet => ({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "db", namespace: "default" },
+      spec: {
+        serviceName: "db",
+        selector: { matchLabels: { app: "db" } },
+        template: { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "db", image: "db:1", volumeMounts: [{ name: mount, mountPath: "/data" }] }] } },
+        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+      },
+    });
+    expect(messages(statefulSet("data"))).toEqual([]);
+    expect(messages(statefulSet("other"))).toEqual(['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "other"']);
+  });
+
   test("a DaemonSet may not surge and be unavailable at once", () => {
     const daemonSet: DaemonSet = {
       apiVersion: "apps/v1",

@@ -170,6 +170,23 @@ function validateStatefulSetStrategy(strategy: StatefulSetSpec["updateStrategy"]
   return errors;
 }
 
+/**
+ * The template as the StatefulSet controller makes its pods: each volumeClaimTemplate becomes a
+ * persistentVolumeClaim volume of that name, so volumeMounts may name claim templates (upstream
+ * does not check a StatefulSet template's volumes against its mounts at all).
+ */
+function withClaimTemplateVolumes(spec: StatefulSetSpec): PodTemplateSpec | undefined {
+  const template = spec.template;
+  if (template?.spec === undefined) return template;
+  const volumes = template.spec.volumes ?? [];
+  const declared = new Set(volumes.map((volume) => volume.name));
+  const claims = (spec.volumeClaimTemplates ?? [])
+    .map((claim) => claim.metadata?.name ?? "")
+    .filter((name) => name !== "" && !declared.has(name))
+    .map((name) => ({ name, persistentVolumeClaim: { claimName: name } }));
+  return claims.length === 0 ? template : { ...template, spec: { ...template.spec, volumes: [...volumes, ...claims] } };
+}
+
 export function validateStatefulSet(statefulSet: StatefulSet): FieldError[] {
   const spec = statefulSet.spec;
   if (spec === undefined) return [fieldRequired(specPath, "")];
@@ -186,7 +203,7 @@ export function validateStatefulSet(statefulSet: StatefulSet): FieldError[] {
   errors.push(...validateNonnegative(spec.minReadySeconds, specPath.child("minReadySeconds")));
   errors.push(...validateNonnegative(spec.ordinals?.start, specPath.child("ordinals", "start")));
   errors.push(...validateSelectorForTemplate(spec.selector, spec.template, "statefulset", specPath));
-  errors.push(...validateAlwaysTemplate(spec.template, specPath.child("template")));
+  errors.push(...validateAlwaysTemplate(withClaimTemplateVolumes(spec), specPath.child("template")));
   return errors;
 }
 
