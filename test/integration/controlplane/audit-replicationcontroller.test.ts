@@ -1,0 +1,107 @@
+/**
+ * Issue 5's ReplicationController bullet against a real `flotilla server` (fake kubelet nodes):
+ * `kubectl apply` of a v1 ReplicationController under kubectl's default validation, its pods
+ * Running and Ready, `kubectl get rc` with upstream's columns, `kubectl scale rc` up and down,
+ * a relabelled pod released and replaced, and `kubectl delete rc --cascade=orphan` leaving the pods.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findResource } from "../../../libs/api/index.ts";
+import type { Pod, ReplicationController } from "../../../libs/api/index.ts";
+import { ControlPlaneServer, isRunningAndReady } from "../../harness/controlplane-server.ts";
+import { run } from "../../harness/process.ts";
+import { waitFor } from "../../harness/wait.ts";
+
+const convergeTimeoutMs = 30_000;
+const kubectlTimeoutMs = 30_000;
+const pods = findResource("", "v1", "pods")!;
+const replicationControllers = findResource("", "v1", "replicationcontrollers")!;
+
+const manifest = `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels:
+        app: legacy
+    spec:
+      containers:
+      - name: web
+        image: nginx:1
+        ports:
+        - containerPort: 80
+`;
+
+describe("ReplicationController in flotilla server", () => {
+  let server: ControlPlaneServer;
+
+  beforeAll(async () => {
+    server = await ControlPlaneServer.start("audit-rc");
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("kubectl apply creates an rc whose selector defaults to the template's labels, and its pods come up", async () => {
+    const applied = await run("kubectl", [`--kubeconfig=${server.kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: manifest });
+    expect(applied.stderr).toBe("");
+    expect(applied.stdout.trim()).toBe("replicationcontroller/legacy created");
+    const ready = await server.waitReady("app=legacy", 2, "2 ready pods of rc/legacy", convergeTimeoutMs);
+    for (const pod of ready) expect(pod.metadata.ownerReferences?.[0]).toMatchObject({ apiVersion: "v1", kind: "ReplicationController", name: "legacy", controller: true });
+    const rc = await server.client.get<ReplicationController>(replicationControllers, "default", "legacy");
+    expect(rc.spec?.selector).toEqual({ app: "legacy" });
+    expect(rc.metadata.labels).toEqual({ app: "legacy" });
+  });
+
+  it("kubectl get rc prints NAME DESIRED CURRENT READY AGE, and -o wide adds CONTAINERS IMAGES SELECTOR", async () => {
+    await waitFor(
+      async () => {
+        const rc = await server.client.get<ReplicationController>(replicationControllers, "default", "legacy");
+        return rc.status?.readyReplicas === 2 ? rc : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, description: "rc/legacy status to count 2 ready" },
+    );
+    const lines = (await server.kubectl("get", "rc")).trim().split("\n");
+    expect(lines[0]?.split(/\s+/)).toEqual(["NAME", "DESIRED", "CURRENT", "READY", "AGE"]);
+    expect(lines[1]?.split(/\s+/).slice(0, 4)).toEqual(["legacy", "2", "2", "2"]);
+    const wide = (await server.kubectl("get", "replicationcontroller", "legacy", "-o", "wide")).trim().split("\n");
+    expect(wide[0]?.split(/\s+/)).toEqual(["NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]);
+    expect(wide[1]?.split(/\s+/).slice(5)).toEqual(["web", "nginx:1", "app=legacy"]);
+  });
+
+  it("kubectl scale rc goes up to 4 and down to 1 through the scale subresource", async () => {
+    expect((await server.kubectl("scale", "rc", "legacy", "--replicas=4")).trim()).toBe("replicationcontroller/legacy scaled");
+    await server.waitReady("app=legacy", 4, "4 ready pods after kubectl scale rc --replicas=4", convergeTimeoutMs);
+    const scale = JSON.parse(await server.kubectl("get", "--raw", "/api/v1/namespaces/default/replicationcontrollers/legacy/scale")) as { spec: { replicas: number }; status: { selector: string } };
+    expect(scale.spec.replicas).toBe(4);
+    expect(scale.status.selector).toBe("app=legacy");
+    await server.kubectl("scale", "rc/legacy", "--replicas=1");
+    await server.waitReady("app=legacy", 1, "1 ready pod after kubectl scale rc --replicas=1", convergeTimeoutMs);
+  });
+
+  it("a pod relabelled out of the rc keeps running and is replaced", async () => {
+    const [sick] = await server.podsWith("app=legacy");
+    await server.kubectl("label", "pod", sick!.metadata.name!, "app=quarantine", "--overwrite");
+    await server.waitReady("app=legacy", 1, "a replacement for the relabelled pod", convergeTimeoutMs);
+    const released = await server.client.get<Pod>(pods, "default", sick!.metadata.name!);
+    expect(released.metadata.ownerReferences ?? []).toEqual([]);
+    expect(isRunningAndReady(released)).toBe(true);
+  });
+
+  it("kubectl delete rc --cascade=orphan removes the rc and leaves its pods, without owner", async () => {
+    const [kept] = await server.podsWith("app=legacy");
+    await server.kubectl("delete", "rc", "legacy", "--cascade=orphan");
+    await waitFor(
+      async () => {
+        const pod = await server.client.get<Pod>(pods, "default", kept!.metadata.name!);
+        const list = await server.client.list<ReplicationController>(replicationControllers, "default");
+        return list.items.length === 0 && (pod.metadata.ownerReferences ?? []).length === 0 ? pod : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, description: "rc gone and its pod orphaned" },
+    );
+    expect((await server.podsWith("app=legacy")).map((pod) => pod.metadata.name)).toEqual([kept!.metadata.name]);
+  });
+});
