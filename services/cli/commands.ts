@@ -39,6 +39,10 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "save a store member's snapshot, or restore one into a new member's data directory",
     load: async () => import("../store/snapshot-command.ts"),
   },
+  members: {
+    summary: "members list|add NAME|remove NAME|ID: the control plane's store members (--endpoints, --data-dir)",
+    load: async () => import("./members.ts"),
+  },
   // kubectl's verbs (services/cli/kubectl): they talk to the API server in the kubeconfig.
   apply: {
     summary: "apply -f: client-side apply (three-way strategic merge) or --server-side",
