@@ -18,6 +18,8 @@ export interface AgentConfig {
   readonly runtime: "cri" | "fake";
   /** cgroupfs parent for pod sandboxes ("" lets containerd choose). */
   readonly cgroupParent: string;
+  /** Directory of static pod manifests ("" for none). */
+  readonly podManifestPath?: string;
   /** The node's network (overlay, proxy, DNS); off with the fake runtime or --disable-network. */
   readonly network?: AgentNetworkConfig | undefined;
   /** The ingress proxy's listeners; off with the fake runtime or both ports 0. */
@@ -52,6 +54,7 @@ export const agentFlags = {
   "data-dir": { type: "string", default: "/var/lib/flotilla/agent", help: "credentials, pod volumes, logs and local-path volumes" },
   runtime: { type: "enum", values: ["cri", "fake"], default: "cri", help: "cri (containerd) or fake (in-memory, scale tests only)" },
   "cgroup-parent": { type: "string", default: "", help: "cgroupfs parent for pod sandboxes" },
+  "pod-manifest-path": { type: "string", default: "", help: "directory of static pod manifests, run even without the control plane (\"\": none)" },
   "disable-network": { type: "boolean", default: false, help: "run no overlay, service proxy or DNS (the fake runtime never does)" },
   "cni-conf-dir": { type: "string", default: "/etc/cni/net.d", help: "containerd's CNI conf_dir, where the agent writes the pod network config" },
   "cluster-cidr": { type: "string", default: "10.244.0.0/16", help: "the pod network (each node gets a /24 of it)" },
@@ -112,6 +115,7 @@ export function parseAgentFlags(argv: readonly string[]): { config: AgentConfig 
       dataDir: values["data-dir"],
       runtime: values.runtime,
       cgroupParent: values["cgroup-parent"],
+      podManifestPath: values["pod-manifest-path"],
       network:
         values["disable-network"] || values.runtime === "fake"
           ? undefined

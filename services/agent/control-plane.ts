@@ -63,6 +63,8 @@ export interface ControlPlane {
   reportNodeStatus(status: Node["status"]): Promise<void>;
   /** Sets overlay annotations (overlay.flotilla.io/*) on this node's Node object. */
   annotateNode?(annotations: Record<string, string>): Promise<void>;
+  /** Creates (remove: deletes) the mirror pod of a static pod this node runs from a manifest file. */
+  syncMirrorPod?(mirror: Pod, remove: boolean): Promise<void>;
   /** Renews the node's coordination.k8s.io Lease (every 10 s). */
   renewLease(): Promise<void>;
   /** Records an Event about a pod (Pulled, Created, Started, Killing, BackOff, Unhealthy...). */

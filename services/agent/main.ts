@@ -14,6 +14,7 @@ import { localIdentity, measureNode, runLeaseLoop, runNodeStatusLoop } from "./n
 import { joinOrLoad, NodeClient } from "./nodeclient/index.ts";
 import { FakeRuntime } from "./pods/fake-runtime.ts";
 import { PodManager } from "./pods/pod-manager.ts";
+import { StaticPodSource } from "./pods/static-pods.ts";
 import { runUsageReporting } from "./stats-report.ts";
 import { NodeNetwork } from "../network/index.ts";
 import { IngressProxy, withIngressProxy } from "../ingress/index.ts";
@@ -71,6 +72,9 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
   });
   log.info({ node: config.nodeName, ip: config.nodeIp, runtime: config.runtime }, "agent started");
   controlPlane.serveStreams(manager.streamHandler(), signal);
+  const staticPods = startStaticPods(config, controlPlane, manager, log);
+  // Static pods are known before the first full state, so their sandboxes are never orphans.
+  staticPods?.scan();
   const network = startNetwork(config, controlPlane, log);
   let ingress: IngressProxy | undefined;
   try {
@@ -88,6 +92,7 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
       manager.run(signal),
       runNodeStatusLoop({ controlPlane, identity, measure: () => measureNode(runtime, config.dataDir), log }, signal),
       runLeaseLoop(controlPlane, log, signal),
+      staticPods?.run(signal),
       // Hollow nodes (--runtime fake) report no usage: it would only load the scale tests' control plane.
       config.runtime === "fake" ? Promise.resolve() : runUsageReporting({ runtime, nodeName: config.nodeName, dataDir: config.dataDir, log }, signal),
     ]);
@@ -112,6 +117,19 @@ export function wellKnownNodeLabels(nodeName: string): Record<string, string> {
     "beta.kubernetes.io/os": "linux",
     "beta.kubernetes.io/arch": arch,
   };
+}
+
+/** Static pods from --pod-manifest-path, with mirror pods when the control plane makes them. */
+function startStaticPods(config: AgentConfig, controlPlane: ControlPlane, manager: PodManager, log: Logger): StaticPodSource | undefined {
+  if ((config.podManifestPath ?? "") === "") return undefined;
+  const syncMirror = controlPlane.syncMirrorPod?.bind(controlPlane);
+  return new StaticPodSource({
+    dir: config.podManifestPath ?? "",
+    nodeName: config.nodeName,
+    onPod: manager.staticPodHandler(),
+    ...(syncMirror === undefined ? {} : { syncMirror }),
+    log: log.child({ component: "static-pods" }),
+  });
 }
 
 /** The overlay, service proxy and DNS (services/network), unless the config turns them off. */

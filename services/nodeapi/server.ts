@@ -15,9 +15,10 @@ import { join } from "./join.ts";
 import { runNodeWatch } from "./node-watch.ts";
 import { ReplicaDirectory } from "./replicas.ts";
 import { defaultNodeStreamHub, type NodeStreamHub } from "./stream-hub.ts";
-import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type UsageReport, type WatchEvent } from "./wire.ts";
+import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type MirrorPodRequest, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type UsageReport, type WatchEvent } from "./wire.ts";
 import { etcdUsageStore, type UsageStore } from "../apiserver/metrics/samples.ts";
 import { reportUsage } from "./usage.ts";
+import { syncMirrorPod } from "./mirror-pods.ts";
 import { annotateNode, confirmPodDeleted, recordEvent, renewLease, reportNodeStatus, reportPodStatus, type WriteDeps } from "./writes.ts";
 
 const nodeUserPrefix = "system:node:";
@@ -199,6 +200,10 @@ function handlers(options: NodeApiOptions, storages: Storages, directory: Replic
     Streams: streamsHandler(options.hub ?? defaultNodeStreamHub, logger),
     ReportUsage: unary<UsageReport, object>(logger, async (call) => {
       await reportUsage(usage, nodeNameOf(call), parseJson(call.request.usage_json, "usage sample"));
+      return ack;
+    }),
+    SyncMirrorPod: unary<MirrorPodRequest, object>(logger, async (call) => {
+      await syncMirrorPod(deps, nodeNameOf(call), parseJson(call.request.pod_json, "mirror pod"), call.request.remove);
       return ack;
     }),
   };

@@ -76,6 +76,11 @@ export interface EventReport {
   message: string;
 }
 
+export interface MirrorPodRequest {
+  pod_json: Buffer;
+  remove: boolean;
+}
+
 export interface UsageReport {
   usage_json: Buffer;
 }

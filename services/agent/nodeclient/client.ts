@@ -102,6 +102,10 @@ export class NodeClient implements ControlPlane {
     await this.#call("AnnotateNode", { annotations });
   }
 
+  async syncMirrorPod(mirror: Pod, remove: boolean): Promise<void> {
+    await this.#call("SyncMirrorPod", { pod_json: Buffer.from(JSON.stringify(mirror)), remove });
+  }
+
   async renewLease(): Promise<void> {
     await this.#call("RenewLease", { lease_duration_seconds: leaseDurationSeconds });
   }

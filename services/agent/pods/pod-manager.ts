@@ -14,6 +14,7 @@ import type { EnvSources } from "./env.ts";
 import { PodWorker } from "./pod-worker.ts";
 import type { ProbeRunner } from "./probes.ts";
 import { labelNode, labelPodUid } from "./runtime-config.ts";
+import { isMirrorPod } from "./static-pods.ts";
 import { serveStream } from "./streams.ts";
 import type { StreamSession } from "../control-plane.ts";
 import { VolumeManager } from "./volumes.ts";
@@ -64,6 +65,8 @@ export class PodManager {
   readonly #services = new Map<string, Service>();
   /** PersistentVolumes by the claim they are bound to (`<ns>/<claim>` from spec.claimRef). */
   readonly #volumesByClaim = new Map<string, PersistentVolume>();
+  /** Context of static pods' workers: status goes to the mirror pod (another uid). */
+  readonly #staticContext: WorkerContext;
   #synced = false;
   #wake: (() => void) | undefined;
 
@@ -91,6 +94,12 @@ export class PodManager {
       requestSync: (uid) => this.#requestSync(uid),
       ...(options.probeRunner === undefined ? {} : { probeRunner: options.probeRunner }),
     };
+    this.#staticContext = { ...this.#context, controlPlane: mirrorStatusControlPlane(options.controlPlane) };
+  }
+
+  /** Where a StaticPodSource hands the pods of the manifest directory. */
+  staticPodHandler(): (event: NodeWatchEvent<Pod>) => void {
+    return (event) => this.#onPod(event, this.#staticContext);
   }
 
   #sources(podIp: string): EnvSources {
@@ -139,7 +148,10 @@ export class PodManager {
       else map.set(objectKey, event.object);
     };
     return {
-      onPod: (event) => this.#onPod(event),
+      // A mirror pod is the API server's copy of a static pod this agent already runs.
+      onPod: (event) => {
+        if (!isMirrorPod(event.object)) this.#onPod(event, this.#context);
+      },
       onConfigMap: (event) => upsertOrDelete(this.#configMaps, event),
       onSecret: (event) => upsertOrDelete(this.#secrets, event),
       onService: (event) => upsertOrDelete(this.#services, event),
@@ -153,7 +165,7 @@ export class PodManager {
     };
   }
 
-  #onPod(event: NodeWatchEvent<Pod>): void {
+  #onPod(event: NodeWatchEvent<Pod>, context: WorkerContext): void {
     const uid = event.object.metadata?.uid ?? "";
     if (uid === "") return;
     let worker = this.#workers.get(uid);
@@ -165,7 +177,7 @@ export class PodManager {
         this.#context.log.warn({ pod: key(event.object.metadata?.namespace, event.object.metadata?.name) }, "node is full: pod ignored");
         return;
       }
-      worker = new PodWorker(event.object, this.#context);
+      worker = new PodWorker(event.object, context);
       this.#workers.set(uid, worker);
     } else {
       worker.pod = event.object;
@@ -223,4 +235,20 @@ export class PodManager {
     }
     for (const worker of this.#workers.values()) worker.close();
   }
+}
+
+/**
+ * The control plane as a static pod's worker sees it: status is written to the mirror pod by
+ * name (the mirror has its own uid), and there is no API object whose deletion to confirm.
+ */
+function mirrorStatusControlPlane(inner: ControlPlane): ControlPlane {
+  return {
+    watchNode: (handlers, signal) => inner.watchNode(handlers, signal),
+    reportPodStatus: (namespace, name, _uid, status) => inner.reportPodStatus(namespace, name, "", status),
+    confirmPodDeleted: () => Promise.resolve(),
+    reportNodeStatus: (status) => inner.reportNodeStatus(status),
+    renewLease: () => inner.renewLease(),
+    recordEvent: (pod, type, reason, message) => inner.recordEvent(pod, type, reason, message),
+    serveStreams: (handler, signal) => inner.serveStreams(handler, signal),
+  };
 }
