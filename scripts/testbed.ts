@@ -4,7 +4,7 @@
  * --no-systemd mode). Every agent host gets its own containerd. State lives in one directory so
  * that `down` removes exactly what `up` made.
  *
- *   scripts/testbed up [--servers N] [--agents M] [--name PREFIX] [--state-dir DIR] [--server-flags=--a=1,--b=2]
+ *   scripts/testbed up [--servers N] [--agents M] [--name PREFIX] [--state-dir DIR] [--server-flags=--a=1,--b=2] [--agent-disk-mib N]
  *   scripts/testbed down [--name PREFIX] [--state-dir DIR]
  *
  * `up` waits until every node is Ready and prints `KUBECONFIG=<path>` as its last line.
@@ -24,12 +24,14 @@ const socketWaitMs = 30_000;
 const pollMs = 500;
 const serversMax = 7;
 const agentsMax = 20;
+const agentDiskMibMax = 4_096;
 
 const flagSpecs = {
   servers: { type: "integer", default: 1, min: 1, max: serversMax, help: "control-plane replicas" },
   agents: { type: "integer", default: 2, min: 0, max: agentsMax, help: "agent hosts" },
   name: { type: "string", default: "fltb", help: "prefix of every namespace, link and directory (at most 6 characters)" },
   "state-dir": { type: "string", default: "/var/lib/flotilla-testbed", help: "where each testbed keeps its state" },
+  "agent-disk-mib": { type: "integer", default: 0, min: 0, max: agentDiskMibMax, help: "give each agent host a data disk of this size (a tmpfs; 0: the machine's disk), so a full disk stays bounded" },
   "server-flags": { type: "list", default: [], help: "extra flags for every flotilla server, comma-separated (--server-flags=--node-monitor-grace-period=10s)" },
 } as const satisfies FlagSpecs;
 
@@ -39,6 +41,8 @@ interface HostState {
   namespace: string;
   ip: string;
   dataDir: string;
+  /** Size of the tmpfs mounted on dataDir (agents with --agent-disk-mib). */
+  diskMib?: number;
   containerd?: ContainerdPaths & { pidFile: string; cgroupParent: string };
 }
 
@@ -110,7 +114,23 @@ function createToken(server: HostState, role: "server" | "agent"): string {
   return sh(join(repoRoot, "scripts/flotilla"), ["token", "create", "--kind", role, "--data-dir", server.dataDir]).trim();
 }
 
-async function up(name: string, stateDir: string, servers: number, agents: number, serverFlags: readonly string[] = []): Promise<TestbedState> {
+/** A size-limited tmpfs as the agent host's whole data disk (its containerd lives there too). */
+function mountAgentDisk(host: HostState, diskMib: number): void {
+  mkdirSync(host.dataDir, { recursive: true });
+  sh("mount", ["-t", "tmpfs", "-o", `size=${diskMib}m,mode=0755`, `${host.namespace}-disk`, host.dataDir]);
+  host.diskMib = diskMib;
+}
+
+function unmountAgentDisk(host: HostState): void {
+  if (host.diskMib === undefined) return;
+  try {
+    sh("umount", ["--lazy", host.dataDir]);
+  } catch (error) {
+    say(`umount ${host.dataDir}: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+  }
+}
+
+async function up(name: string, stateDir: string, servers: number, agents: number, serverFlags: readonly string[] = [], agentDiskMib = 0): Promise<TestbedState> {
   const dir = join(stateDir, name);
   if (existsSync(join(dir, "state.json"))) throw new Error(`testbed ${name} exists (${dir}); run: scripts/testbed down --name ${name}`);
   mkdirSync(dir, { recursive: true });
@@ -134,6 +154,8 @@ async function up(name: string, stateDir: string, servers: number, agents: numbe
   say("step 4/5: agent hosts with their own containerd");
   const agentToken = agents > 0 ? createToken(first, "agent") : "";
   for (const agent of hosts.filter((host) => host.role === "agent")) {
+    if (agentDiskMib > 0) mountAgentDisk(agent, agentDiskMib);
+    writeFileSync(join(dir, "state.json"), JSON.stringify(state, null, 2));
     await startContainerd(agent, join(dir, "images"));
     writeFileSync(join(dir, "state.json"), JSON.stringify(state, null, 2));
     const paths = agent.containerd;
@@ -166,6 +188,7 @@ async function down(name: string, stateDir: string): Promise<void> {
       say(`uninstall on ${host.namespace}: ${(error as { stderr?: string }).stderr ?? String(error)}`);
     }
     if (host.containerd !== undefined) await cleanupContainerdHost(host.namespace, host.containerd);
+    unmountAgentDisk(host);
   }
   removeByPrefix(name);
   rmSync(dir, { recursive: true, force: true });
@@ -203,7 +226,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    const state = await up(values.name, values["state-dir"], values.servers, values.agents, values["server-flags"]);
+    const state = await up(values.name, values["state-dir"], values.servers, values.agents, values["server-flags"], values["agent-disk-mib"]);
     process.stdout.write(`KUBECONFIG=${state.kubeconfig}\n`);
     return 0;
   } catch (error) {

@@ -16,6 +16,8 @@ export const loadNamespace = "default";
 export const configMapKeys = 6;
 /** An API call that has not answered in this long counts as hanging (and its outcome as unknown). */
 export const apiRequestTimeoutMs = 5_000;
+/** A read moves on to the next server after this (libs/client's per-attempt timeout). */
+export const apiAttemptTimeoutMs = 1_500;
 /** Bounds on one scenario's load, whatever its length. */
 export const writesMaxPerScenario = 5_000;
 export const probesMaxPerScenario = 5_000;
@@ -29,7 +31,7 @@ const configMaps = findResource("", "v1", "configmaps");
 
 export function apiClient(kubeconfig: string, serverUrls: readonly string[]): HttpApiClient {
   const options = optionsFromKubeconfig(readFileSync(kubeconfig, "utf8"), serverUrls);
-  return new HttpApiClient({ ...options, requestTimeoutMs: apiRequestTimeoutMs, userAgent: "flotilla-chaos" });
+  return new HttpApiClient({ ...options, requestTimeoutMs: apiRequestTimeoutMs, attemptTimeoutMs: apiAttemptTimeoutMs, userAgent: "flotilla-chaos" });
 }
 
 /** Each scenario writes its own keys (`prefix`), so every history starts from absent keys. */

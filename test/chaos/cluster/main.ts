@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { FlagError, flagsHelp, parseFlags, type FlagSpecs } from "../../../libs/flags/index.ts";
 import { waitFor } from "../../harness/wait.ts";
 import { AdminClient } from "../admin.ts";
+import { findResource } from "../../../libs/api/index.ts";
 import { heal, waitStoreHealthy } from "./faults.ts";
+import { statefulSetName, statefulSetNamespace } from "./node-checks.ts";
 import { apiClient } from "./load.ts";
 import { deploymentReady, formatOutcome, formatTable, runScenario, type ScenarioOutcome } from "./run.ts";
 import { allScenarios } from "./scenarios.ts";
@@ -20,7 +22,7 @@ import { readTestbed, repoRoot, run, say, servers, signalHost, testbedDown, test
 
 const flagSpecs = {
   seconds: { type: "integer", default: 30, min: 5, max: 600, help: "how long each scenario injects faults" },
-  only: { type: "string", default: "", help: "comma-separated scenario numbers (1,2,8,5); default all" },
+  only: { type: "string", default: "", help: "comma-separated scenario numbers (1,2,8,5,3,4,6,7); default all" },
   name: { type: "string", default: "fchaos", help: "testbed name (at most 6 characters)" },
   keep: { type: "boolean", default: false, help: "leave the testbed up at the end" },
   reuse: { type: "boolean", default: false, help: "run on the testbed --name that is already up (implies --keep)" },
@@ -29,10 +31,19 @@ const flagSpecs = {
 /** First start of the demo: images are local, so 2 ready pods come within this. */
 const demoReadyTimeoutMs = 180_000;
 const adminRequestTimeoutMs = 1_000;
+/** Replicas in statefulset.yaml. */
+const statefulSetReplicas = 2;
 
 async function deployDemo(testbed: Testbed, client: ReturnType<typeof apiClient>): Promise<void> {
   await run(["kubectl", "--kubeconfig", testbed.kubeconfig, "apply", "-f", join(repoRoot, "cluster-config/demo/hello.yaml")]);
+  await run(["kubectl", "--kubeconfig", testbed.kubeconfig, "apply", "-f", join(repoRoot, "test/chaos/cluster/statefulset.yaml")]);
   await waitFor(async () => ((await deploymentReady(client)) ? true : undefined), { timeoutMs: demoReadyTimeoutMs, intervalMs: 1_000, description: "the demo Deployment's 2 replicas ready" });
+  const statefulSets = findResource("apps", "v1", "statefulsets");
+  if (statefulSets === undefined) throw new Error("statefulsets is not a known resource");
+  await waitFor(async () => {
+    const set = (await client.get(statefulSets, statefulSetNamespace, statefulSetName)) as { status?: { readyReplicas?: number } };
+    return set.status?.readyReplicas === statefulSetReplicas ? true : undefined;
+  }, { timeoutMs: demoReadyTimeoutMs, intervalMs: 1_000, description: `StatefulSet ${statefulSetName}'s ${statefulSetReplicas} replicas ready` });
 }
 
 /** Leaves no fault behind: partitions healed, paused servers continued. */

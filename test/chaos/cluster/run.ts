@@ -11,6 +11,7 @@ import type { AdminClient } from "../admin.ts";
 import { ScenarioClock } from "../clock.ts";
 import { waitStoreHealthy } from "./faults.ts";
 import { finalReads, runProbe, runWriter, slowFailureMs, type ProbeStats, type WriterStats } from "./load.ts";
+import { statefulSetName, watchIdentities, type IdentityStats } from "./node-checks.ts";
 import { runNemesis, type Scenario } from "./scenarios.ts";
 import { agents, say, type Testbed } from "./testbed.ts";
 
@@ -40,7 +41,17 @@ export interface ScenarioOutcome {
   keysChecked: number;
   lincheck: string;
   probe: ProbeStats;
+  /** The scenario's own recovery check (agent execs again, DiskPressure cleared), longest; undefined when it has none. */
+  faultRecoveryMs: number | undefined;
+  identities: Omit<IdentityStats, "violations">;
   readonly violations: string[];
+}
+
+export function emptyOutcome(id: string): ScenarioOutcome {
+  return {
+    id, faults: 0, storeRecoveryMs: 0, writeGapMs: 0, recoverMs: undefined, writes: 0, writesFailed: 0, slowFailures: 0, slowestFailedMs: 0, keysChecked: 0, lincheck: "-",
+    probe: { probes: 0, failed: 0, longestGapMs: 0 }, faultRecoveryMs: undefined, identities: { polls: 0, identitiesSeenMax: 0 }, violations: [],
+  };
 }
 
 export async function deploymentReady(client: HttpApiClient): Promise<boolean> {
@@ -60,15 +71,17 @@ async function waitRecovered(testbed: Testbed, admin: AdminClient, client: HttpA
 
 export async function runScenario(scenario: Scenario, index: number, testbed: Testbed, admin: AdminClient, client: HttpApiClient, seconds: number): Promise<ScenarioOutcome> {
   const clock = new ScenarioClock();
-  const outcome: ScenarioOutcome = { id: scenario.id, faults: 0, storeRecoveryMs: 0, writeGapMs: 0, recoverMs: undefined, writes: 0, writesFailed: 0, slowFailures: 0, slowestFailedMs: 0, keysChecked: 0, lincheck: "-", probe: { probes: 0, failed: 0, longestGapMs: 0 }, violations: [] };
+  const outcome = emptyOutcome(scenario.id);
   const stopLoad = new AbortController();
   const writerStats: WriterStats = { slowestFailedMs: 0, failed: 0, slowFailures: 0 };
   const prefix = `chaos-s${index}-${Date.now().toString(36)}`;
   const writer = runWriter(client, prefix, clock, stopLoad.signal, writerStats);
   const probe = runProbe(agents(testbed).map((host) => `http://${host.ip}:${demoNodePort}/`), clock, stopLoad.signal);
+  const identities = watchIdentities(agents(testbed), stopLoad.signal);
   const log = (text: string): void => say(`  ${(clock.nowMs() / 1000).toFixed(1).padStart(6)}s  ${text}`);
+  const faultRecoveriesMs: number[] = [];
   try {
-    const nemesis = await runNemesis(scenario, { testbed, admin, client, clock, deadlineMs: seconds * 1000, log });
+    const nemesis = await runNemesis(scenario, { testbed, admin, client, clock, deadlineMs: seconds * 1000, log, violations: outcome.violations, faultRecoveriesMs });
     outcome.faults = nemesis.faults;
     outcome.storeRecoveryMs = nemesis.longestStoreRecoveryMs;
     const healedMs = clock.nowMs();
@@ -82,6 +95,8 @@ export async function runScenario(scenario: Scenario, index: number, testbed: Te
   const history = await writer;
   const loadStoppedMs = clock.nowMs();
   outcome.probe = await probe;
+  outcome.faultRecoveryMs = faultRecoveriesMs.length === 0 ? undefined : Math.max(...faultRecoveriesMs);
+  checkIdentities(outcome, await identities);
   await checkWrites(outcome, history, client, prefix, clock);
   outcome.writes = history.length;
   outcome.writeGapMs = longestWriteGapMs(history, loadStoppedMs);
@@ -89,8 +104,16 @@ export async function runScenario(scenario: Scenario, index: number, testbed: Te
   outcome.writesFailed = writerStats.failed;
   outcome.slowestFailedMs = writerStats.slowestFailedMs;
   if (writerStats.slowestFailedMs > failFastBoundMs) outcome.violations.push(`a failed API call took ${writerStats.slowestFailedMs.toFixed(0)} ms (bound ${failFastBoundMs} ms)`);
+  if (scenario.serviceAnswersEveryCall === true && outcome.probe.failed > 0) outcome.violations.push(`${outcome.probe.failed} Service calls failed during a planned operation (bound 0)`);
   if (outcome.probe.longestGapMs > serviceGapBoundMs) outcome.violations.push(`the Service did not answer for ${(outcome.probe.longestGapMs / 1000).toFixed(1)} s (bound ${serviceGapBoundMs / 1000} s)`);
   return outcome;
+}
+
+/** Never two running pods of one StatefulSet identity; and the check must have seen the set running. */
+function checkIdentities(outcome: ScenarioOutcome, stats: IdentityStats): void {
+  outcome.identities = { polls: stats.polls, identitiesSeenMax: stats.identitiesSeenMax };
+  outcome.violations.push(...stats.violations);
+  if (stats.identitiesSeenMax === 0) outcome.violations.push(`the identity check saw no pod of StatefulSet ${statefulSetName} running in ${stats.polls} polls`);
 }
 
 /** Final reads appended to the write history; the linearizability check finds any lost acknowledged write. */
@@ -134,15 +157,17 @@ export function formatOutcome(outcome: ScenarioOutcome): string {
     `  API writes: ${outcome.writes}, failed or unknown: ${outcome.writesFailed} (${outcome.slowFailures} of them slower than ${slowFailureMs} ms), slowest failed call: ${outcome.slowestFailedMs.toFixed(0)} ms, longest time without an acknowledged write: ${seconds(outcome.writeGapMs)}`,
     `  ConfigMaps checked: ${outcome.keysChecked} keys, history ${outcome.lincheck}`,
     `  Service: ${outcome.probe.probes} calls, ${outcome.probe.failed} failed, longest gap ${(outcome.probe.longestGapMs / 1000).toFixed(1)} s`,
+    `  StatefulSet ${statefulSetName}: ${outcome.identities.polls} polls of every agent's runc state, up to ${outcome.identities.identitiesSeenMax} identities running, never two pods of one identity at once unless listed below`,
+    ...(outcome.faultRecoveryMs === undefined ? [] : [`  the scenario's own recovery check (longest): ${seconds(outcome.faultRecoveryMs)}`]),
     `  invariant violations: ${outcome.violations.length}${outcome.violations.map((text) => `\n    ! ${text}`).join("")}`,
   ].join("\n");
 }
 
 export function formatTable(outcomes: readonly ScenarioOutcome[]): string {
-  const header = ["scenario", "faults", "store-rec-s", "api-gap-s", "settle-s", "writes", "w-failed", "w-slow-fail", "slowest-fail-ms", "keys", "history", "svc-calls", "svc-failed", "svc-gap-s", "violations"];
+  const header = ["scenario", "faults", "store-rec-s", "fault-rec-s", "api-gap-s", "settle-s", "writes", "w-failed", "w-slow-fail", "slowest-fail-ms", "keys", "history", "svc-calls", "svc-failed", "svc-gap-s", "sts-polls", "violations"];
   const rows = outcomes.map((o) => [
-    o.id, String(o.faults), (o.storeRecoveryMs / 1000).toFixed(1), (o.writeGapMs / 1000).toFixed(1), o.recoverMs === undefined ? "-" : (o.recoverMs / 1000).toFixed(1), String(o.writes), String(o.writesFailed), String(o.slowFailures),
-    o.slowestFailedMs.toFixed(0), String(o.keysChecked), o.lincheck, String(o.probe.probes), String(o.probe.failed), (o.probe.longestGapMs / 1000).toFixed(1), String(o.violations.length),
+    o.id, String(o.faults), (o.storeRecoveryMs / 1000).toFixed(1), o.faultRecoveryMs === undefined ? "-" : (o.faultRecoveryMs / 1000).toFixed(1), (o.writeGapMs / 1000).toFixed(1), o.recoverMs === undefined ? "-" : (o.recoverMs / 1000).toFixed(1), String(o.writes), String(o.writesFailed), String(o.slowFailures),
+    o.slowestFailedMs.toFixed(0), String(o.keysChecked), o.lincheck, String(o.probe.probes), String(o.probe.failed), (o.probe.longestGapMs / 1000).toFixed(1), String(o.identities.polls), String(o.violations.length),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const render = (row: readonly string[]): string => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");

@@ -7,7 +7,9 @@ import type { HttpApiClient } from "../../../libs/client/index.ts";
 import type { AdminClient } from "../admin.ts";
 import { sleepMs, type ScenarioClock } from "../clock.ts";
 import { controllerHolder, heal, partition, storeLeader, waitStoreHealthy } from "./faults.ts";
-import { agents, killContainerd, restartAgent, restartContainerd, restartServer, servers, signalHost, type Testbed, type TestbedHost } from "./testbed.ts";
+import { fillDisk, freeDisk, waitAgentExecs, waitDiskPressure } from "./node-faults.ts";
+import { podSnapshot, restartsBetween } from "./node-checks.ts";
+import { agents, killContainerd, restartAgent, restartContainerd, restartServer, servers, signalHost, stopContainerd, stopHost, type Testbed, type TestbedHost } from "./testbed.ts";
 
 export const faultsMaxPerScenario = 50;
 /** A killed server stays down this long before it is restarted. */
@@ -25,6 +27,10 @@ export interface FaultContext {
   readonly clock: ScenarioClock;
   readonly deadlineMs: number;
   readonly log: (text: string) => void;
+  /** What a scenario's own checks found (pods restarted, a condition never cleared). */
+  readonly violations: string[];
+  /** Per fault, from its healing until the scenario's own recovery check passed (ms). */
+  readonly faultRecoveriesMs: number[];
 }
 
 export interface Scenario {
@@ -32,6 +38,8 @@ export interface Scenario {
   readonly title: string;
   /** Injects one fault and heals it; false when no victim was found (the nemesis retries). */
   readonly once: (context: FaultContext) => Promise<boolean>;
+  /** The Service must answer every call, not only keep its gaps short (a planned operation, not a fault). */
+  readonly serviceAnswersEveryCall?: boolean;
 }
 
 export interface NemesisResult {
@@ -155,7 +163,100 @@ const partitionAgent: Scenario = {
   },
 };
 
-export const allScenarios: readonly Scenario[] = [killStoreLeader, killControllerReplica, pauseStoreLeader, partitionControlPlane, killAgentHost, partitionAgent];
+/** Runs `fault` on an agent host and checks that none of the pods bound there restarted. */
+async function withoutRestarts(context: FaultContext, victim: TestbedHost, fault: () => Promise<void>): Promise<void> {
+  const before = await podSnapshot(context.client, victim.namespace);
+  await fault();
+  const after = await podSnapshot(context.client, victim.namespace);
+  const restarts = restartsBetween(before, after);
+  context.log(`${before.size} pods on ${victim.name} checked: ${restarts.length === 0 ? "none restarted" : restarts.join("; ")}`);
+  context.violations.push(...restarts);
+}
+
+const restartContainerdOnce: Scenario = {
+  id: "6/restart-containerd",
+  title: "restart containerd on an agent host (SIGTERM, start again): pods keep running, the agent reconnects, nothing restarts",
+  once: async (context) => {
+    const victim = nextAgent(context.testbed);
+    if (victim === undefined) return false;
+    await withoutRestarts(context, victim, async () => {
+      await stopContainerd(victim);
+      context.log(`containerd on ${victim.name} stopped`);
+      await restartContainerd(victim);
+      const startedMs = context.clock.nowMs();
+      context.log(`containerd on ${victim.name} started again`);
+      await waitAgentExecs(context, victim);
+      context.faultRecoveriesMs.push(context.clock.nowMs() - startedMs);
+      context.log(`the agent on ${victim.name} runs exec through containerd again after ${((context.clock.nowMs() - startedMs) / 1000).toFixed(1)} s`);
+    });
+    return true;
+  },
+};
+
+const fillAgentDisk: Scenario = {
+  id: "7/fill-disk",
+  title: "fill an agent host's data disk (a bounded tmpfs) past the 10% eviction threshold: DiskPressure, then free it: cleared",
+  once: async (context) => {
+    const victim = nextAgent(context.testbed);
+    if (victim === undefined) return false;
+    await withoutRestarts(context, victim, async () => {
+      const filledBytes = fillDisk(victim);
+      context.log(`filled ${victim.name}'s data disk with ${(filledBytes / 1024 ** 2).toFixed(0)} MiB`);
+      try {
+        const seenMs = await waitDiskPressure(context, victim, true);
+        context.log(`${victim.name} reports DiskPressure after ${(seenMs / 1000).toFixed(1)} s`);
+      } finally {
+        freeDisk(victim);
+      }
+      const freedMs = context.clock.nowMs();
+      context.log(`freed ${victim.name}'s data disk`);
+      const clearedMs = await waitDiskPressure(context, victim, false);
+      context.faultRecoveriesMs.push(clearedMs);
+      context.log(`DiskPressure on ${victim.name} cleared ${(clearedMs / 1000).toFixed(1)} s after freeing (${((context.clock.nowMs() - freedMs) / 1000).toFixed(1)} s)`);
+    });
+    return true;
+  },
+};
+
+/**
+ * The rolling upgrade procedure (README, operations) with the same build: each server stopped
+ * cleanly and started again, waiting for a whole store in between; then each agent the same way,
+ * waiting until exec through it works again. Nothing may restart and the Service answers every call.
+ */
+const rollingRestart: Scenario = {
+  id: "9/rolling-restart",
+  title: "rolling restart (upgrade procedure, same build): the 3 servers one at a time, then the agents one at a time",
+  serviceAnswersEveryCall: true,
+  once: async (context) => {
+    const before = await Promise.all(agents(context.testbed).map(async (host) => ({ host, pods: await podSnapshot(context.client, host.namespace) })));
+    for (const server of servers(context.testbed)) {
+      await stopHost(server);
+      context.log(`stopped ${server.name} (SIGTERM)`);
+      await restartServer(context.testbed, server);
+      await waitStoreHealthy(context.admin, context.testbed);
+      context.log(`${server.name} is back and the store is whole`);
+    }
+    for (const agent of agents(context.testbed)) {
+      await stopHost(agent);
+      context.log(`stopped the agent on ${agent.name} (SIGTERM)`);
+      const startedMs = context.clock.nowMs();
+      await restartAgent(context.testbed, agent);
+      await waitAgentExecs(context, agent);
+      context.faultRecoveriesMs.push(context.clock.nowMs() - startedMs);
+      context.log(`the agent on ${agent.name} is back (exec through it works)`);
+    }
+    for (const { host, pods } of before) {
+      const restarts = restartsBetween(pods, await podSnapshot(context.client, host.namespace));
+      context.log(`${pods.size} pods on ${host.name} checked: ${restarts.length === 0 ? "none restarted" : restarts.join("; ")}`);
+      context.violations.push(...restarts);
+    }
+    return true;
+  },
+};
+
+export const allScenarios: readonly Scenario[] = [
+  killStoreLeader, killControllerReplica, pauseStoreLeader, partitionControlPlane, killAgentHost, partitionAgent, restartContainerdOnce, fillAgentDisk, rollingRestart,
+];
 
 /** Repeats the scenario's fault until the deadline. */
 export async function runNemesis(scenario: Scenario, context: FaultContext): Promise<NemesisResult> {

@@ -23,6 +23,7 @@ export interface TestbedHost {
   readonly dataDir: string;
   readonly containerd?: {
     readonly pidFile: string;
+    readonly runcRoot: string;
     readonly config: string;
     readonly log: string;
     readonly socket: string;
@@ -52,13 +53,16 @@ export async function run(argv: readonly string[], timeoutMs = commandTimeoutMs)
   });
 }
 
+/** Each agent host's data directory is a tmpfs of this size, so scenario 7 fills a bounded disk. */
+export const agentDiskMib = 512;
+
 /** `up` of 3 servers sometimes fails when a replica's join races the previous one; one retry. */
 export const testbedUpAttempts = 3;
 
 export async function testbedUp(name: string): Promise<Testbed> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await run([join(repoRoot, "scripts/testbed"), "up", "--servers", "3", "--agents", "2", "--name", name], testbedUpTimeoutMs);
+      await run([join(repoRoot, "scripts/testbed"), "up", "--servers", "3", "--agents", "2", "--name", name, "--agent-disk-mib", String(agentDiskMib)], testbedUpTimeoutMs);
       return readTestbed(name);
     } catch (error) {
       if (attempt >= testbedUpAttempts) throw error;
@@ -127,6 +131,28 @@ export function hostProcessAlive(host: TestbedHost): boolean {
   }
 }
 
+const hostStopTimeoutMs = 30_000;
+const hostStopProbeMs = 200;
+
+/** True while the process has not exited (a zombie, exited but unreaped, has: state Z). */
+function pidRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the host's flotilla process with SIGTERM (a clean shutdown, as an upgrade does) and waits for it to exit. */
+export async function stopHost(host: TestbedHost): Promise<void> {
+  const pid = readPid(pidFile(host, host.role));
+  if (pid === undefined) return;
+  signalHost(host, "SIGTERM");
+  const deadline = Date.now() + hostStopTimeoutMs;
+  while (pidRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, hostStopProbeMs));
+  if (pidRunning(pid)) throw new Error(`flotilla ${host.role} on ${host.name} did not exit within ${hostStopTimeoutMs} ms of SIGTERM`);
+}
+
 /**
  * Restarts a killed server with the testbed's install.sh command line. The store directory
  * exists, so neither --cluster-init nor a join happens again: the replica restarts its member.
@@ -154,6 +180,18 @@ export function killContainerd(host: TestbedHost): boolean {
 }
 
 const containerdStartTimeoutMs = 30_000;
+const containerdStopTimeoutMs = 20_000;
+
+/** Stops the host's containerd with SIGTERM as a service restart would, and waits for it to exit. */
+export async function stopContainerd(host: TestbedHost): Promise<void> {
+  const pid = host.containerd === undefined ? undefined : readPid(host.containerd.pidFile);
+  if (pid === undefined) throw new Error(`${host.name} has no containerd pid`);
+  const alive = (): boolean => pidRunning(pid);
+  if (alive()) process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + containerdStopTimeoutMs;
+  while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, containerdProbeMs));
+  if (alive()) throw new Error(`containerd on ${host.name} did not exit within ${containerdStopTimeoutMs} ms of SIGTERM`);
+}
 const containerdProbeMs = 500;
 
 /** Starts the host's containerd again as scripts/testbed did, and waits for its socket to answer. */
