@@ -92,8 +92,17 @@ function slice(serviceName: string, addresses: readonly string[], readyCount = a
   };
 }
 
+/** Load runs per path and mode; they alternate between the two paths. */
+const httpRounds = 2;
+
+/** Means of the rounds' rates and percentiles (each round is as long as the others). */
+function meanOf(rounds: readonly LoadSummary[]): LoadSummary {
+  const mean = (pick: (summary: LoadSummary) => number): number => rounds.reduce((total, summary) => total + pick(summary), 0) / rounds.length;
+  return { completed: mean((summary) => summary.completed), errors: mean((summary) => summary.errors), perSecond: mean((summary) => summary.perSecond), p50Ms: mean((summary) => summary.p50Ms), p99Ms: mean((summary) => summary.p99Ms) };
+}
+
 function line(label: string, summary: LoadSummary): string {
-  return `${label.padEnd(34)} ${summary.perSecond.toFixed(0).padStart(8)}/s  p50 ${summary.p50Ms.toFixed(2).padStart(7)} ms  p99 ${summary.p99Ms.toFixed(2).padStart(7)} ms  errors ${summary.errors}`;
+  return `${label.padEnd(46)} ${summary.perSecond.toFixed(0).padStart(8)}/s  p50 ${summary.p50Ms.toFixed(2).padStart(7)} ms  p99 ${summary.p99Ms.toFixed(2).padStart(7)} ms  errors ${summary.errors}`;
 }
 
 async function benchClusterIpPath(lab: NetworkLab, flags: Flags): Promise<void> {
@@ -105,15 +114,21 @@ async function benchClusterIpPath(lab: NetworkLab, flags: Flags): Promise<void> 
     syncer.onService({ type: "upsert", object: service("web", benchClusterIp) });
     syncer.onEndpointSlice({ type: "upsert", object: slice("web", [pod.ip]) });
     await syncer.syncNow();
-    const durationMs = flags.seconds * 1000;
+    // Half the time each, alternating, so a change in the machine's load hits both paths alike.
+    const durationMs = (flags.seconds * 1000) / httpRounds;
     for (const keepAlive of [true, false]) {
       const load = (url: string): LoadSummary => runChild(lab, client, { mode: "http-load", url, concurrency: flags.concurrency, durationMs, keepAlive });
-      const direct = load(`http://${pod.ip}:${podPort}/`);
-      const viaClusterIp = load(`http://${benchClusterIp}/`);
+      const direct: LoadSummary[] = [];
+      const viaClusterIp: LoadSummary[] = [];
+      for (let round = 0; round < httpRounds; round++) {
+        direct.push(load(`http://${pod.ip}:${podPort}/`));
+        viaClusterIp.push(load(`http://${benchClusterIp}/`));
+      }
       const mode = keepAlive ? "keep-alive" : "new connection per request";
-      console.log(line(`pod IP direct (${mode})`, direct));
-      console.log(line(`ClusterIP (${mode})`, viaClusterIp));
-      console.log(`  ratio ClusterIP/direct: requests/s ${(viaClusterIp.perSecond / direct.perSecond).toFixed(3)}, p99 ${(viaClusterIp.p99Ms / direct.p99Ms).toFixed(3)}`);
+      const [directMean, clusterMean] = [meanOf(direct), meanOf(viaClusterIp)];
+      console.log(line(`pod IP direct (${mode})`, directMean));
+      console.log(line(`ClusterIP (${mode})`, clusterMean));
+      console.log(`  ratio ClusterIP/direct: requests/s ${(clusterMean.perSecond / directMean.perSecond).toFixed(3)}, p99 ${(clusterMean.p99Ms / directMean.p99Ms).toFixed(3)}`);
     }
   } finally {
     syncer.close();
@@ -153,7 +168,14 @@ function endpointAddresses(serviceIndex: number): string[] {
 async function benchRuleUpdates(lab: NetworkLab, flags: Flags): Promise<void> {
   const host = lab.hosts[2];
   if (host === undefined) throw new Error("the lab has no third host");
-  const syncer = new ProxySyncer({ nodeName: "bench-node", clusterCidr, log, nft: (script) => runNft(script, lab.nsenter(host)) });
+  // The time `nft -f` itself takes, per transaction: the part of an update the syncer does not control.
+  const nftMs: number[] = [];
+  const nft = async (script: string): Promise<void> => {
+    const startMs = performance.now();
+    await runNft(script, lab.nsenter(host));
+    nftMs.push(performance.now() - startMs);
+  };
+  const syncer = new ProxySyncer({ nodeName: "bench-node", clusterCidr, log, nft });
   try {
     for (let index = 0; index < ruleServices; index++) {
       syncer.onService({ type: "upsert", object: service(`svc-${index}`, `10.96.${10 + Math.floor(index / 250)}.${index % 250}`) });
@@ -163,6 +185,7 @@ async function benchRuleUpdates(lab: NetworkLab, flags: Flags): Promise<void> {
     await syncer.syncNow();
     console.log(`rule sync, ${ruleServices} services x ${ruleEndpointsPerService} endpoints: first full transaction ${(performance.now() - fullStartMs).toFixed(0)} ms`);
     const latenciesMs: number[] = [];
+    nftMs.length = 0;
     if (flags.updates > ruleServices) throw new Error(`--updates at most ${ruleServices} (each update touches a fresh service)`);
     for (let update = 0; update < flags.updates; update++) {
       // 37 and 1 000 are coprime: the first 1 000 updates touch distinct services.
@@ -178,6 +201,8 @@ async function benchRuleUpdates(lab: NetworkLab, flags: Flags): Promise<void> {
     }
     const summary = summarize(latenciesMs);
     console.log(`rule update (one endpoint change, change to rules applied): p50 ${summary?.p50Ms.toFixed(1) ?? "-"} ms, p99 ${summary?.p99Ms.toFixed(1) ?? "-"} ms, max ${summary?.maxMs.toFixed(1) ?? "-"} ms over ${latenciesMs.length}`);
+    const nftSummary = summarize(nftMs);
+    console.log(`  of which nft -f (spawn, cache of the table, commit): p50 ${nftSummary?.p50Ms.toFixed(1) ?? "-"} ms, p99 ${nftSummary?.p99Ms.toFixed(1) ?? "-"} ms`);
   } finally {
     syncer.close();
   }
