@@ -1,11 +1,11 @@
 /**
  * `flotilla patch TYPE NAME -p PATCH [--type strategic|merge|json]`: one PATCH request, as
  * kubectl sends it. The object is read first so that a patch that changes nothing prints
- * `patched (no change)`, as kubectl does (it compares the object before and after).
+ * `patched (no change)`, as kubectl does: the server writes nothing for a patch without effect,
+ * so the resourceVersion before and after tells.
  */
 import { readFileSync } from "node:fs";
-import { deepEqual } from "../../../libs/api/index.ts";
-import type { JsonObject, KubeObject } from "../../../libs/api/index.ts";
+import type { KubeObject } from "../../../libs/api/index.ts";
 import type { PatchType } from "../../../libs/client/index.ts";
 import { objectName, runVerb, type CliContext } from "./context.ts";
 import { flagList, flagValue, UsageError, type FlagSpec, type ParsedArgs } from "./flags.ts";
@@ -54,7 +54,7 @@ async function patch(context: CliContext, parsed: ParsedArgs): Promise<number> {
     const options = { ...(subresource === undefined ? {} : { subresource }), fieldManager: flagValue(parsed, "field-manager") ?? "kubectl-patch" };
     const before = await context.client.get(target.resource, target.namespace, target.name);
     const after = await context.client.patch(target.resource, target.namespace, target.name, type, body, options);
-    printPatched(context, flagValue(parsed, "output"), objectName(target.resource, target.name), after, !deepEqual(before as unknown as JsonObject, after as unknown as JsonObject));
+    printPatched(context, flagValue(parsed, "output"), objectName(target.resource, target.name), after, before.metadata.resourceVersion !== after.metadata.resourceVersion);
   }
   return 0;
 }

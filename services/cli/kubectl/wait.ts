@@ -99,7 +99,7 @@ async function waitOne(context: CliContext, target: Target, condition: WaitCondi
     const object = await currentObject(context, target);
     if (object === undefined && condition.kind !== "delete") throw notFound(target.resource, target.name);
     if (condition.kind === "delete" ? object === undefined : conditionMet(object as KubeObject, condition)) return;
-    if (context.nowMs() >= deadlineMs || context.signal.aborted) throw new Error(`timed out waiting for the condition on ${target.resource.resource}${target.resource.group === "" ? "" : `.${target.resource.group}`}/${target.name}`);
+    if (context.nowMs() >= deadlineMs || context.signal.aborted) throw new Error(`timed out waiting for the condition on ${target.resource.resource}/${target.name}`);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(waitPollMs, deadlineMs - context.nowMs()))));
   }
 }
