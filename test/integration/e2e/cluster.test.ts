@@ -153,8 +153,8 @@ describe("the testbed cluster (1 server, 3 agents)", () => {
   it("serves kubectl logs and kubectl exec with stdin and the command's exit code", async () => {
     const [first] = await pods("app=web");
     expect(await kubectl("logs", first?.name ?? "")).toContain("started");
-    // `head -n1` rather than `cat`: containerd's v4 exec stream cannot carry stdin's end (see services/agent/README.md).
-    const result = await kubectlIn("hello from stdin\n", "exec", "-i", first?.name ?? "", "--", "sh", "-c", "head -n1; exit 3");
+    // `cat` ends only when stdin's end reaches it (the agent's SPDY exec to containerd carries it).
+    const result = await kubectlIn("hello from stdin\n", "exec", "-i", first?.name ?? "", "--", "sh", "-c", "cat; exit 3");
     expect(result).toEqual({ code: 3, stdout: "hello from stdin\n" });
   });
 
