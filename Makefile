@@ -10,7 +10,7 @@ SEEDS ?= 300
 SEED ?=
 IMPL ?= both
 
-.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench-scheduler bench-api bench-net bench up down
+.PHONY: help deps deps-npm typecheck lint unit sim sim-test integration chaos-smoke test bench-raft bench-store bench-scheduler bench-api bench-net bench-pods bench up down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -74,7 +74,13 @@ BENCH_NET_SECONDS ?= 10
 bench-net: deps ## ClusterIP vs pod IP (req/s, p99), DNS queries/s and p99, rule updates with 1 000 services x 10 endpoints: make bench-net [BENCH_NET_SECONDS=10]
 	$(TSX) test/bench/net/main.ts --seconds $(BENCH_NET_SECONDS)
 
-bench: bench-raft bench-store bench-scheduler bench-api bench-net ## every benchmark
+# Issue 6: pod startup on 2 real nodes (testbed), then hollow nodes (--runtime fake agents).
+BENCH_PODS_NODES ?= 500
+BENCH_PODS_PODS ?= 20000
+bench-pods: deps ## pod startup p50/p99 (100 pods, 2 real nodes), agent memory, hollow 500 nodes x 20 000 pods: make bench-pods [BENCH_PODS_NODES=50] [BENCH_PODS_PODS=1000]
+	$(TSX) test/bench/pods/main.ts --nodes $(BENCH_PODS_NODES) --pods $(BENCH_PODS_PODS)
+
+bench: bench-raft bench-store bench-scheduler bench-api bench-net bench-pods ## every benchmark
 
 # Store chaos: faults (kills, pauses, partitions, membership changes) under load, then the
 # linearizability, watch and convergence checks. Needs root. CHAOS_FULL=1 runs every scenario;
