@@ -1,0 +1,48 @@
+/**
+ * bench-pods: pod startup latency and the agent's footprint (issue 6).
+ * - real: on the testbed (1 server, 2 agent hosts, real containerd), N pods (100) created at
+ *   once; latency from each create call to Running seen on a watch, p50/p99, next to the
+ *   Kubernetes SLO (p99 <= 5 s, images already present); then the resident memory of an idle
+ *   agent and of one running 30 pods.
+ * - hollow: one `flotilla server` (scheduler and controllers on) and hollow nodes
+ *   (`--runtime fake` agents, many per process); P pods created with 32 in flight; startup
+ *   latency p50/p99, the control plane's CPU (cores) and peak memory, and API latency (create,
+ *   plus a get every second) while it runs.
+ *   node --import tsx test/bench/pods/main.ts [--phase all|real|hollow] [--real-pods 100]
+ *     [--nodes 500] [--pods 20000] [--agents-per-process 50] [--kubeconfig K --testbed-name N]
+ */
+import { parseArgs } from "node:util";
+import { runHollow } from "./hollow-phase.ts";
+import { runReal } from "./real-phase.ts";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      phase: { type: "string", default: "all" },
+      "real-pods": { type: "string", default: "100" },
+      "memory-pods": { type: "string", default: "30" },
+      nodes: { type: "string", default: "500" },
+      pods: { type: "string", default: "20000" },
+      "agents-per-process": { type: "string", default: "50" },
+      kubeconfig: { type: "string", default: "" },
+      "testbed-name": { type: "string", default: "" },
+      "budget-seconds": { type: "string", default: "1800" },
+    },
+  });
+  const phase = values.phase;
+  if (phase !== "all" && phase !== "real" && phase !== "hollow") throw new Error("--phase must be all, real or hollow");
+  if (phase !== "hollow") {
+    await runReal({ pods: Number(values["real-pods"]), memoryPods: Number(values["memory-pods"]), kubeconfig: values.kubeconfig, testbedName: values["testbed-name"] });
+  }
+  if (phase !== "real") {
+    await runHollow({ nodes: Number(values.nodes), pods: Number(values.pods), agentsPerProcess: Number(values["agents-per-process"]), budgetMs: Number(values["budget-seconds"]) * 1000 });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench-pods: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
