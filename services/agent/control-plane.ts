@@ -33,7 +33,7 @@ export interface NodeStreamHandlers {
 
 /** A streaming request the API server forwards to this node (kubectl logs/exec/port-forward). */
 export interface StreamRequest {
-  kind: "log" | "exec" | "portforward";
+  kind: "log" | "exec" | "attach" | "portforward";
   namespace: string;
   podName: string;
   container?: string;

@@ -64,7 +64,7 @@ export function encodeOpen(request: StreamOpenRequest): string {
 
 export function decodeOpen(text: string): StreamOpenRequest {
   const wire = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Partial<WireOpen>;
-  const kinds: ReadonlyArray<StreamOpenRequest["kind"]> = ["log", "exec", "portforward"];
+  const kinds: ReadonlyArray<StreamOpenRequest["kind"]> = ["log", "exec", "attach", "portforward"];
   if (wire.kind === undefined || !kinds.includes(wire.kind) || !Array.isArray(wire.parameters)) throw new Error("malformed session request");
   return { kind: wire.kind, namespace: String(wire.namespace ?? ""), podName: String(wire.podName ?? ""), container: String(wire.container ?? ""), parameters: new Map(wire.parameters) };
 }

@@ -16,7 +16,7 @@ export const connectionListenersMax = 8;
 export type ConnectionListener = (nodeName: string, connected: boolean) => void;
 
 export interface StreamOpenRequest {
-  readonly kind: "log" | "exec" | "portforward";
+  readonly kind: "log" | "exec" | "attach" | "portforward";
   readonly namespace: string;
   readonly podName: string;
   readonly container: string;

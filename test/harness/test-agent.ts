@@ -3,7 +3,8 @@
  * node's stream delivers, and answers the API server's streaming requests from canned local
  * processes instead of containers: logs serve a file (tailLines, follow), exec runs the command
  * on this machine (stdin, stdout, stderr, the exit code as upstream's Status on channel 3), and
- * port-forward connects to 127.0.0.1:<port>.
+ * attach joins a `cat` (every container's process, as attach sees it), and port-forward connects
+ * to 127.0.0.1:<port>.
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync, statSync, watch } from "node:fs";
@@ -81,7 +82,9 @@ export class TestAgent {
 
   #serve(session: StreamSession): void {
     if (session.request.kind === "log") serveLog(session, this.logFile);
-    else if (session.request.kind === "exec") serveExec(session);
+    else if (session.request.kind === "exec") serveExec(session, commandOf(session));
+    // Attach joins the container's own process: here every container's process is `cat`.
+    else if (session.request.kind === "attach") serveExec(session, attachedProcess);
     else servePortForward(session);
   }
 
@@ -91,6 +94,9 @@ export class TestAgent {
     this.client.close();
   }
 }
+
+/** The process every container of the test agent runs, as attach sees it. */
+const attachedProcess = ["cat"];
 
 function parameter(session: StreamSession, name: string): string | undefined {
   const value = session.request.parameters[name];
@@ -137,9 +143,12 @@ function exitStatus(code: number | null, signal: string | null): object {
   };
 }
 
-function serveExec(session: StreamSession): void {
+function commandOf(session: StreamSession): string[] {
   const command = session.request.parameters["command"];
-  const argv = Array.isArray(command) ? command : command === undefined ? [] : [command];
+  return Array.isArray(command) ? command : command === undefined ? [] : [command];
+}
+
+function serveExec(session: StreamSession, argv: readonly string[]): void {
   const child = spawn(argv[0] ?? "true", argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
   child.stdin.on("error", () => undefined);
   session.onInput((channel, data) => {

@@ -27,6 +27,7 @@ import type {
   ContainerStats,
   ContainerStatus,
   ContainerSummary,
+  AttachStreamRequest,
   ExecStreamRequest,
   ExecSyncResult,
   Image,
@@ -230,6 +231,11 @@ export class CriRuntime implements ContainerRuntime {
   async execUrl(request: ExecStreamRequest): Promise<string> {
     const wire = { container_id: request.containerId, cmd: [...request.command], tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr };
     return (await this.#runtimeCall<{ url: string }>("Exec", wire)).url;
+  }
+
+  async attachUrl(request: AttachStreamRequest): Promise<string> {
+    const wire = { container_id: request.containerId, stdin: request.stdin, tty: request.tty, stdout: request.stdout, stderr: request.stderr };
+    return (await this.#runtimeCall<{ url: string }>("Attach", wire)).url;
   }
 
   async portForwardUrl(sandboxId: string, ports: readonly number[]): Promise<string> {

@@ -14,6 +14,7 @@ export type {
   ContainerStatus,
   ContainerSummary,
   DnsConfig,
+  AttachStreamRequest,
   ExecStreamRequest,
   ExecSyncResult,
   Image,

@@ -176,6 +176,9 @@ export interface ExecStreamRequest {
   readonly stderr: boolean;
 }
 
+/** CRI AttachRequest: which of the container's streams to attach to. */
+export type AttachStreamRequest = Omit<ExecStreamRequest, "command">;
+
 export interface ContainerStats {
   readonly id: string;
   readonly name: string;
@@ -247,6 +250,8 @@ export interface ContainerRuntime {
   execSync(containerId: string, command: readonly string[], timeoutSeconds: number): Promise<ExecSyncResult>;
   /** A one-use URL of the runtime's streaming server for an interactive exec. */
   execUrl(request: ExecStreamRequest): Promise<string>;
+  /** A one-use URL of the runtime's streaming server attached to the container's own stdio (CRI Attach). */
+  attachUrl(request: AttachStreamRequest): Promise<string>;
   /** A one-use URL of the runtime's streaming server forwarding to the sandbox's ports. */
   portForwardUrl(sandboxId: string, ports: readonly number[]): Promise<string>;
 

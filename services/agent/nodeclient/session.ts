@@ -6,7 +6,7 @@ import type { StreamFrame, StreamOpen } from "../../nodeapi/wire.ts";
 export const pendingInputFramesMax = 1024;
 
 function requestOf(open: StreamOpen): StreamRequest {
-  const kind = open.kind === "exec" || open.kind === "portforward" ? open.kind : "log";
+  const kind = open.kind === "exec" || open.kind === "attach" || open.kind === "portforward" ? open.kind : "log";
   const parameters: Record<string, string | string[]> = {};
   for (const parameter of open.parameters) {
     parameters[parameter.name] = parameter.values.length === 1 ? (parameter.values[0] ?? "") : [...parameter.values];

@@ -11,6 +11,7 @@ import type {
   ContainerStats,
   ContainerStatus,
   ContainerSummary,
+  AttachStreamRequest,
   ExecStreamRequest,
   ExecSyncResult,
   Image,
@@ -310,6 +311,11 @@ export class FakeRuntime implements ContainerRuntime {
   execUrl(request: ExecStreamRequest): Promise<string> {
     this.#container("RuntimeService/Exec", request.containerId);
     return Promise.reject(new RuntimeError("RuntimeService/Exec", "Other", "UNIMPLEMENTED", "fake runtime: no streaming server"));
+  }
+
+  attachUrl(request: AttachStreamRequest): Promise<string> {
+    this.#container("RuntimeService/Attach", request.containerId);
+    return Promise.reject(new RuntimeError("RuntimeService/Attach", "Other", "UNIMPLEMENTED", "fake runtime: no streaming server"));
   }
 
   portForwardUrl(sandboxId: string): Promise<string> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { AttachStreamRequest, ContainerFilter, ContainerSummary } from "../cri/index.ts";
 import { RecordingSession } from "../memory-control-plane.ts";
 import { FakeRuntime } from "./fake-runtime.ts";
 import { formatLogs, parseCriLogLine, serveStream } from "./streams.ts";
@@ -42,5 +43,23 @@ describe("stream sessions", () => {
     const pod = { metadata: { name: "two", namespace: "default", uid: "u" }, spec: { containers: [{ name: "a" }, { name: "b" }] } };
     await serveStream(session, { runtime: new FakeRuntime(), pod: () => pod });
     expect(session.closeError?.message).toBe("a container name must be specified for pod two, choose one of: [a b]");
+  });
+
+  it("attach asks the runtime to attach to the running container with the requested streams, and needs no command", async () => {
+    const attached: AttachStreamRequest[] = [];
+    class AttachRuntime extends FakeRuntime {
+      override listContainers(filter?: ContainerFilter): Promise<ContainerSummary[]> {
+        return Promise.resolve(filter?.labels?.["io.kubernetes.container.name"] === "main" ? [{ id: "c1", state: "Running", attempt: 0, createdAtMs: 0 } as ContainerSummary] : []);
+      }
+      override attachUrl(request: AttachStreamRequest): Promise<string> {
+        attached.push(request);
+        return Promise.reject(new Error("no streaming server in this test"));
+      }
+    }
+    const session = new RecordingSession({ kind: "attach", namespace: "default", podName: "one", parameters: { stdin: "true", stdout: "true", stderr: "true" } });
+    const pod = { metadata: { name: "one", namespace: "default", uid: "u" }, spec: { containers: [{ name: "main" }] } };
+    await serveStream(session, { runtime: new AttachRuntime(), pod: () => pod });
+    expect(attached).toEqual([{ containerId: "c1", tty: false, stdin: true, stdout: true, stderr: true }]);
+    expect(session.closeError?.message).toBe("no streaming server in this test");
   });
 });

@@ -1,10 +1,10 @@
 /**
- * Streaming requests the API server forwards to this node (kubectl logs, exec, port-forward):
+ * Streaming requests the API server forwards to this node (kubectl logs, exec, attach, port-forward):
  * logs are read from the container's CRI log file (tail, since, timestamps, previous, follow);
  * exec and port-forward go to containerd's streaming server through the one-use URL that CRI
  * Exec/PortForward return: port-forward over WebSocket `v4.channel.k8s.io` (what containerd 1.6
- * speaks) with frames passed through channel for channel, exec over SPDY (spdy-exec.ts) so
- * that stdin can be closed alone.
+ * speaks) with frames passed through channel for channel, exec and attach (CRI Attach: the
+ * container's own stdio) over SPDY (spdy-exec.ts) so that stdin can be closed alone.
  */
 import { open, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +13,7 @@ import type { Pod } from "../../../libs/api/index.ts";
 import type { ContainerRuntime, ContainerSummary } from "../cri/index.ts";
 import type { StreamSession } from "../control-plane.ts";
 import { labelPodUid } from "./runtime-config.ts";
-import { bridgeSpdyExec } from "./spdy-exec.ts";
+import { bridgeSpdyExec, type ExecStreams } from "./spdy-exec.ts";
 
 /** How often a followed log file is checked for new bytes. */
 export const logFollowPollMs = 250;
@@ -52,6 +52,7 @@ export async function serveStream(session: StreamSession, context: StreamContext
     const { kind } = session.request;
     if (kind === "log") await serveLogs(session, context);
     else if (kind === "exec") await serveExec(session, context);
+    else if (kind === "attach") await serveAttach(session, context);
     else await servePortForward(session, context);
   } catch (error) {
     fail(session, error instanceof Error ? error.message : String(error));
@@ -212,20 +213,31 @@ export async function bridgeWebSocket(session: StreamSession, url: string): Prom
   session.close();
 }
 
-async function serveExec(session: StreamSession, context: StreamContext): Promise<void> {
+// The running instance of the session's container, and the streams its parameters ask for.
+async function runningStreams(session: StreamSession, context: StreamContext): Promise<{ containerId: string; streams: ExecStreams }> {
   const { pod, containerName } = await podAndContainer(session, context);
   const running = (await instances(context, pod, containerName)).find((instance) => instance.state === "Running");
   if (running === undefined) throw new Error(`container ${containerName} is not running`);
-  const commandParameter = session.request.parameters["command"];
-  const command = Array.isArray(commandParameter) ? commandParameter : commandParameter === undefined ? [] : [commandParameter];
-  if (command.length === 0) throw new Error("you must specify at least one command for the container");
   const flag = (name: string, fallback: boolean): boolean => {
     const value = parameter(session, name);
     return value === undefined ? fallback : value === "true" || value === "1";
   };
   const tty = flag("tty", false);
-  const streams = { tty, stdin: flag("stdin", false), stdout: flag("stdout", true), stderr: flag("stderr", !tty) };
-  const url = await context.runtime.execUrl({ containerId: running.id, command, ...streams });
+  return { containerId: running.id, streams: { tty, stdin: flag("stdin", false), stdout: flag("stdout", true), stderr: flag("stderr", !tty) } };
+}
+
+async function serveAttach(session: StreamSession, context: StreamContext): Promise<void> {
+  const { containerId, streams } = await runningStreams(session, context);
+  const url = await context.runtime.attachUrl({ containerId, ...streams });
+  await bridgeSpdyExec(session, url, streams);
+}
+
+async function serveExec(session: StreamSession, context: StreamContext): Promise<void> {
+  const { containerId, streams } = await runningStreams(session, context);
+  const commandParameter = session.request.parameters["command"];
+  const command = Array.isArray(commandParameter) ? commandParameter : commandParameter === undefined ? [] : [commandParameter];
+  if (command.length === 0) throw new Error("you must specify at least one command for the container");
+  const url = await context.runtime.execUrl({ containerId, command, ...streams });
   // SPDY, not WebSocket v4: only SPDY can close stdin alone (spdy-exec.ts says why).
   await bridgeSpdyExec(session, url, streams);
 }

@@ -1,11 +1,12 @@
 /**
- * WebSocket upgrades for pods/exec (and pods/attach's refusal) on the API server: authenticate
+ * WebSocket upgrades for pods/exec and pods/attach on the API server: authenticate
  * the client certificate, find the pod's node, negotiate `v5.channel.k8s.io` (or
  * `v4.channel.k8s.io`), and relay frames between the WebSocket and a session on the node's
  * stream connection. Each binary message is one channel byte and its data, as upstream: 0 stdin,
  * 1 stdout, 2 stderr, 3 error (a Status carrying the exit code), 4 resize; v5 adds 255, a client's
  * "this channel is closed" signal, which goes to the agent as channel 255 with the closed channel
- * as its byte (stdin's EOF). `ws` does the RFC 6455 framing, masking and close handshake.
+ * as its byte (stdin's EOF). Attach is exec without a command: the agent joins the container's
+ * own stdio (CRI Attach). `ws` does the RFC 6455 framing, masking and close handshake.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -93,18 +94,18 @@ async function upgrade(deps: StreamingUpgradeDeps, webSockets: WebSocketServer, 
   if (path === undefined) throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for ${url.pathname}`);
   if (deps.admit === undefined) admitUpgrade(request, path);
   else await deps.admit(request);
-  if (path.subresource === "attach") throw newBadRequest("pods/attach is not supported yet");
   const pod = await findPod(deps.storages, path.namespace, path.name);
   if (path.subresource === "portforward") {
     await servePortForward(deps, webSockets, { request, socket, head, url, pod, path });
     return;
   }
+  const kind = path.subresource;
   if ((request.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-    throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for pods/exec: it takes WebSocket (${execProtocols.join(", ")})`);
+    throw newBadRequest(`upgrade to ${request.headers.upgrade ?? "nothing"} is not served for pods/${kind}: it takes WebSocket (${execProtocols.join(", ")})`);
   }
   const target = podTarget(pod, path.name, url.searchParams.get("container") ?? "");
-  if (url.searchParams.getAll("command").length === 0) throw newBadRequest("you must specify at least 1 command");
-  const session = await openNodeSession(target, { kind: "exec", namespace: path.namespace, podName: path.name, container: target.container, parameters: parametersOf(url.searchParams, ["container"]) });
+  if (kind === "exec" && url.searchParams.getAll("command").length === 0) throw newBadRequest("you must specify at least 1 command");
+  const session = await openNodeSession(target, { kind, namespace: path.namespace, podName: path.name, container: target.container, parameters: parametersOf(url.searchParams, ["container"]) });
   webSockets.handleUpgrade(request, socket, head, (webSocket) => relayExec(webSocket, session));
 }
 
