@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # `make up`: a whole Flotilla cluster on this machine (3 control-plane replicas and 2 agent hosts
 # in network namespaces, through scripts/testbed), a demo app, and how to reach it.
-# `make down` (scripts/up.sh down) removes everything. Running `up` twice is safe.
+# `make down` (scripts/up.sh down) removes everything. Running `up` twice is safe: the second run
+# finds the cluster up, applies the demo again (unchanged objects stay as they are) and prints the
+# same instructions. A failure names its step and how to clean up.
+# Environment: FLOTILLA_UP_NAME (testbed name, default fl), FLOTILLA_UP_STATE_DIR,
+# FLOTILLA_UP_SERVERS (3), FLOTILLA_UP_AGENTS (2).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 name=${FLOTILLA_UP_NAME:-fl}
@@ -11,11 +15,24 @@ agents=${FLOTILLA_UP_AGENTS:-2}
 rollout_timeout=180s
 step_number=0
 steps_total=4
+step_title=""
 
-step() { step_number=$((step_number + 1)); printf '\n==> step %d/%d: %s\n' "$step_number" "$steps_total" "$*"; }
+step() {
+  step_number=$((step_number + 1))
+  step_title=$*
+  printf '\n==> step %d/%d: %s\n' "$step_number" "$steps_total" "$*"
+}
+cleanup_command() {
+  if [ -z "${FLOTILLA_UP_NAME:-}" ] && [ -z "${FLOTILLA_UP_STATE_DIR:-}" ]; then
+    echo "make down"
+  else
+    echo "FLOTILLA_UP_NAME=$name FLOTILLA_UP_STATE_DIR=$state_dir $root/scripts/up.sh down"
+  fi
+}
 fail() {
-  printf '\nmake up failed at step %d: %s\n' "$step_number" "$*" >&2
-  printf 'Logs: %s/%s/*/flotilla-*.log and */containerd/containerd.log\nClean up with: make down\n' "$state_dir" "$name" >&2
+  printf '\nmake up failed at step %d/%d (%s): %s\n' "$step_number" "$steps_total" "$step_title" "$*" >&2
+  printf 'Logs: %s/%s/*/flotilla-*.log and %s/%s/*/containerd/containerd.log\n' "$state_dir" "$name" "$state_dir" "$name" >&2
+  printf 'Clean up with: %s   (then run make up again)\n' "$(cleanup_command)" >&2
   exit 1
 }
 
@@ -25,7 +42,7 @@ up() {
   if [ -f "$state_dir/$name/state.json" ] && KUBECONFIG=$kubeconfig kubectl get --raw /readyz >/dev/null 2>&1; then
     echo "testbed $name is already running"
   else
-    [ ! -f "$state_dir/$name/state.json" ] || fail "testbed $name exists but does not answer; run make down first"
+    [ ! -f "$state_dir/$name/state.json" ] || fail "testbed $name exists ($state_dir/$name) but its API does not answer"
     "$root/scripts/testbed" up --servers "$servers" --agents "$agents" --name "$name" --state-dir "$state_dir" | tail -n 1 || fail "scripts/testbed up"
   fi
   export KUBECONFIG=$kubeconfig
@@ -53,7 +70,7 @@ Flotilla is running: $servers control-plane replicas and $agents agents on this 
 The demo answers on every node's port 30080:
   curl http://$node_ip:30080/
 
-Remove everything with: make down
+Remove everything with: $(cleanup_command)
 EOM
 }
 
