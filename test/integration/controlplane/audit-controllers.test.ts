@@ -1,12 +1,13 @@
 /**
- * Issue 5's ReplicationController bullet against a real `flotilla server` (fake kubelet nodes):
- * `kubectl apply` of a v1 ReplicationController under kubectl's default validation, its pods
- * Running and Ready, `kubectl get rc` with upstream's columns, `kubectl scale rc` up and down,
- * a relabelled pod released and replaced, and `kubectl delete rc --cascade=orphan` leaving the pods.
+ * Issue 5's bullets that no other file shows, against a real `flotilla server` (fake kubelet
+ * nodes). ReplicationController: `kubectl apply` under kubectl's default validation, its pods
+ * Running and Ready, `kubectl get rc` with upstream's columns, `kubectl scale rc` up and down, a
+ * relabelled pod released and replaced, `kubectl delete rc --cascade=orphan` leaving the pods.
+ * Events: a repeated FailedScheduling is one Event whose count grows, as `kubectl describe` shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findResource } from "../../../libs/api/index.ts";
-import type { Pod, ReplicationController } from "../../../libs/api/index.ts";
+import type { Event, Pod, ReplicationController } from "../../../libs/api/index.ts";
 import { ControlPlaneServer, isRunningAndReady } from "../../harness/controlplane-server.ts";
 import { run } from "../../harness/process.ts";
 import { waitFor } from "../../harness/wait.ts";
@@ -15,6 +16,7 @@ const convergeTimeoutMs = 30_000;
 const kubectlTimeoutMs = 30_000;
 const pods = findResource("", "v1", "pods")!;
 const replicationControllers = findResource("", "v1", "replicationcontrollers")!;
+const events = findResource("", "v1", "events")!;
 
 const manifest = `apiVersion: v1
 kind: ReplicationController
@@ -34,11 +36,11 @@ spec:
         - containerPort: 80
 `;
 
-describe("ReplicationController in flotilla server", () => {
+describe("issue 5 audit in flotilla server: ReplicationController and events", () => {
   let server: ControlPlaneServer;
 
   beforeAll(async () => {
-    server = await ControlPlaneServer.start("audit-rc");
+    server = await ControlPlaneServer.start("audit-controllers");
   });
 
   afterAll(async () => {
@@ -103,5 +105,26 @@ describe("ReplicationController in flotilla server", () => {
       { timeoutMs: convergeTimeoutMs, description: "rc gone and its pod orphaned" },
     );
     expect((await server.podsWith("app=legacy")).map((pod) => pod.metadata.name)).toEqual([kept!.metadata.name]);
+  });
+
+  it("a FailedScheduling repeated after each node change is one Event with a growing count, and kubectl describe shows (x2 over ...)", async () => {
+    const schedulingEvents = async (): Promise<Event[]> =>
+      (await server.client.list<Event>(events, "default")).items.filter((event) => event.involvedObject.name === "picky" && event.reason === "FailedScheduling");
+    await server.client.create<Pod>(pods, { apiVersion: "v1", kind: "Pod", metadata: { name: "picky", namespace: "default" }, spec: { nodeSelector: { disk: "nvme" }, containers: [{ name: "c", image: "nginx:1" }] } });
+    await waitFor(async () => ((await schedulingEvents()).length === 1 ? true : undefined), { timeoutMs: convergeTimeoutMs, description: "a first FailedScheduling event for picky" });
+    // A node label change may help the pod, so the scheduler tries again and fails the same way.
+    await server.kubectl("label", "node", "node-a", "disk=hdd");
+    const counted = await waitFor(
+      async () => {
+        const found = await schedulingEvents();
+        return found.length === 1 && (found[0]?.count ?? 0) >= 2 ? found : undefined;
+      },
+      { timeoutMs: convergeTimeoutMs, description: "the FailedScheduling event counted twice" },
+    );
+    expect(counted[0]?.message).toContain("0/2 nodes are available");
+    const described = await server.kubectl("describe", "pod", "picky");
+    expect(described).toMatch(/Warning\s+FailedScheduling\s+\S+ \(x\d+ over \S+\)\s+default-scheduler\s+0\/2 nodes are available/);
+    await server.kubectl("label", "node", "node-a", "disk-");
+    await server.kubectl("delete", "pod", "picky", "--wait=false");
   });
 });
