@@ -37,6 +37,24 @@ describe("codec", () => {
     expect(new TextDecoder().decode(envelope.payload)).toBe("body");
   });
 
+  it("keeps every envelope intact while many share slabs, and gives a large one its own buffer", () => {
+    // Enough envelopes of odd sizes to fill several 64 KiB slabs.
+    const sizes = Array.from({ length: 2000 }, (_, index) => (index * 37) % 301);
+    const envelopes = sizes.map((size, index) => encodeEnvelope(BigInt(index) * 0x1_0000_0001n, new Uint8Array(size).fill(index % 251)));
+    envelopes.forEach((encoded, index) => {
+      const { requestId, payload } = decodeEnvelope(encoded);
+      expect(requestId).toBe(BigInt(index) * 0x1_0000_0001n);
+      expect(payload.length).toBe(sizes[index]);
+      expect(payload.every((byte) => byte === index % 251)).toBe(true);
+    });
+    const shared = new Set(envelopes.map((encoded) => encoded.buffer));
+    expect(shared.size).toBeLessThan(envelopes.length / 100);
+    const large = encodeEnvelope(7n, new Uint8Array(10_000).fill(3));
+    expect(large.byteOffset).toBe(0);
+    expect(large.buffer.byteLength).toBe(10_008);
+    expect(decodeEnvelope(large).requestId).toBe(7n);
+  });
+
   it("round-trips snapshot records with inline data and with a file name", () => {
     const metadata = { index: 77, term: 5, confState: { voters: [1, 2, 3], learners: [4] } };
     const inline: SnapshotRecord = { metadata, dataBytes: 3, dataCrc32c: 0xdeadbeef, location: { kind: "inline", data: Uint8Array.of(1, 2, 3) } };
