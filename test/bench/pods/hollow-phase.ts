@@ -58,7 +58,8 @@ async function startControlPlane(workDir: string): Promise<ControlPlane> {
   const [api, nodeApi, storeClient, storePeer] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const dataDir = join(workDir, "server");
   const args = ["server", "--cluster-init", `--data-dir=${dataDir}`, `--api-port=${api}`, `--node-api-port=${nodeApi}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`];
-  const child = spawn(flotilla, args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, FLOTILLA_LOG_LEVEL: "warn" } });
+  // Its log (conflict retries of thousands of objects) would drown the figures.
+  const child = spawn(flotilla, args, { stdio: "ignore", env: { ...process.env, FLOTILLA_LOG_LEVEL: "error" } });
   const kubeconfig = join(dataDir, "admin.kubeconfig");
   const client = await until("flotilla server", startTimeoutMs, async () => {
     if (!existsSync(kubeconfig)) return undefined;

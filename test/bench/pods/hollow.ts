@@ -4,6 +4,7 @@
  * "run" in memory). Runs until SIGTERM.
  *   node --import tsx test/bench/pods/hollow.ts --server https://IP:6443 --token T --prefix h0- --count 50 --data-dir D
  */
+import { setMaxListeners } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   const count = Number(values.count);
   const dataDir = values["data-dir"] ?? "";
   const stop = new AbortController();
+  // Every agent's loops listen on the one signal.
+  setMaxListeners(0, stop.signal);
   process.once("SIGTERM", () => stop.abort());
   process.once("SIGINT", () => stop.abort());
   const running: Promise<void>[] = [];
