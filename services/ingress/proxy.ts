@@ -233,6 +233,9 @@ export class IngressProxy {
       path: request.url,
       headers: forwardedHeaders(request, scheme, false),
       agent: this.#agent,
+      // Backends are lenient servers (busybox httpd sends CGI headers ending in a bare LF), as
+      // nginx accepts them; clients of the proxy still meet Node's strict parser.
+      insecureHTTPParser: true,
     });
     upstreamRequest.setTimeout(upstreamIdleTimeoutMs, () => upstreamRequest.destroy(new Error("upstream idle timeout")));
     upstreamRequest.on("response", (upstreamResponse) => {
@@ -267,6 +270,7 @@ export class IngressProxy {
       path: request.url,
       headers: forwardedHeaders(request, scheme, true),
       agent: false,
+      insecureHTTPParser: true,
     });
     upstreamRequest.on("upgrade", (upstreamResponse: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
       this.#track(upstreamSocket);

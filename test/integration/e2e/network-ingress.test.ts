@@ -5,7 +5,7 @@
  * the nodes' addresses, following the enablelb label) and the `kubernetes` EndpointSlice. Driven
  * with the installed kubectl and curl from the machine itself, outside every agent host.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -61,7 +61,13 @@ async function curl(...args: string[]): Promise<string> {
 const viaIngress = (host: Host, site: string, path: string): Promise<string> => curl("-H", `Host: ${site}`, `http://${host.ip}${path}`);
 const viaIngressTls = (host: Host, site: string, path: string): Promise<string> => curl("--cacert", caFile, "--resolve", `${site}:443:${host.ip}`, `https://${site}${path}`);
 
-/** A Deployment whose busybox httpd answers every file with the Deployment's name. */
+/** A CGI script that streams four lines over about 4 s: a response in flight while routes change. */
+const slowScript = ["#!/bin/sh", 'echo "Content-Type: text/plain"', 'echo ""', "for i in 1 2 3 4; do echo part $i; sleep 1; done"].join("\n");
+
+/**
+ * A Deployment whose busybox httpd answers every file with the Deployment's name, and streams
+ * /cgi-bin/slow from a ConfigMap.
+ */
 function backend(app: string): string {
   const script = `mkdir -p /w/b /w/docs && for f in /w/index.html /w/b/x /w/docs/exact; do echo ${app} > $f; done && exec httpd -f -p 8080 -h /w`;
   return `
@@ -83,6 +89,14 @@ spec:
           command: ["sh", "-c", "${script}"]
           ports: [{ name: http, containerPort: 8080 }]
           readinessProbe: { httpGet: { path: /, port: http }, periodSeconds: 1 }
+          volumeMounts: [{ name: cgi, mountPath: /w/cgi-bin }]
+      volumes: [{ name: cgi, configMap: { name: ${app}-cgi, defaultMode: 493 } }]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: ${app}-cgi }
+data:
+  slow: ${JSON.stringify(slowScript)}
 ---
 apiVersion: v1
 kind: Service
@@ -186,6 +200,39 @@ describe("the agents' ingress proxy on the testbed", () => {
     await kubectlApply(ingress("/docs"));
     await waitFor(async () => ((await viaIngress(host, "shop.test", "/docs/exact")) === "beta" ? true : undefined), { timeoutMs: 10_000, intervalMs: 200, description: "the new path" });
     expect(await viaIngress(host, "shop.test", "/b/x")).toBe("alpha");
+  });
+});
+
+/** Streams one request through the ingress; resolves at the first line and again at the end. */
+function streamThroughIngress(host: Host, site: string, path: string): { firstLine: Promise<void>; done: Promise<{ body: string; endedAtMs: number }> } {
+  const child = spawn("curl", ["-sS", "-N", "--max-time", "20", "-H", `Host: ${site}`, `http://${host.ip}${path}`], { stdio: ["ignore", "pipe", "inherit"] });
+  let body = "";
+  let markFirst: () => void = () => undefined;
+  const firstLine = new Promise<void>((resolve) => (markFirst = resolve));
+  child.stdout.on("data", (chunk: Buffer) => {
+    body += chunk.toString();
+    if (body.includes("\n")) markFirst();
+  });
+  const done = new Promise<{ body: string; endedAtMs: number }>((resolve) => child.on("close", () => {
+    markFirst();
+    resolve({ body, endedAtMs: Date.now() });
+  }));
+  return { firstLine, done };
+}
+
+describe("route changes with a response in flight", () => {
+  it("finish the response whole while the new routes already serve other requests", async () => {
+    const [host] = agents();
+    if (host === undefined) throw new Error("no agent host");
+    const stream = streamThroughIngress(host, "shop.test", "/cgi-bin/slow");
+    await stream.firstLine;
+    await kubectlApply(ingress("/b"));
+    await waitFor(async () => ((await viaIngress(host, "shop.test", "/b/x")) === "beta" ? true : undefined), { timeoutMs: 10_000, intervalMs: 100, description: "the changed route" });
+    const routeChangedAtMs = Date.now();
+    const { body, endedAtMs } = await stream.done;
+    expect(body).toBe("part 1\npart 2\npart 3\npart 4\n");
+    // The change was live before the stream ended: it really was in flight across the change.
+    expect(routeChangedAtMs).toBeLessThan(endedAtMs);
   });
 });
 

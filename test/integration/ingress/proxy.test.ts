@@ -7,7 +7,7 @@ import { once } from "node:events";
 import http from "node:http";
 import type { IncomingMessage } from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
@@ -261,6 +261,25 @@ describe("ingress proxy on loopback", () => {
       expect((await plain("pair.test", "/")).status).toBe(503);
     } finally {
       proxy.deleteIngress("web", "pair");
+    }
+  });
+
+  it("relays a backend whose headers end in a bare LF (busybox httpd's CGI answers), as nginx does", async () => {
+    const lenient = createTcpServer((socket) => {
+      socket.once("data", () => socket.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\n\nfrom cgi\n"));
+    });
+    lenient.listen(0, "127.0.0.1");
+    await once(lenient, "listening");
+    const port = (lenient.address() as AddressInfo).port;
+    proxy.upsertService(service("cgi", { port: 80, targetPort: port }));
+    proxy.upsertEndpointSlice(slice("cgi", undefined, port));
+    proxy.upsertIngress({ metadata: { name: "cgi", namespace: "web" }, spec: { rules: [{ host: "cgi.test", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "cgi", port: { number: 80 } } } }] } }] } });
+    try {
+      const reply = await plain("cgi.test", "/cgi-bin/x");
+      expect([reply.status, reply.body]).toEqual([200, "from cgi\n"]);
+    } finally {
+      proxy.deleteIngress("web", "cgi");
+      lenient.close();
     }
   });
 
