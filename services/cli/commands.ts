@@ -93,6 +93,10 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     summary: "run a command in a pod's container over pods/exec: -i, -t, -c, -- COMMAND",
     load: async () => import("./kubectl/exec.ts"),
   },
+  "port-forward": {
+    summary: "port-forward pod/NAME|deploy/NAME|svc/NAME [LOCAL:]REMOTE...: local ports to a pod over pods/portforward (SPDY)",
+    load: async () => import("./kubectl/port-forward.ts"),
+  },
   rollout: {
     summary: "rollout status|history|undo|pause|resume|restart",
     load: async () => import("./kubectl/rollout.ts"),
