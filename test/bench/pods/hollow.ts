@@ -9,10 +9,24 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseAgentFlags } from "../../../services/agent/config.ts";
-import { run } from "../../../services/agent/main.ts";
+import { run, wellKnownNodeLabels } from "../../../services/agent/main.ts";
+import { joinOrLoad } from "../../../services/agent/nodeclient/index.ts";
 
-/** Joins at once against one API server: more only queue behind its CSR signing. */
-const joinConcurrency = 8;
+/** Tries of one hollow node's join before the process gives up on it. */
+const joinAttemptsMax = 20;
+const joinRetryDelayMs = 2_000;
+
+async function joinWithRetries(options: Parameters<typeof joinOrLoad>[0], signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await joinOrLoad(options);
+      return;
+    } catch (error) {
+      if (attempt >= joinAttemptsMax || signal.aborted) throw new Error(`join ${options.nodeName}`, { cause: error });
+      await new Promise((done) => setTimeout(done, joinRetryDelayMs));
+    }
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,19 +40,20 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => stop.abort());
   process.once("SIGINT", () => stop.abort());
   const running: Promise<void>[] = [];
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < count && !stop.signal.aborted; index++) {
     const nodeName = `${values.prefix ?? ""}${index}`;
     const nodeDir = join(dataDir, nodeName);
     mkdirSync(nodeDir, { recursive: true });
     const parsed = parseAgentFlags(["--server", values.server ?? "", "--token", values.token ?? "", "--node-name", nodeName, "--node-ip", `10.200.${Math.floor(index / 250)}.${(index % 250) + 1}`, "--data-dir", nodeDir, "--runtime", "fake"]);
     if (!("config" in parsed)) throw new Error("hollow agent flags");
+    // One join at a time per process (hundreds at once time out on a busy server); run() then
+    // finds the saved credentials.
+    await joinWithRetries({ server: parsed.config.server, token: parsed.config.token, nodeName, dataDir: nodeDir, labels: wellKnownNodeLabels(nodeName) }, stop.signal);
     running.push(
       run(parsed.config, stop.signal).catch((error: unknown) => {
-        process.stderr.write(`hollow ${nodeName}: ${String(error)}\n`);
+        process.stderr.write(`hollow ${nodeName}: ${String(error)}: ${String((error as { cause?: unknown }).cause)}\n`);
       }),
     );
-    // Joins go out a few at a time; the rest wait so the server signs them in order.
-    if (running.length % joinConcurrency === 0) await new Promise((done) => setTimeout(done, 1_000));
   }
   process.stdout.write(`started ${count}\n`);
   await Promise.all(running);
