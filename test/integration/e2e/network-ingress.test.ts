@@ -2,7 +2,8 @@
  * End to end on the one-machine testbed (1 server, 2 agent hosts, real containerd, VXLAN and
  * nftables): the agents' ingress proxy (an Ingress with two hosts and two paths, over HTTP and
  * HTTPS with a TLS Secret, route changes from the watch), servicelb (a LoadBalancer Service on
- * the nodes' addresses, following the enablelb label) and the `kubernetes` EndpointSlice. Driven
+ * the nodes' addresses, following the enablelb label) and the `kubernetes` EndpointSlice (and
+ * the API server through its ClusterIP). Driven
  * with the installed kubectl and curl from the machine itself, outside every agent host.
  */
 import { execFile, spawn } from "node:child_process";
@@ -260,5 +261,14 @@ describe("the kubernetes Service", () => {
     expect(slice.metadata.labels?.["kubernetes.io/service-name"]).toBe("kubernetes");
     expect(slice.endpoints.flatMap((endpoint) => endpoint.addresses).join(" ")).toBe(endpoints);
     expect(endpoints).not.toBe("");
+  });
+
+  it("reaches the API server through its ClusterIP from an agent host (the proxy follows the slice)", async () => {
+    const [host] = agents();
+    if (host === undefined) throw new Error("no agent host");
+    const clusterIp = (await kubectl("get", "service", "kubernetes", "-o", "jsonpath={.spec.clusterIP}")).trim();
+    // Any HTTP status proves the TLS connection reached an API server; 000 would mean it did not.
+    const { stdout } = await execFileAsync("nsenter", [`--net=/var/run/netns/${host.namespace}`, "curl", "-sk", "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}", `https://${clusterIp}/readyz`], { encoding: "utf8" });
+    expect(stdout).toMatch(/^[2-5]\d\d$/);
   });
 });
