@@ -107,6 +107,13 @@ describe("issue 5 audit in flotilla server: ReplicationController and events", (
     expect((await server.podsWith("app=legacy")).map((pod) => pod.metadata.name)).toEqual([kept!.metadata.name]);
   });
 
+  it("kubectl delete rc (background) lets the garbage collector delete its pods", async () => {
+    await run("kubectl", [`--kubeconfig=${server.kubeconfig}`, "apply", "-f", "-"], { timeoutMs: kubectlTimeoutMs, input: manifest.replaceAll("legacy", "collected") });
+    await server.waitReady("app=collected", 2, "2 ready pods of rc/collected", convergeTimeoutMs);
+    await server.kubectl("delete", "rc", "collected", "--wait=false");
+    await waitFor(async () => ((await server.podsWith("app=collected")).length === 0 ? true : undefined), { timeoutMs: convergeTimeoutMs, description: "rc/collected's pods deleted by the garbage collector" });
+  });
+
   it("a FailedScheduling repeated after each node change is one Event with a growing count, and kubectl describe shows (x2 over ...)", async () => {
     const schedulingEvents = async (): Promise<Event[]> =>
       (await server.client.list<Event>(events, "default")).items.filter((event) => event.involvedObject.name === "picky" && event.reason === "FailedScheduling");
