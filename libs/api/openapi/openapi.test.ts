@@ -89,7 +89,9 @@ describe("the schema builder", () => {
 
 describe("the definitions", () => {
   it("define every kind of libs/api's registry, and every ref they use", () => {
-    for (const info of allResources()) {
+    // metrics.k8s.io is served without OpenAPI, as upstream's aggregated metrics-server
+    // publishes its own (services/apiserver/README.md lists the gap).
+    for (const info of allResources().filter((candidate) => candidate.group !== "metrics.k8s.io")) {
       const kind = kindDefinition(info);
       expect(kind, `${apiVersionOf(info)} ${info.kind}`).toBeDefined();
       for (const name of closure([kind?.name ?? ""])) expect(definitions().has(name), name).toBe(true);
