@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EndpointSlice, Ingress, KubeObject, Secret, Service } from "../../libs/api/index.ts";
+import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from "../../libs/api/index.ts";
 import type { NodeStreamHandlers } from "../agent/control-plane.ts";
 import { withIngressProxy } from "./node-feed.ts";
 import { IngressProxy } from "./proxy.ts";
@@ -38,6 +38,20 @@ describe("withIngressProxy", () => {
     expect(proxy.table.match("shop.test", "/cart")).toBeUndefined();
     // The wrapped handlers still see every event of the kinds they know.
     expect(seen).toEqual(["service upsert web", "slice upsert web-1"]);
+  });
+
+  it("takes an Ingress of another class once the stream brings that class with our controller", () => {
+    const proxy = new IngressProxy();
+    const handlers = withIngressProxy(recordingHandlers([]), proxy);
+    handlers.onService({ type: "upsert", object: service });
+    handlers.onEndpointSlice({ type: "upsert", object: slice });
+    handlers.onIngress?.({ type: "upsert", object: { ...ingress, spec: { ...ingress.spec, ingressClassName: "edge" } } as Ingress });
+    expect(proxy.table.match("shop.test", "/")).toBeUndefined();
+    const edge: IngressClass = { apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "edge" }, spec: { controller: "flotilla.io/ingress" } };
+    handlers.onIngressClass?.({ type: "upsert", object: edge });
+    expect(proxy.table.match("shop.test", "/")?.upstreams).toEqual([{ address: "10.244.1.5", port: 8080 }]);
+    handlers.onIngressClass?.({ type: "delete", object: edge });
+    expect(proxy.table.match("shop.test", "/")).toBeUndefined();
   });
 
   it("hands the TLS secret an Ingress names to the proxy, and takes it away on delete", () => {

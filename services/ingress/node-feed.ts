@@ -1,9 +1,9 @@
 /**
- * Feeds the agent's node stream into an IngressProxy: Ingresses, Services, EndpointSlices and
- * Secrets (the stream carries the TLS secrets Ingresses name, next to the pods' own secrets; the
+ * Feeds the agent's node stream into an IngressProxy: Ingresses, IngressClasses, Services,
+ * EndpointSlices and Secrets (the stream carries the TLS secrets Ingresses name, next to the pods' own secrets; the
  * proxy uses only the ones named in spec.tls). Every other event passes through untouched.
  */
-import type { EndpointSlice, Ingress, KubeObject, Secret, Service } from "../../libs/api/index.ts";
+import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from "../../libs/api/index.ts";
 import type { NodeStreamHandlers, NodeWatchEvent } from "../agent/control-plane.ts";
 import type { IngressProxy } from "./proxy.ts";
 
@@ -26,6 +26,10 @@ export function withIngressProxy(handlers: NodeStreamHandlers, proxy: IngressPro
     onIngress: (event) => {
       handlers.onIngress?.(event);
       apply<Ingress>(event, (ingress) => proxy.upsertIngress(ingress), (namespace, name) => proxy.deleteIngress(namespace, name));
+    },
+    onIngressClass: (event) => {
+      handlers.onIngressClass?.(event);
+      apply<IngressClass>(event, (ingressClass) => proxy.upsertIngressClass(ingressClass), (_namespace, name) => proxy.deleteIngressClass(name));
     },
     onService: (event) => {
       handlers.onService(event);

@@ -12,7 +12,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { SecureContext } from "node:tls";
-import type { EndpointSlice, Ingress, Secret, Service } from "../../libs/api/index.ts";
+import type { EndpointSlice, Ingress, IngressClass, Secret, Service } from "../../libs/api/index.ts";
 import { buildRouteTable, RouteTable, serviceNameLabel } from "./routes.ts";
 import type { ProxyState, ResolvedBackend, TlsCertificate, Upstream } from "./routes.ts";
 
@@ -52,6 +52,7 @@ export class IngressProxy {
   readonly #services = new Map<string, Service>();
   readonly #slices = new Map<string, Map<string, EndpointSlice>>();
   readonly #secrets = new Map<string, Secret>();
+  readonly #classes = new Map<string, IngressClass>();
   #table: RouteTable = RouteTable.empty();
   #stale = false;
   /** Round-robin positions by backend key; outlive table swaps so a change does not reset them. */
@@ -110,6 +111,16 @@ export class IngressProxy {
     this.#rebuild();
   }
 
+  /** IngressClasses decide which Ingresses are ours (see isOurIngress). */
+  upsertIngressClass(ingressClass: IngressClass): void {
+    this.#classes.set(ingressClass.metadata.name ?? "", ingressClass);
+    this.#rebuild();
+  }
+
+  deleteIngressClass(name: string): void {
+    if (this.#classes.delete(name)) this.#rebuild();
+  }
+
   deleteSecret(namespace: string, name: string): void {
     if (this.#secrets.delete(`${namespace}/${name}`)) this.#rebuild();
   }
@@ -137,7 +148,7 @@ export class IngressProxy {
   #current(): RouteTable {
     if (!this.#stale) return this.#table;
     this.#stale = false;
-    const state: ProxyState = { ingresses: [...this.#ingresses.values()], services: this.#services, slices: this.#slices, secrets: this.#secrets };
+    const state: ProxyState = { ingresses: [...this.#ingresses.values()], services: this.#services, slices: this.#slices, secrets: this.#secrets, classes: this.#classes };
     this.#table = buildRouteTable(state);
     this.#applyDefaultCertificate();
     return this.#table;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EndpointSlice, HTTPIngressPath, Ingress, IngressRule, Secret, Service } from "../../libs/api/index.ts";
+import type { EndpointSlice, HTTPIngressPath, Ingress, IngressClass, IngressRule, Secret, Service } from "../../libs/api/index.ts";
 import { buildRouteTable, isOurIngress, normalizeHost } from "./routes.ts";
 import type { ProxyState } from "./routes.ts";
 
@@ -135,6 +135,26 @@ describe("route matching", () => {
     expect(isOurIngress(ingress("a", [], { ingressClassName: "nginx" }))).toBe(false);
     const other = ingress("b", [{ http: { paths: [path("/", "Prefix", "svc-1")] } }], { ingressClassName: "nginx" });
     expect(buildRouteTable(state([other], ["svc-1"])).match("h", "/")).toBeUndefined();
+  });
+
+  it("follows IngressClass objects: another class of our controller is ours, and classless Ingresses go to the default class", () => {
+    const ingressClass = (name: string, controller: string, isDefault = false): IngressClass => ({
+      metadata: { name, ...(isDefault ? { annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } } : {}) },
+      spec: { controller },
+    });
+    const withNginxDefault = new Map([
+      ["flotilla", ingressClass("flotilla", "flotilla.io/ingress")],
+      ["edge", ingressClass("edge", "flotilla.io/ingress")],
+      ["nginx", ingressClass("nginx", "k8s.io/ingress-nginx", true)],
+    ]);
+    expect(isOurIngress(ingress("a", [], { ingressClassName: "edge" }), withNginxDefault)).toBe(true);
+    expect(isOurIngress(ingress("a", [], { ingressClassName: "flotilla" }), withNginxDefault)).toBe(true);
+    expect(isOurIngress(ingress("a", []), withNginxDefault)).toBe(false);
+    expect(isOurIngress(ingress("a", []), new Map([["edge", ingressClass("edge", "flotilla.io/ingress", true)]]))).toBe(true);
+    expect(isOurIngress(ingress("a", []), new Map())).toBe(true);
+    const edge = ingress("b", [{ http: { paths: [path("/", "Prefix", "svc-1")] } }], { ingressClassName: "edge" });
+    expect(buildRouteTable(state([edge], ["svc-1"])).match("h", "/")).toBeUndefined();
+    expect(buildRouteTable({ ...state([edge], ["svc-1"]), classes: withNginxDefault }).match("h", "/")).toBeDefined();
   });
 
   it("picks TLS certificates by exact host, then wildcard, with the first as the default", () => {

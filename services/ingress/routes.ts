@@ -8,10 +8,12 @@
  * Exact matches the whole path; ImplementationSpecific is treated as Prefix. The longest match
  * wins, and Exact wins a tie with Prefix.
  */
-import type { EndpointSlice, Ingress, IngressBackend, Secret, Service, ServicePort } from "../../libs/api/index.ts";
+import type { EndpointSlice, Ingress, IngressBackend, IngressClass, Secret, Service, ServicePort } from "../../libs/api/index.ts";
 
 export const ingressClassName = "flotilla";
 export const defaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class";
+/** The controller name IngressClass.spec.controller carries for Flotilla's proxy. */
+export const ingressControllerName = "flotilla.io/ingress";
 /** The label EndpointSlices carry naming their Service. */
 export const serviceNameLabel = "kubernetes.io/service-name";
 /** Bounds what one table may hold, so a runaway object cannot make lookups unbounded. */
@@ -50,12 +52,23 @@ export interface ProxyState {
   /** EndpointSlices by `namespace/serviceName`, then by slice name. */
   readonly slices: ReadonlyMap<string, ReadonlyMap<string, EndpointSlice>>;
   readonly secrets: ReadonlyMap<string, Secret>;
+  /** IngressClasses by name; absent: decide by the class name `flotilla` alone. */
+  readonly classes?: ReadonlyMap<string, IngressClass>;
 }
 
 /** Ingresses with no class, or class `flotilla`, are ours (flotilla is the default class). */
-export function isOurIngress(ingress: Ingress): boolean {
+/**
+ * An Ingress is ours when it names `flotilla` or another IngressClass whose spec.controller is
+ * ours; one that names no class is ours unless another controller's class is the default
+ * (upstream: classless Ingresses belong to the default class). Without `classes`, only the name
+ * `flotilla` counts and classless Ingresses are ours.
+ */
+export function isOurIngress(ingress: Ingress, classes?: ReadonlyMap<string, IngressClass>): boolean {
   const className = ingress.spec?.ingressClassName ?? ingress.metadata.annotations?.["kubernetes.io/ingress.class"];
-  return className === undefined || className === ingressClassName;
+  const isOurs = (name: string): boolean => name === ingressClassName || classes?.get(name)?.spec?.controller === ingressControllerName;
+  if (className !== undefined) return isOurs(className);
+  const defaults = [...(classes?.values() ?? [])].filter((candidate) => candidate.metadata.annotations?.[defaultClassAnnotation] === "true");
+  return defaults.length === 0 || defaults.some((candidate) => isOurs(candidate.metadata.name ?? ""));
 }
 
 /** Elements of a path for element-wise Prefix matching: `/a//b/` → ["a", "b"]. */
@@ -238,7 +251,7 @@ export function buildRouteTable(state: ProxyState): RouteTable {
   let defaultBackend: ResolvedBackend | undefined;
   let defaultCertificate: TlsCertificate | undefined;
   let ruleCount = 0;
-  const ours = state.ingresses.filter(isOurIngress).sort(creationOrder);
+  const ours = state.ingresses.filter((ingress) => isOurIngress(ingress, state.classes)).sort(creationOrder);
   for (const ingress of ours) {
     const namespace = ingress.metadata.namespace ?? "default";
     if (defaultBackend === undefined && ingress.spec?.defaultBackend !== undefined) defaultBackend = resolveBackend(state, namespace, ingress.spec.defaultBackend);

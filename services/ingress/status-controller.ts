@@ -10,10 +10,9 @@ import { defined } from "../../libs/assert/index.ts";
 import { findResource, isStatusError } from "../../libs/api/index.ts";
 import type { Ingress, IngressClass, Node, ResourceInfo } from "../../libs/api/index.ts";
 import type { Controller, ControllerContext, Informer } from "../../libs/client/types.ts";
-import { defaultClassAnnotation, ingressClassName, isOurIngress } from "./routes.ts";
+import { defaultClassAnnotation, ingressClassName, ingressControllerName, isOurIngress } from "./routes.ts";
 
-/** The controller name IngressClass.spec.controller carries for Flotilla's proxy. */
-export const ingressControllerName = "flotilla.io/ingress";
+export { ingressControllerName } from "./routes.ts";
 /** The queue key that (re)creates the IngressClass; no Ingress key can look like it. */
 export const ingressClassKey = "@ingressclass";
 
@@ -71,7 +70,18 @@ export class IngressStatusController implements Controller {
       for (const ingress of ingresses.list()) enqueue(ingress);
     };
     nodes.addHandlers({ onAdd: nodesChanged, onUpdate: nodesChanged, onDelete: nodesChanged });
-    classes.addHandlers({ onDelete: (deleted) => (deleted.metadata.name === ingressClassName ? context.queue.add(ingressClassKey) : undefined) });
+    // A class added, changed or removed may change which Ingresses are ours.
+    const classesChanged = () => {
+      for (const ingress of ingresses.list()) enqueue(ingress);
+    };
+    classes.addHandlers({
+      onAdd: classesChanged,
+      onUpdate: classesChanged,
+      onDelete: (deleted) => {
+        classesChanged();
+        if (deleted.metadata.name === ingressClassName) context.queue.add(ingressClassKey);
+      },
+    });
     context.queue.add(ingressClassKey);
   }
 
@@ -80,7 +90,8 @@ export class IngressStatusController implements Controller {
     if (context === undefined || this.#ingresses === undefined || this.#nodes === undefined || this.#classes === undefined) throw new Error("ingress-status controller used before setup()");
     if (key === ingressClassKey) return this.#ensureClass(context, this.#classes);
     const ingress = this.#ingresses.get(key);
-    if (ingress === undefined || !isOurIngress(ingress)) return;
+    const classes = new Map(this.#classes.list().map((ingressClass) => [ingressClass.metadata.name ?? "", ingressClass] as const));
+    if (ingress === undefined || !isOurIngress(ingress, classes)) return;
     const wanted: LoadBalancerEntries = readyNodeAddresses(this.#nodes.list()).map((ip) => ({ ip }));
     if (sameEntries(ingress.status?.loadBalancer?.ingress, wanted)) return;
     const updated: Ingress = { ...ingress, status: { ...ingress.status, loadBalancer: { ingress: wanted } } };
