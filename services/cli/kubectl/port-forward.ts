@@ -113,7 +113,8 @@ function carry(context: CliContext, forward: Forward, socket: Socket, pair: Port
 }
 
 async function listen(address: string, port: number): Promise<Server | undefined> {
-  const server = createServer();
+  // Half-open: a client that has sent everything still reads the answer, as through kubectl.
+  const server = createServer({ allowHalfOpen: true });
   return new Promise((resolve) => {
     server.once("error", () => resolve(undefined));
     server.listen(port, address, () => resolve(server));
