@@ -5,7 +5,7 @@
  * lasts seconds to minutes.
  */
 import { isStatusError } from "../../../libs/api/index.ts";
-import type { KubeObject, ResourceInfo } from "../../../libs/api/index.ts";
+import type { KubeObject } from "../../../libs/api/index.ts";
 import { objectName, runVerb, type CliContext } from "./context.ts";
 import { flagBool, flagList, flagValue, UsageError, type FlagSpec, type ParsedArgs } from "./flags.ts";
 import { jsonPath } from "./jsonpath.ts";
@@ -22,6 +22,8 @@ export const waitFlags: FlagSpec = {
 /** kubectl's default --timeout. */
 export const waitTimeoutMsDefault = 30_000;
 export const waitPollMs = 500;
+/** kubectl: a negative --timeout waits a week. */
+export const waitTimeoutMsNegative = 7 * 24 * 3_600_000;
 
 export type WaitCondition =
   | { readonly kind: "delete" }
@@ -85,33 +87,29 @@ async function waitTargets(context: CliContext, parsed: ParsedArgs): Promise<Tar
   return targets;
 }
 
-async function currentObject(context: CliContext, target: Target): Promise<KubeObject | undefined> {
+/** The object now; absent (undefined) only matters to --for=delete, others get the NotFound. */
+async function currentObject(context: CliContext, target: Target, condition: WaitCondition): Promise<KubeObject | undefined> {
   try {
     return await context.client.get(target.resource, target.namespace, target.name);
   } catch (error) {
-    if (isStatusError(error, "NotFound")) return undefined;
+    if (condition.kind === "delete" && isStatusError(error, "NotFound")) return undefined;
     throw error;
   }
 }
 
 async function waitOne(context: CliContext, target: Target, condition: WaitCondition, deadlineMs: number): Promise<void> {
   for (;;) {
-    const object = await currentObject(context, target);
-    if (object === undefined && condition.kind !== "delete") throw notFound(target.resource, target.name);
+    const object = await currentObject(context, target, condition);
     if (condition.kind === "delete" ? object === undefined : conditionMet(object as KubeObject, condition)) return;
     if (context.nowMs() >= deadlineMs || context.signal.aborted) throw new Error(`timed out waiting for the condition on ${target.resource.resource}/${target.name}`);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(waitPollMs, deadlineMs - context.nowMs()))));
   }
 }
 
-function notFound(resource: ResourceInfo, name: string): Error {
-  return new Error(`${resource.resource}${resource.group === "" ? "" : `.${resource.group}`} "${name}" not found`);
-}
-
 async function wait(context: CliContext, parsed: ParsedArgs): Promise<number> {
   const condition = parseWaitFor(flagValue(parsed, "for"));
   const timeoutText = flagValue(parsed, "timeout");
-  const timeoutMs = timeoutText === undefined ? waitTimeoutMsDefault : timeoutText === "-1s" ? Number.MAX_SAFE_INTEGER : parseDurationMs(timeoutText);
+  const timeoutMs = timeoutText === undefined ? waitTimeoutMsDefault : timeoutText.startsWith("-") ? waitTimeoutMsNegative : parseDurationMs(timeoutText);
   const deadlineMs = context.nowMs() + timeoutMs;
   const targets = await waitTargets(context, parsed);
   if (targets.length === 0) throw new Error("no matching resources found");
