@@ -30,7 +30,7 @@ describe("edit", () => {
   it("cancels without a request when nothing changed", async () => {
     const context = seeded();
     expect(await edit(context, parseArgs(["configmap", "settings"], editFlags), () => undefined)).toBe(0);
-    expect(context.out()).toBe("Edit cancelled, no changes made.\n");
+    expect(context.err()).toBe("Edit cancelled, no changes made.\n");
     expect(context.fake.writes).toEqual([]);
   });
 

@@ -111,7 +111,7 @@ async function editOne(context: CliContext, target: Target, parsed: ParsedArgs, 
       }
       if (round === 0 && deepEqual(edited as unknown as JsonObject, shown as unknown as JsonObject)) {
         rmSync(directory, { recursive: true, force: true });
-        context.stdout.write("Edit cancelled, no changes made.\n");
+        context.stderr.write("Edit cancelled, no changes made.\n");
         return 0;
       }
       const { type, body } = editPatch(shown, edited);

@@ -85,6 +85,22 @@ describe("patch, wait, cordon, uncordon and drain against flotilla server", () =
     expect([refused.code, refused.stderr]).toEqual([1, (await kubectl("patch", "cm", "missing", "-p", "{}")).stderr]);
   });
 
+  it("edits through $KUBE_EDITOR as kubectl does, and cancels an edit that changes nothing", async () => {
+    async function editWith(command: "flotilla" | "kubectl", editor: string): Promise<RunResult> {
+      const binary = command === "flotilla" ? flotillaBin : "kubectl";
+      return run(binary, ["edit", "cm/settings", `--kubeconfig=${server.kubeconfig}`], { timeoutMs: commandTimeoutMs, env: { ...process.env, KUBE_EDITOR: editor } });
+    }
+    const ours = await editWith("flotilla", "sed -i -e 's/b: \"2\"/b: \"3\"/'");
+    expect([ours.code, ours.stdout]).toEqual([0, "configmap/settings edited\n"]);
+    expect((await server.client.get<ConfigMap>(configMaps, "default", "settings")).data).toEqual({ b: "3" });
+    const theirs = await editWith("kubectl", "sed -i -e 's/b: \"3\"/b: \"4\"/'");
+    expect(theirs.stdout).toBe(ours.stdout);
+    const unchanged = await editWith("flotilla", "true");
+    const kubectlUnchanged = await editWith("kubectl", "true");
+    expect([unchanged.code, unchanged.stdout, unchanged.stderr]).toEqual([kubectlUnchanged.code, kubectlUnchanged.stdout, kubectlUnchanged.stderr]);
+    expect(unchanged.stderr).toBe("Edit cancelled, no changes made.\n");
+  });
+
   it("waits for a condition and a jsonpath value, and times out with kubectl's message", async () => {
     await server.client.create(deployments, deployment);
     const waited = await flotilla("wait", "--for=condition=Available", "deploy/web", `--timeout=${rolloutTimeoutMs / 1000}s`);
@@ -94,6 +110,8 @@ describe("patch, wait, cordon, uncordon and drain against flotilla server", () =
     expect((await flotilla("wait", "--for=jsonpath={.status.readyReplicas}=2", "deployment/web")).stdout).toBe("deployment.apps/web condition met\n");
     const pods = await flotilla("wait", "--for=condition=Ready", "pods", "-l", "app=web");
     expect(pods.stdout).toBe((await kubectl("wait", "--for=condition=Ready", "pods", "-l", "app=web")).stdout);
+    const missing = await flotilla("wait", "--for=condition=Ready", "pod/missing", "--timeout=1s");
+    expect([missing.code, missing.stderr]).toEqual([1, (await kubectl("wait", "--for=condition=Ready", "pod/missing", "--timeout=1s")).stderr]);
     const late = await flotilla("wait", "--for=condition=Nonexistent", "deploy/web", "--timeout=1s");
     expect([late.code, late.stderr]).toEqual([1, (await kubectl("wait", "--for=condition=Nonexistent", "deploy/web", "--timeout=1s")).stderr]);
   });
