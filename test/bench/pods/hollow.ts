@@ -62,7 +62,8 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const cause = (error as { cause?: unknown }).cause;
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}: ${cause instanceof Error ? `${cause.message} ${String((cause as { cause?: unknown }).cause ?? "")}` : String(cause)}\n`);
     process.exit(1);
   },
 );
