@@ -12,7 +12,7 @@ export interface RaftLogger {
 export interface RaftConfig {
   readonly id: NodeId;
   readonly storage: Storage;
-  /** Followers campaign after a random timeout in [electionTicks, 2*electionTicks). */
+  /** Followers campaign after a random timeout in [electionTicks+1, 2*electionTicks]. */
   readonly electionTicks: number;
   /** The leader sends heartbeats every heartbeatTicks; must be < electionTicks. */
   readonly heartbeatTicks: number;

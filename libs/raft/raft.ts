@@ -212,7 +212,10 @@ export class Raft {
     this.lead = noneNodeId;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedElectionTimeout = this.#config.electionTicks + this.#config.prng.nextInt(this.#config.electionTicks);
+    // In [electionTicks+1, 2*electionTicks]: a peer's tick phase may lag ours by up to one tick, so
+    // campaigning at exactly electionTicks could find it still inside its leader lease (checkQuorum)
+    // and refusing our pre-vote; that cost a whole second timeout after leader kills in bench-store.
+    this.randomizedElectionTimeout = this.#config.electionTicks + 1 + this.#config.prng.nextInt(this.#config.electionTicks);
     this.leadTransferee = noneNodeId;
     this.tracker.resetVotes();
     this.tracker.resetProgress(this.log.lastIndex() + 1);
