@@ -32,11 +32,11 @@ export const deletionPollMs = 1_000;
 const nodes = () => resolveOne("nodes");
 const pods = () => resolveOne("pods");
 
-async function namedNodes(context: CliContext, parsed: ParsedArgs): Promise<Node[]> {
+async function namedNodes(context: CliContext, parsed: ParsedArgs, verb: string): Promise<Node[]> {
   const selector = flagValue(parsed, "selector");
   if (selector !== undefined) return (await context.client.list<Node>(nodes(), undefined, { labelSelector: selector })).items;
   const names = parsed.positionals.map((arg) => arg.replace(/^(nodes?|no)\//, ""));
-  if (names.length === 0) throw new UsageError("USAGE: cordon NODE [flags]");
+  if (names.length === 0) throw new UsageError(`USAGE: ${verb} NODE [flags]`);
   return Promise.all(names.map(async (name) => context.client.get<Node>(nodes(), undefined, name)));
 }
 
@@ -53,7 +53,7 @@ export async function setUnschedulable(context: CliContext, node: Node, unschedu
 }
 
 async function cordonVerb(context: CliContext, parsed: ParsedArgs, unschedulable: boolean): Promise<number> {
-  for (const node of await namedNodes(context, parsed)) await setUnschedulable(context, node, unschedulable);
+  for (const node of await namedNodes(context, parsed, unschedulable ? "cordon" : "uncordon")) await setUnschedulable(context, node, unschedulable);
   return 0;
 }
 
@@ -223,7 +223,7 @@ export async function drain(context: CliContext, parsed: ParsedArgs, timing: Dra
   if (parsed.positionals.length === 0 && flagValue(parsed, "selector") === undefined) throw new UsageError("USAGE: drain NODE [flags]");
   const options = drainOptionsOf(parsed);
   const pending: Array<[string, string]> = [];
-  for (const node of await namedNodes(context, parsed)) {
+  for (const node of await namedNodes(context, parsed, "drain")) {
     try {
       await drainNode(context, node, options, timing);
     } catch (error) {
