@@ -24,6 +24,12 @@ export const instancesKeptPerContainer = 2;
 /** The kubelet's floor on a kill's grace period. */
 export const minimumGracePeriodSeconds = 2;
 export const defaultGracePeriodSeconds = 30;
+/**
+ * Bound on writes of an unchanged status made because the API's copy differs (another writer,
+ * such as the node lifecycle controller, changed it): a server that keeps its own value is not
+ * written in a loop. The count starts again when the API agrees or shows another value.
+ */
+export const statusReassertsMax = 3;
 
 interface Waiting {
   readonly reason: string;
@@ -70,6 +76,10 @@ export class PodWorker {
   readonly #pullFailedAtMs = new Map<string, number>();
   #lastStatus: PodStatus | undefined;
   #lastStatusJson = "";
+  /** The API's differing status last answered by writing ours again, and how often. */
+  #reassertedFingerprint = "";
+  #reassertedResourceVersion: string | undefined;
+  #reassertCount = 0;
   /** This sync started or stopped something: the runtime is read again before the status. */
   #mutated = false;
 
@@ -515,11 +525,41 @@ export class PodWorker {
     });
     const json = JSON.stringify(status);
     if (isTerminalPhase(status.phase) && !this.#finished) await this.#finish();
-    if (json === this.#lastStatusJson) return;
+    if (json === this.#lastStatusJson) return this.#reassertStatus(status);
     const { namespace = "default", name = "" } = this.pod.metadata ?? {};
     await this.#context.controlPlane.reportPodStatus(namespace, name, this.uid, status);
     this.#lastStatus = status;
     this.#lastStatusJson = json;
+  }
+
+  /**
+   * Writes our unchanged status again when the pod the stream delivered carries another one, as
+   * the kubelet's status manager does: the node lifecycle controller marks pods Ready=False while
+   * the node is not ready, and only the agent sets them back. Once per resourceVersion and at most
+   * statusReassertsMax times for one differing value.
+   */
+  async #reassertStatus(status: PodStatus): Promise<void> {
+    const server = this.pod.status;
+    // No status on the object: a static pod's manifest, or a pod our first write has not reached.
+    if (server === undefined) return;
+    const serverFingerprint = statusFingerprint(server);
+    if (serverFingerprint === statusFingerprint(status)) {
+      this.#reassertedFingerprint = "";
+      this.#reassertCount = 0;
+      return;
+    }
+    if (serverFingerprint !== this.#reassertedFingerprint) {
+      this.#reassertedFingerprint = serverFingerprint;
+      this.#reassertCount = 0;
+    }
+    const resourceVersion = this.pod.metadata?.resourceVersion;
+    if (this.#reassertCount >= statusReassertsMax) return;
+    if (resourceVersion !== undefined && resourceVersion === this.#reassertedResourceVersion) return;
+    const { namespace = "default", name = "" } = this.pod.metadata ?? {};
+    this.#context.log.info({ pod: this.#name, attempt: this.#reassertCount + 1 }, "the API's pod status differs from the agent's: reporting it again");
+    await this.#context.controlPlane.reportPodStatus(namespace, name, this.uid, status);
+    this.#reassertCount += 1;
+    this.#reassertedResourceVersion = resourceVersion;
   }
 
   /** Succeeded or Failed: probes stop and the sandbox stops (its containers stay for logs). */
@@ -533,4 +573,18 @@ export class PodWorker {
   close(): void {
     this.#stopProbes(new Set());
   }
+}
+
+/**
+ * What the agent owns in a pod status, without timestamps and messages (the API may format times
+ * differently): phase, condition statuses by type, and each container's state, readiness and
+ * restart count.
+ */
+export function statusFingerprint(status: PodStatus): string {
+  const conditions = (status.conditions ?? []).map((condition) => `${condition.type}=${condition.status}`).sort();
+  const containers = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].map((container) => {
+    const state = container.state?.running !== undefined ? "running" : container.state?.terminated !== undefined ? "terminated" : container.state?.waiting !== undefined ? `waiting:${container.state.waiting.reason ?? ""}` : "none";
+    return `${container.name}:${state}:${String(container.ready)}:${String(container.started ?? "")}:${container.restartCount}`;
+  });
+  return JSON.stringify([status.phase ?? "", conditions, containers]);
 }
