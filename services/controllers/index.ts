@@ -6,6 +6,7 @@ import type { Controller } from "../../libs/client/types.ts";
 import { CronJobController } from "./cronjob/controller.ts";
 import { DaemonSetController } from "./daemonset/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
+import { DisruptionController } from "./disruption/controller.ts";
 import { EndpointsController } from "./endpoints/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
 import { HorizontalPodAutoscalerController } from "./hpa/controller.ts";
@@ -25,6 +26,7 @@ import { IngressStatusController } from "../ingress/status-controller.ts";
 export { CronJobController } from "./cronjob/controller.ts";
 export { DaemonSetController } from "./daemonset/controller.ts";
 export { DeploymentController } from "./deployment/controller.ts";
+export { DisruptionController } from "./disruption/controller.ts";
 export { EndpointsController } from "./endpoints/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
 export { HorizontalPodAutoscalerController } from "./hpa/controller.ts";
@@ -83,5 +85,6 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new NamespaceController(),
     new LocalPathProvisioner(),
     new HorizontalPodAutoscalerController(),
+    new DisruptionController(),
   ];
 }
