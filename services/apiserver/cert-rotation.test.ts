@@ -1,13 +1,13 @@
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:https";
+import { createServer, get as httpsGet, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "node:tls";
+import { connect, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clockSkewBackdateMs, createCa, servingProfile, type ClusterCa } from "../../libs/pki/index.ts";
-import { CertificateRotator, certificateWindow, renewalDueMs, retryDelayMs, servingCertificateRotator, timerDelayMsMax, type RotationTimer } from "./cert-rotation.ts";
+import { adminClientProfile, clockSkewBackdateMs, createCa, servingProfile, type ClusterCa } from "../../libs/pki/index.ts";
+import { CertificateRotator, certificateWindow, renewalDueMs, retryDelayMs, servingCertificateRotator, startServingRotation, timerDelayMsMax, type RotationTimer } from "./cert-rotation.ts";
 import { servingCertificateFileName } from "./certs.ts";
 
 /** A manual clock: scheduled work runs only when the test advances past its time. */
@@ -154,5 +154,48 @@ describe("servingCertificateRotator on a live HTTPS server", () => {
     expect(renewedSerial).not.toBe(firstSerial);
     expect(await servedSerial()).toBe(renewedSerial);
     rotator.stop();
+  });
+});
+
+describe("startServingRotation (what `flotilla server` runs)", () => {
+  it("renews the serving certificate and still verifies client certificates against the cluster CA", async () => {
+    const ca = await createCa({ nowMs: Date.now() });
+    const dataDir = mkdtempSync(join(tmpdir(), "flotilla-rotation-"));
+    const timer = new ManualTimer(Date.now());
+    const validityMs = 6 * minuteMs;
+    const names = ["127.0.0.1", "localhost"];
+    const first = await ca.issue({ ...servingProfile("flotilla-apiserver", names), validityMs }, timer.nowMs());
+    const client = await ca.issue(adminClientProfile(), timer.nowMs());
+    const server = createServer({ cert: first.chainPem, key: first.privateKeyPem, ca: ca.certificatePem, requestCert: true, rejectUnauthorized: false }, (request, response) => {
+      response.end((request.socket as TLSSocket).authorized ? "authorized" : "anonymous");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const renewed: number[] = [];
+    const rotator = startServingRotation(server, ca, { names, certificateChainPem: first.chainPem }, dataDir, { validityMs, timer, onRenewed: (window) => renewed.push(window.notAfterMs) });
+    const ask = (): Promise<{ serial: string; body: string }> =>
+      new Promise((resolve, reject) => {
+        const request = httpsGet({ host: "127.0.0.1", port, path: "/", ca: ca.certificatePem, cert: client.certificatePem, key: client.privateKeyPem, servername: "localhost", agent: false }, (response) => {
+          const serial = (response.socket as TLSSocket).getPeerCertificate().serialNumber.toLowerCase();
+          let body = "";
+          response.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+          response.on("end", () => resolve({ serial, body }));
+        });
+        request.on("error", reject);
+      });
+    try {
+      const before = await ask();
+      expect(before.body).toBe("authorized");
+      await timer.advanceTo(renewalDueMs(first));
+      expect(renewed).toHaveLength(1);
+      const after = await ask();
+      expect(after.serial).not.toBe(before.serial);
+      expect(after.body).toBe("authorized");
+    } finally {
+      rotator.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

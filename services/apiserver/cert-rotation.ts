@@ -6,6 +6,7 @@
  * rotations without waiting. A failed renewal is retried after retryDelayMs, never in a tight loop.
  */
 import { X509Certificate } from "node:crypto";
+import type { Server } from "node:https";
 import { join } from "node:path";
 import { publicFileMode, secretFileMode, servingProfile, writeFileAtomic, type ClusterCa, type IssuedCertificate } from "../../libs/pki/index.ts";
 import { servingCertificateFileName, servingKeyFileName } from "./certs.ts";
@@ -139,4 +140,33 @@ export function servingCertificateRotator(
     ...(options.timer === undefined ? {} : { timer: options.timer }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
   });
+}
+
+/**
+ * Starts renewing the serving certificate of a running HTTPS server. The new secure context keeps
+ * the cluster CA, so client certificates (admin, nodes, replicas) are still verified against it.
+ */
+export function startServingRotation(
+  server: Server,
+  ca: ClusterCa,
+  serving: { readonly names: readonly string[]; readonly certificateChainPem: string },
+  dataDir: string,
+  options: { validityMs?: number | undefined; timer?: RotationTimer; onError?: (error: unknown) => void; onRenewed?: (window: CertificateWindow) => void } = {},
+): CertificateRotator {
+  const rotator = servingCertificateRotator(
+    ca,
+    serving.names,
+    dataDir,
+    (material) => {
+      server.setSecureContext({ ...material, ca: ca.certificatePem });
+      options.onRenewed?.(certificateWindow(material.cert));
+    },
+    {
+      ...(options.validityMs === undefined ? {} : { validityMs: options.validityMs }),
+      ...(options.timer === undefined ? {} : { timer: options.timer }),
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    },
+  );
+  rotator.start(certificateWindow(serving.certificateChainPem));
+  return rotator;
 }

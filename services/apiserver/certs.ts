@@ -31,6 +31,8 @@ export interface ServingMaterial {
   readonly ca: ClusterCa;
   readonly certificateChainPem: string;
   readonly privateKeyPem: string;
+  /** The names and addresses the serving certificate holds (a renewal issues the same). */
+  readonly names: readonly string[];
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -43,14 +45,15 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-export async function prepareServingMaterial(dataDir: string, extraNames: readonly string[], nowMs: number): Promise<ServingMaterial> {
+/** `validityMs` shortens the serving certificate's lifetime (tests of its renewal). */
+export async function prepareServingMaterial(dataDir: string, extraNames: readonly string[], nowMs: number, validityMs?: number): Promise<ServingMaterial> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const { ca } = await loadOrCreateCa(dataDir, { nowMs, commonName: "flotilla-ca" });
   const names = [...new Set(["127.0.0.1", "localhost", hostname(), ...extraNames])];
-  const serving = await ca.issue(servingProfile("flotilla-apiserver", names), nowMs);
+  const serving = await ca.issue({ ...servingProfile("flotilla-apiserver", names), ...(validityMs === undefined ? {} : { validityMs }) }, nowMs);
   await writeFileAtomic(join(dataDir, servingCertificateFileName), serving.chainPem, { mode: publicFileMode, overwrite: true });
   await writeFileAtomic(join(dataDir, servingKeyFileName), serving.privateKeyPem, { mode: secretFileMode, overwrite: true });
-  return { ca, certificateChainPem: serving.chainPem, privateKeyPem: serving.privateKeyPem };
+  return { ca, certificateChainPem: serving.chainPem, privateKeyPem: serving.privateKeyPem, names };
 }
 
 /** Writes D/admin.kubeconfig pointing at `serverUrl` unless it exists; returns its path. */

@@ -22,6 +22,8 @@ export interface ApiServerConfig {
   readonly serviceNodePortRange?: string | undefined;
   /** The address other machines reach this server at, for the `kubernetes` Endpoints (default 127.0.0.1). */
   readonly advertiseAddress?: string | undefined;
+  /** Lifetime of the serving certificate (default one year); renewed when a third remains. Tests shorten it. */
+  readonly servingCertificateValidityMs?: number | undefined;
 }
 
 export const serviceClusterIpRangeDefault = "10.96.0.0/12";

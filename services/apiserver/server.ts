@@ -25,6 +25,7 @@ import { registerServiceAllocators, type ServiceAllocators } from "./allocator/s
 import { ensureKubernetesService } from "./allocator/kubernetes-service.ts";
 import { nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./allocator/range.ts";
 import { StoredRange, nodePortsKey, serviceIpsKey } from "./allocator/store.ts";
+import { startServingRotation } from "./cert-rotation.ts";
 import { ensureAdminKubeconfig, loadOrCreateServiceAccountKey, prepareServingMaterial } from "./certs.ts";
 import type { UserInfo } from "./context.ts";
 import { serviceClusterIpRangeDefault, serviceNodePortRangeDefault, type ApiServerConfig } from "./config.ts";
@@ -208,7 +209,7 @@ async function listen(server: Server, port: number, address: string): Promise<nu
 
 /** Starts the API server: TLS material, store client, HTTPS listener, admin kubeconfig. */
 export async function startApiServer(config: ApiServerConfig, logger: Logger = createLogger("apiserver")): Promise<ApiServer> {
-  const material = await prepareServingMaterial(config.dataDir, config.certificateNames, Date.now()).catch((cause: unknown) => {
+  const material = await prepareServingMaterial(config.dataDir, config.certificateNames, Date.now(), config.servingCertificateValidityMs).catch((cause: unknown) => {
     throw new Error("prepare the CA and serving certificate", { cause });
   });
   const client = new EtcdClient({ endpoints: config.storeEndpoints });
@@ -239,6 +240,12 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
+  // The serving certificate is renewed in place before it expires: no restart, open connections kept.
+  const rotation = startServingRotation(server, material.ca, material, config.dataDir, {
+    validityMs: config.servingCertificateValidityMs,
+    onError: (error) => logger.warn({ err: error }, "renewing the serving certificate failed (retried)"),
+    onRenewed: (window) => logger.info({ notAfter: new Date(window.notAfterMs).toISOString() }, "serving certificate renewed"),
+  });
   // Upgrades (exec, port-forward) are authorized as a create of the subresource, as upstream does.
   const admitUpgrade = async (request: IncomingMessage): Promise<UserInfo> => {
     const url = new URL(request.url ?? "/", "https://localhost");
@@ -259,6 +266,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   const routing = await startSessionRouting({ client, apiUrl: kubeconfigUrl, ca: material.ca, logger, nowMs: Date.now() });
   logger.info({ url, kubeconfigPath, store: config.storeEndpoints }, "API server ready");
   const stop = async (): Promise<void> => {
+    rotation.stop();
     await routing.stop();
     await stopServer(server, storages, client);
   };
