@@ -2,15 +2,15 @@
  * patch, wait, cordon, uncordon and drain of the flotilla CLI against a real `flotilla server`
  * (test/harness/controlplane-server.ts, two nodes whose pods a fake kubelet marks Running), with
  * the installed kubectl side by side: the same command on the same state must print the same.
- * The drain is first refused by a PodDisruptionBudget (the test writes the budget's status, as
- * the disruption controller would) and finishes once the budget allows.
+ * The drain is first refused by a PodDisruptionBudget whose status the server's disruption
+ * controller keeps, and finishes once the Deployment is scaled up and the budget allows.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findResource } from "../../../libs/api/index.ts";
-import type { ConfigMap, Deployment, KubeObject, Node, Pod } from "../../../libs/api/index.ts";
+import type { ConfigMap, Deployment, Node, Pod, PodDisruptionBudget } from "../../../libs/api/index.ts";
 import { ControlPlaneServer } from "../../harness/controlplane-server.ts";
 import { Daemon, run, type RunResult } from "../../harness/process.ts";
 import { waitFor } from "../../harness/wait.ts";
@@ -119,10 +119,14 @@ describe("patch, wait, cordon, uncordon and drain against flotilla server", () =
     const webPods = await server.podsWith("app=web");
     const nodeName = webPods[0]?.spec?.nodeName ?? "";
     const onNode = webPods.filter((pod) => pod.spec?.nodeName === nodeName).map((pod) => pod.metadata.name ?? "");
-    const budget = await server.client.create<KubeObject>(budgets, { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "web", namespace: "default" }, spec: { minAvailable: 2, selector: { matchLabels: { app: "web" } } } } as KubeObject);
-    const budgetStatus = (allowed: number) => ({ observedGeneration: budget.metadata.generation ?? 1, disruptionsAllowed: allowed, currentHealthy: 2, desiredHealthy: 2 - allowed, expectedPods: 2 });
-    // What the disruption controller would write: no disruption allowed.
-    await server.client.update(budgets, { ...budget, status: budgetStatus(0) } as KubeObject, { subresource: "status" });
+    const budget = await server.client.create<PodDisruptionBudget>(budgets, { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "web", namespace: "default" }, spec: { minAvailable: 2, selector: { matchLabels: { app: "web" } } } });
+    const budgetStatus = async () => (await server.client.get<PodDisruptionBudget>(budgets, "default", "web")).status;
+    // The disruption controller observes the budget: 2 healthy of 2 expected, 2 needed, none to spare.
+    const first = await waitFor(async () => {
+      const status = await budgetStatus();
+      return status?.observedGeneration === budget.metadata.generation && status.currentHealthy === 2 ? status : undefined;
+    }, { timeoutMs: commandTimeoutMs, description: "the disruption controller to observe the budget" });
+    expect(first).toMatchObject({ expectedPods: 2, desiredHealthy: 2, currentHealthy: 2, disruptionsAllowed: 0 });
     const log = join(workDir, "drain.log");
     drainer = new Daemon(flotillaBin, ["drain", nodeName, "--ignore-daemonsets", `--timeout=${drainTimeoutMs / 1000}s`, `--kubeconfig=${server.kubeconfig}`], log);
     const logText = () => (existsSync(log) ? readFileSync(log, "utf8") : "");
@@ -131,8 +135,9 @@ describe("patch, wait, cordon, uncordon and drain against flotilla server", () =
       description: `drain to be refused by the budget; log: ${logText()}`,
     });
     expect(logText()).not.toContain("drained");
-    const current = await server.client.get<KubeObject>(budgets, "default", "web");
-    await server.client.update(budgets, { ...current, status: budgetStatus(onNode.length) } as KubeObject, { subresource: "status" });
+    expect((await budgetStatus())?.disruptionsAllowed).toBe(0);
+    // A third replica lands on the other (uncordoned) node; once it is Ready the budget has one to spare.
+    await server.client.patch(deployments, "default", "web", "merge", { spec: { replicas: 3 } });
     await waitFor(() => (drainer?.running === false ? true : undefined), { timeoutMs: drainTimeoutMs, description: `drain to finish; log: ${logText()}` });
     const lines = logText().split("\n");
     expect(lines).toContain(`node/${nodeName} cordoned`);
@@ -143,6 +148,12 @@ describe("patch, wait, cordon, uncordon and drain against flotilla server", () =
     expect(lines.at(-2)).toBe(`node/${nodeName} drained`);
     const left = (await server.podsWith("app=web")).filter((pod: Pod) => onNode.includes(pod.metadata.name ?? ""));
     expect(left).toEqual([]);
+    // Every eviction was confirmed: the replacements are Ready and nothing waits in disruptedPods.
+    const settled = await waitFor(async () => {
+      const status = await budgetStatus();
+      return status?.currentHealthy === 3 && status.disruptedPods === undefined ? status : undefined;
+    }, { timeoutMs: rolloutTimeoutMs, description: "the budget to see 3 healthy pods again" });
+    expect(settled).toMatchObject({ expectedPods: 3, desiredHealthy: 2, disruptionsAllowed: 1 });
     expect((await flotilla("uncordon", nodeName)).stdout).toBe(`node/${nodeName} uncordoned\n`);
   });
 
