@@ -23,6 +23,8 @@ export interface JoinDeps {
   readonly ca: ClusterCa;
   readonly nowMs: () => number;
   readonly replicas: () => Promise<string[]>;
+  /** Lifetime of the node certificate (default: libs/pki's leaf default, a year). */
+  readonly validityMs?: number | undefined;
 }
 
 async function checkJoinToken(deps: JoinDeps, text: string): Promise<void> {
@@ -92,7 +94,8 @@ export async function join(deps: JoinDeps, request: JoinRequest): Promise<JoinRe
   }
   let signed;
   try {
-    signed = await deps.ca.signCsr(request.certificate_request_pem, nodeClientProfile(name), deps.nowMs());
+    const profile = { ...nodeClientProfile(name), ...(deps.validityMs === undefined ? {} : { validityMs: deps.validityMs }) };
+    signed = await deps.ca.signCsr(request.certificate_request_pem, profile, deps.nowMs());
   } catch (error) {
     throw invalidArgument(`certificate request refused: ${error instanceof Error ? error.message : String(error)}`);
   }

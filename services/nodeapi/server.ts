@@ -15,10 +15,11 @@ import { join } from "./join.ts";
 import { runNodeWatch } from "./node-watch.ts";
 import { ReplicaDirectory } from "./replicas.ts";
 import { defaultNodeStreamHub, type NodeStreamHub } from "./stream-hub.ts";
-import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type MirrorPodRequest, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type UsageReport, type WatchEvent } from "./wire.ts";
+import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type CertificateRenewal, type CertificateRenewalResponse, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type MirrorPodRequest, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type UsageReport, type WatchEvent } from "./wire.ts";
 import { etcdUsageStore, type UsageStore } from "../apiserver/metrics/samples.ts";
 import { reportUsage } from "./usage.ts";
 import { syncMirrorPod } from "./mirror-pods.ts";
+import { renewNodeCertificate } from "./renew.ts";
 import { annotateNode, confirmPodDeleted, recordEvent, renewLease, reportNodeStatus, reportPodStatus, type WriteDeps } from "./writes.ts";
 
 const nodeUserPrefix = "system:node:";
@@ -37,6 +38,8 @@ export interface NodeApiOptions {
   /** This replica's name (its entry in the replica directory). */
   readonly replicaName: string;
   readonly hub?: NodeStreamHub;
+  /** Lifetime of node certificates issued by Join and RenewCertificate (default a year; tests shorten it). */
+  readonly nodeCertificateValidityMs?: number | undefined;
 }
 
 export interface NodeApiServer {
@@ -166,7 +169,7 @@ function streamsHandler(hub: NodeStreamHub, logger: Logger) {
 
 function handlers(options: NodeApiOptions, storages: Storages, directory: ReplicaDirectory, logger: Logger, usage: UsageStore) {
   const deps: WriteDeps = { storages, nowMs: () => Date.now() };
-  const joinDeps = { storages, ca: options.ca, nowMs: () => Date.now(), replicas: async () => directory.addresses(options.advertiseAddress) };
+  const joinDeps = { storages, ca: options.ca, nowMs: () => Date.now(), replicas: async () => directory.addresses(options.advertiseAddress), validityMs: options.nodeCertificateValidityMs };
   const ack = {};
   return {
     Join: unary<JoinRequest, JoinResponse>(logger, async (call) => join(joinDeps, call.request)),
@@ -205,6 +208,10 @@ function handlers(options: NodeApiOptions, storages: Storages, directory: Replic
     SyncMirrorPod: unary<MirrorPodRequest, object>(logger, async (call) => {
       await syncMirrorPod(deps, nodeNameOf(call), parseJson(call.request.pod_json, "mirror pod"), call.request.remove);
       return ack;
+    }),
+    RenewCertificate: unary<CertificateRenewal, CertificateRenewalResponse>(logger, async (call) => {
+      const caller = (call.getAuthContext()?.sslPeerCertificate as { raw?: Buffer } | undefined)?.raw;
+      return renewNodeCertificate({ ca: options.ca, nowMs: () => Date.now(), validityMs: options.nodeCertificateValidityMs }, nodeNameOf(call), caller, call.request);
     }),
   };
 }

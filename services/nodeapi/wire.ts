@@ -81,6 +81,15 @@ export interface MirrorPodRequest {
   remove: boolean;
 }
 
+export interface CertificateRenewal {
+  certificate_request_pem: string;
+}
+
+export interface CertificateRenewalResponse {
+  certificate_pem: string;
+  ca_certificate_pem: string;
+}
+
 export interface UsageReport {
   usage_json: Buffer;
 }
