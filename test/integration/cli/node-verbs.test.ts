@@ -124,7 +124,7 @@ describe("patch, wait, cordon, uncordon and drain against flotilla server", () =
     // The disruption controller observes the budget: 2 healthy of 2 expected, 2 needed, none to spare.
     const first = await waitFor(async () => {
       const status = await budgetStatus();
-      return status?.observedGeneration === budget.metadata.generation && status.currentHealthy === 2 ? status : undefined;
+      return status !== undefined && status.observedGeneration === budget.metadata.generation && status.currentHealthy === 2 ? status : undefined;
     }, { timeoutMs: commandTimeoutMs, description: "the disruption controller to observe the budget" });
     expect(first).toMatchObject({ expectedPods: 2, desiredHealthy: 2, currentHealthy: 2, disruptionsAllowed: 0 });
     const log = join(workDir, "drain.log");
