@@ -11,7 +11,7 @@ import { parseAgentFlags, type AgentConfig } from "./config.ts";
 import type { ControlPlane } from "./control-plane.ts";
 import { CriRuntime, type ContainerRuntime } from "./cri/index.ts";
 import { localIdentity, measureNode, runLeaseLoop, runNodeStatusLoop } from "./node-status.ts";
-import { joinOrLoad, NodeClient } from "./nodeclient/index.ts";
+import { joinOrLoad, NodeClient, startNodeCertificateRenewal } from "./nodeclient/index.ts";
 import { FakeRuntime } from "./pods/fake-runtime.ts";
 import { PodManager } from "./pods/pod-manager.ts";
 import { StaticPodSource } from "./pods/static-pods.ts";
@@ -35,10 +35,15 @@ async function connectRuntime(config: AgentConfig): Promise<ContainerRuntime> {
   return runtime;
 }
 
-async function joinControlPlane(config: AgentConfig): Promise<ControlPlane> {
+async function joinControlPlane(config: AgentConfig, signal: AbortSignal): Promise<ControlPlane> {
   const labels = { ...wellKnownNodeLabels(config.nodeName), ...config.labels };
   const credentials = await joinOrLoad({ server: config.server, token: config.token, nodeName: config.nodeName, dataDir: config.dataDir, labels, taints: config.taints });
-  return new NodeClient(credentials, createLogger("nodeclient"));
+  const logger = createLogger("nodeclient");
+  const client = new NodeClient(credentials, logger);
+  // The node certificate is renewed (and the connections reopened with it) before it expires.
+  const renewal = startNodeCertificateRenewal(client, config.dataDir, { logger });
+  signal.addEventListener("abort", () => renewal.stop(), { once: true });
+  return client;
 }
 
 /** Runs the agent until `signal` aborts; each startup step fails with an error naming it. */
@@ -46,7 +51,7 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
   const log = createLogger("agent");
   let controlPlane: ControlPlane;
   try {
-    controlPlane = controlPlaneOverride ?? (await joinControlPlane(config));
+    controlPlane = controlPlaneOverride ?? (await joinControlPlane(config, signal));
   } catch (cause) {
     throw new Error("join the cluster", { cause });
   }

@@ -9,7 +9,8 @@ import { credentials as grpcCredentials, status as GrpcStatus, type Client, type
 import type { KubeObject, Node, PersistentVolume, Pod, PodStatus } from "../../../libs/api/index.ts";
 import { createLogger, type Logger } from "../../../libs/log/index.ts";
 import type { ControlPlane, NodeStreamHandlers, StreamSession } from "../control-plane.ts";
-import { loadNodeApi, nodeApiMessageBytesMax, type ObjectKindName, type StreamFrame, type WatchEvent } from "../../nodeapi/wire.ts";
+import { createCertificateRequest } from "../../../libs/pki/index.ts";
+import { loadNodeApi, nodeApiMessageBytesMax, type CertificateRenewalResponse, type ObjectKindName, type StreamFrame, type WatchEvent } from "../../nodeapi/wire.ts";
 import type { NodeCredentials } from "./credentials.ts";
 import { ClientStreamSession } from "./session.ts";
 
@@ -36,9 +37,11 @@ async function sleep(delayMs: number, signal: AbortSignal): Promise<void> {
 }
 
 export class NodeClient implements ControlPlane {
-  readonly #credentials: NodeCredentials;
+  #credentials: NodeCredentials;
   readonly #logger: Logger;
   readonly #clients = new Map<string, Client>();
+  /** The open Watch and Streams calls: cancelled (and so reopened) when the certificate changes. */
+  readonly #longCalls = new Set<{ cancel(): void }>();
   #replicaIndex = 0;
 
   constructor(credentials: NodeCredentials, logger: Logger = createLogger("nodeclient")) {
@@ -68,15 +71,16 @@ export class NodeClient implements ControlPlane {
     this.#replicaIndex = (this.#replicaIndex + 1) % this.#credentials.replicas.length;
   }
 
-  async #call(method: string, request: unknown): Promise<void> {
+  async #call(method: string, request: unknown): Promise<unknown> {
     let lastError: ServiceError | undefined;
     for (let attempt = 0; attempt < callAttemptsMax; attempt++) {
       const client = this.#client() as unknown as Record<string, Unary>;
       const call = client[method];
       if (call === undefined) throw new Error(`the node API has no method ${method}`);
       try {
-        await new Promise<void>((resolve, reject) => call.call(client, request, { deadline: new Date(Date.now() + callTimeoutMs) }, (error) => (error === null ? resolve() : reject(error))));
-        return;
+        return await new Promise<unknown>((resolve, reject) =>
+          call.call(client, request, { deadline: new Date(Date.now() + callTimeoutMs) }, (error, response) => (error === null ? resolve(response) : reject(error))),
+        );
       } catch (error) {
         lastError = error as ServiceError;
         if (!retryable.has(lastError.code)) throw new Error(`${method}: ${lastError.details}`, { cause: error });
@@ -115,6 +119,33 @@ export class NodeClient implements ControlPlane {
     await this.#call("RecordEvent", { pod_json: Buffer.from(JSON.stringify(podRef)), type, reason, message });
   }
 
+  /** The node's credentials in use now. */
+  get credentials(): NodeCredentials {
+    return this.#credentials;
+  }
+
+  /**
+   * Asks the control plane for a new node certificate for the same name and key (RenewCertificate,
+   * authenticated by the current certificate). Does not use it: see useCredentials.
+   */
+  async renewCertificate(): Promise<NodeCredentials> {
+    const { nodeName, privateKeyPem } = this.#credentials;
+    const request = { certificate_request_pem: await createCertificateRequest(privateKeyPem, `system:node:${nodeName}`) };
+    const response = (await this.#call("RenewCertificate", request)) as CertificateRenewalResponse;
+    return { ...this.#credentials, certificatePem: response.certificate_pem, caCertificatePem: response.ca_certificate_pem };
+  }
+
+  /**
+   * Switches to new credentials of the same node: every channel is closed and the long-lived
+   * calls are cancelled, so they reconnect (as after a replica failure) with the new certificate.
+   */
+  useCredentials(credentials: NodeCredentials): void {
+    if (credentials.nodeName !== this.#credentials.nodeName) throw new Error(`credentials of node "${credentials.nodeName}" given to node "${this.#credentials.nodeName}"`);
+    this.#credentials = credentials;
+    this.close();
+    for (const call of [...this.#longCalls]) call.cancel();
+  }
+
   /** Runs `connect` until the signal aborts, reconnecting (next replica, backoff) when it ends. */
   async #reconnecting(what: string, signal: AbortSignal, connect: (healthy: () => void) => Promise<void>): Promise<void> {
     let backoffMs = backoffInitialMs;
@@ -139,6 +170,7 @@ export class NodeClient implements ControlPlane {
   async #watchOnce(handlers: NodeStreamHandlers, known: Map<ObjectKindName, Map<string, KubeObject>>, signal: AbortSignal, healthy: () => void): Promise<void> {
     const client = this.#client() as unknown as { Watch: (request: object) => ClientReadableStream<WatchEvent> };
     const call = client.Watch({});
+    this.#longCalls.add(call);
     const onAbort = (): void => call.cancel();
     signal.addEventListener("abort", onAbort, { once: true });
     const seen = new Map<ObjectKindName, Set<string>>();
@@ -166,6 +198,7 @@ export class NodeClient implements ControlPlane {
         call.on("end", () => reject(new Error("the node watch ended")));
       });
     } finally {
+      this.#longCalls.delete(call);
       signal.removeEventListener("abort", onAbort);
     }
   }
@@ -179,6 +212,7 @@ export class NodeClient implements ControlPlane {
   async #streamsOnce(handler: (session: StreamSession) => void, signal: AbortSignal, healthy: () => void): Promise<void> {
     const client = this.#client() as unknown as { Streams: () => ClientDuplexStream<StreamFrame, StreamFrame> };
     const call = client.Streams();
+    this.#longCalls.add(call);
     const sessions = new Map<string, ClientStreamSession>();
     const onAbort = (): void => call.cancel();
     signal.addEventListener("abort", onAbort, { once: true });
@@ -192,6 +226,7 @@ export class NodeClient implements ControlPlane {
         call.on("end", () => reject(new Error("the stream connection ended")));
       });
     } finally {
+      this.#longCalls.delete(call);
       signal.removeEventListener("abort", onAbort);
       for (const session of sessions.values()) session.ended();
     }

@@ -100,7 +100,8 @@ export function loadCredentials(dataDir: string, nodeName: string): NodeCredenti
   return { nodeName, certificatePem, privateKeyPem, caCertificatePem, replicas: JSON.parse(replicasJson) as string[] };
 }
 
-async function saveCredentials(dataDir: string, credentials: NodeCredentials): Promise<void> {
+/** Writes the credentials to `dataDir` (the certificate last, so a half-written set is never loaded). */
+export async function saveCredentials(dataDir: string, credentials: NodeCredentials): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const write = async (name: string, text: string, mode: number): Promise<void> => writeFileAtomic(join(dataDir, name), text, { mode, overwrite: true });
   await write(nodeKeyFileName, credentials.privateKeyPem, secretFileMode);
