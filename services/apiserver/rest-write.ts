@@ -29,6 +29,7 @@ import { checkWrittenFields, parseJsonBody } from "./field-validation.ts";
 import { decodeProtobufObject, ProtobufDecodeError } from "./protobuf.ts";
 import { allocateOnCreate, dropTypeDependentOnUpdate } from "./allocator/hooks.ts";
 import { checkObjectSize, guardedUpdate, isDryRun } from "./limits.ts";
+import { keepManagedFieldsTimes } from "./managed-fields-times.ts";
 import { checkAcceptsNewContent, handleNamespaceFinalize, isNamespaces, keepSpecFinalizers } from "./namespace-lifecycle.ts";
 import { finishDeletionIfReleased } from "./rest-delete.ts";
 import { NotFoundError, objectKey, type StoredObject } from "./storage/index.ts";
@@ -149,7 +150,7 @@ function replacement(context: HandlerContext, next: StoredObject, current: Store
   const typed = checkTypeAndNamespace(context.info, next, context.request.namespace);
   if ((metadataOf(typed).name ?? "") !== context.request.name) throw newBadRequest("the name of the object does not match the name on the URL");
   const stored = status ? prepareStatusUpdate(typed, current) : prepareForUpdate(context.info, dropTypeDependentOnUpdate(context, keepSpecFinalizers(context, typed, current), current), current, findSubresource(context.info, "status") !== undefined);
-  return track(context, current, stored, status ? "status" : "");
+  return keepManagedFieldsTimes(current, track(context, current, stored, status ? "status" : ""));
 }
 
 export async function handleUpdate(context: HandlerContext): Promise<void> {
@@ -231,7 +232,7 @@ function replacementFromPatch(context: HandlerContext, next: StoredObject, curre
   const stored = status ? prepareStatusUpdate(typed, current) : prepareForUpdate(context.info, dropTypeDependentOnUpdate(context, keepSpecFinalizers(context, typed, current), current), current, findSubresource(context.info, "status") !== undefined);
   const managedFields = metadataOf(typed).managedFields;
   if (managedFields !== undefined) (stored["metadata"] as Record<string, unknown>)["managedFields"] = managedFields;
-  return stored;
+  return keepManagedFieldsTimes(current, stored);
 }
 
 // Server-side apply creates the object when it does not exist yet.
