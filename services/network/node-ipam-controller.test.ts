@@ -36,6 +36,28 @@ describe("NodeIpamController", () => {
     expect(new Set(Object.values(podCidrs(controllers))).size).toBe(2);
   });
 
+  it("a node reconciled again before the cache shows its subnet keeps that one subnet and one event", async () => {
+    const { controllers, controller } = setup([node("b")]);
+    controllers.fake.informers.hold();
+    await controller.reconcile("b");
+    await controller.reconcile("b");
+    controllers.fake.informers.release();
+    await controllers.settle();
+    expect(controllers.fake.client.writes.filter((write) => write.verb === "patch")).toHaveLength(1);
+    expect(controllers.fake.events.reasons().filter((reason) => reason === "CIDRAssignmentSucceeded")).toHaveLength(1);
+    expect(podCidrs(controllers)).toEqual({ b: "10.244.0.0/24" });
+  });
+
+  it("does not give a second subnet to a node whose subnet a stale cache does not show yet", async () => {
+    const { controllers, controller } = setup([node("b")]);
+    controllers.fake.informers.hold();
+    controllers.fake.client.seed(nodesResource, node("b", "10.244.7.0/24"));
+    await controller.reconcile("b");
+    controllers.fake.informers.release();
+    expect(controllers.fake.client.writes.filter((write) => write.verb === "patch")).toEqual([]);
+    expect(podCidrs(controllers)).toEqual({ b: "10.244.7.0/24" });
+  });
+
   it("reuses a deleted node's subnet", async () => {
     const { controllers } = setup([node("a", "10.244.0.0/24"), node("b", "10.244.1.0/24")]);
     controllers.fake.client.remove(nodesResource, undefined, "a");

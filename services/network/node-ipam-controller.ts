@@ -44,16 +44,35 @@ export class NodeIpamController implements Controller {
     const context = this.#context;
     const nodes = this.#nodes;
     if (context === undefined || nodes === undefined) throw new Error("node-ipam used before setup()");
-    const node = nodes.get(name);
-    if (node === undefined || (node.spec?.podCIDR ?? "") !== "") return;
+    const cached = nodes.get(name);
+    if (cached === undefined || (cached.spec?.podCIDR ?? "") !== "") return;
+    // The cache lags behind writes (ours, or a previous leader's): a node updated again before
+    // the cache shows its subnet must not get a second one, so ask our pending set, then the store.
+    if (this.#pendingFor(name, context.nowMs()) !== undefined) return;
+    const node = await context.client.get<Node>(nodesResource, undefined, name);
+    if ((node.spec?.podCIDR ?? "") !== "") return;
     const subnet = this.#firstFree(nodes.list(), context.nowMs());
     if (subnet === undefined) {
       context.events.record(node, "Warning", "CIDRNotAvailable", `Node ${name} status is now: CIDRNotAvailable`);
       throw new Error(`no free /${this.#subnets[0]?.split("/")[1] ?? "?"} left in the cluster CIDR for node ${name}`);
     }
     this.#pending.set(subnet, { nodeName: name, atMs: context.nowMs() });
-    await context.client.patch(nodesResource, undefined, name, "merge", { spec: { podCIDR: subnet, podCIDRs: [subnet] } });
+    try {
+      await context.client.patch(nodesResource, undefined, name, "merge", { spec: { podCIDR: subnet, podCIDRs: [subnet] } });
+    } catch (error) {
+      // The write did not land: the subnet is free again and the retry allocates afresh.
+      this.#pending.delete(subnet);
+      throw error;
+    }
     context.events.record(node, "Normal", "CIDRAssignmentSucceeded", `Node ${name} got pod CIDR ${subnet}`);
+  }
+
+  /** The subnet this process gave `nodeName` recently and the cache may not show yet. */
+  #pendingFor(nodeName: string, nowMs: number): string | undefined {
+    for (const [subnet, pending] of this.#pending) {
+      if (pending.nodeName === nodeName && nowMs - pending.atMs <= pendingForgetMs) return subnet;
+    }
+    return undefined;
   }
 
   #firstFree(nodes: readonly Node[], nowMs: number): string | undefined {
