@@ -151,7 +151,14 @@ export function startServingRotation(
   ca: ClusterCa,
   serving: { readonly names: readonly string[]; readonly certificateChainPem: string },
   dataDir: string,
-  options: { validityMs?: number | undefined; timer?: RotationTimer; onError?: (error: unknown) => void; onRenewed?: (window: CertificateWindow) => void } = {},
+  options: {
+    validityMs?: number | undefined;
+    timer?: RotationTimer;
+    onError?: (error: unknown) => void;
+    onRenewed?: (window: CertificateWindow) => void;
+    /** The renewed certificate chain and key, for other listeners serving the same identity. */
+    onMaterial?: (material: { cert: string; key: string }) => void;
+  } = {},
 ): CertificateRotator {
   const rotator = servingCertificateRotator(
     ca,
@@ -160,6 +167,7 @@ export function startServingRotation(
     (material) => {
       server.setSecureContext({ ...material, ca: ca.certificatePem });
       options.onRenewed?.(certificateWindow(material.cert));
+      options.onMaterial?.(material);
     },
     {
       ...(options.validityMs === undefined ? {} : { validityMs: options.validityMs }),

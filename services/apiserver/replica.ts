@@ -219,6 +219,8 @@ export async function runReplica(config: ReplicaConfig, signal: AbortSignal): Pr
       advertiseAddress: config.advertiseAddress,
     });
     const nodeApi = await startReplicaNodeApi({ dataDir: config.dataDir, storeEndpoints: endpoints, advertiseAddress: config.advertiseAddress, port: config.nodeApiPort ?? nodeApiPortDefault, replicaName: config.name });
+    // Both listeners serve the replica's one serving certificate; a renewal reaches the node API too.
+    api.onServingCertificateRenewed((material) => nodeApi.setServingCertificate(material.cert, material.key));
     const controlPlaneStop = new AbortController();
     const stopControlPlane = () => controlPlaneStop.abort();
     signal.addEventListener("abort", stopControlPlane, { once: true });

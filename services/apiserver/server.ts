@@ -49,6 +49,8 @@ export interface ApiServer {
   readonly port: number;
   readonly kubeconfigPath: string;
   readonly caCertificatePem: string;
+  /** Calls `listener` with each renewed serving certificate (the node API serves the same one). */
+  onServingCertificateRenewed(listener: (material: { cert: string; key: string }) => void): void;
   stop(): Promise<void>;
 }
 
@@ -241,8 +243,12 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
   // The serving certificate is renewed in place before it expires: no restart, open connections kept.
+  const renewalListeners: ((material: { cert: string; key: string }) => void)[] = [];
   const rotation = startServingRotation(server, material.ca, material, config.dataDir, {
     validityMs: config.servingCertificateValidityMs,
+    onMaterial: (renewed) => {
+      for (const listener of renewalListeners) listener(renewed);
+    },
     onError: (error) => logger.warn({ err: error }, "renewing the serving certificate failed (retried)"),
     onRenewed: (window) => logger.info({ notAfter: new Date(window.notAfterMs).toISOString() }, "serving certificate renewed"),
   });
@@ -270,7 +276,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
     await routing.stop();
     await stopServer(server, storages, client);
   };
-  return { url, port, kubeconfigPath, caCertificatePem: material.ca.certificatePem, stop };
+  return { url, port, kubeconfigPath, caCertificatePem: material.ca.certificatePem, onServingCertificateRenewed: (listener) => void renewalListeners.push(listener), stop };
 }
 
 async function stopServer(server: Server, storages: Storages, client: EtcdClient): Promise<void> {

@@ -1,10 +1,12 @@
 import { X509Certificate } from "node:crypto";
+import { connect } from "node:tls";
 import { credentials as grpcCredentials, status as GrpcStatus, type Client, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCa, createCertificateRequest, generateKeyPairPem, nodeClientProfile, servingProfile, type ClusterCa, type IssuedCertificate } from "../../libs/pki/index.ts";
 import { createLogger } from "../../libs/log/index.ts";
 import { startNodeApi, type NodeApiServer } from "./server.ts";
 import { loadNodeApi, type CertificateRenewalResponse } from "./wire.ts";
+import { waitFor } from "../../test/harness/wait.ts";
 
 // RenewCertificate touches no storage: a store nobody answers on is enough.
 const unreachableStore = ["http://127.0.0.1:1"];
@@ -14,10 +16,11 @@ describe("RenewCertificate", () => {
   let ca: ClusterCa;
   let server: NodeApiServer;
   let node: IssuedCertificate;
+  let serving: IssuedCertificate;
 
   beforeAll(async () => {
     ca = await createCa({ nowMs: Date.now() });
-    const serving = await ca.issue(servingProfile("nodeapi", ["127.0.0.1"]), Date.now());
+    serving = await ca.issue(servingProfile("nodeapi", ["127.0.0.1"]), Date.now());
     node = await ca.issue(nodeClientProfile("node-a"), Date.now());
     server = await startNodeApi(
       { storeEndpoints: unreachableStore, ca, servingCertificateChainPem: serving.chainPem, servingPrivateKeyPem: serving.privateKeyPem, listenAddress: "127.0.0.1", port: 0, advertiseAddress: "127.0.0.1:0", replicaName: "test", nodeCertificateValidityMs: validityMs },
@@ -60,5 +63,27 @@ describe("RenewCertificate", () => {
   it("refuses a caller without a node certificate", async () => {
     const error = (await renew(client(), await createCertificateRequest(node.privateKeyPem, "system:node:node-a")).catch((caught: unknown) => caught)) as ServiceError;
     expect(error.code).toBe(GrpcStatus.UNAUTHENTICATED);
+  });
+
+  function servedSerial(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: "127.0.0.1", port: server.port, ca: ca.certificatePem, ALPNProtocols: ["h2"] }, () => {
+        const serial = socket.getPeerCertificate().serialNumber.toLowerCase();
+        socket.destroy();
+        resolve(serial);
+      });
+      socket.on("error", reject);
+    });
+  }
+
+  it("setServingCertificate() serves a renewed certificate to new connections without a restart", async () => {
+    expect(await servedSerial()).toBe(new X509Certificate(serving.certificatePem).serialNumber.toLowerCase());
+    const renewed = await ca.issue(servingProfile("nodeapi", ["127.0.0.1"]), Date.now());
+    server.setServingCertificate(renewed.chainPem, renewed.privateKeyPem);
+    const renewedSerial = new X509Certificate(renewed.certificatePem).serialNumber.toLowerCase();
+    await waitFor(async () => ((await servedSerial()) === renewedSerial ? true : undefined), { timeoutMs: 5_000, description: "the node API serving the renewed certificate" });
+    // Node calls still work over the new certificate.
+    const response = await renew(client(node), await createCertificateRequest(node.privateKeyPem, "system:node:node-a"));
+    expect(response.certificate_pem).toContain("BEGIN CERTIFICATE");
   });
 });

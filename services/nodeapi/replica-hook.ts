@@ -41,6 +41,6 @@ export async function startReplicaNodeApi(options: ReplicaNodeApiOptions, logger
     });
   } catch (error) {
     logger.error({ err: error, port: options.port }, "the node API did not start: agents cannot join or connect through this replica");
-    return { port: 0, stop: async () => undefined };
+    return { port: 0, setServingCertificate: () => undefined, stop: async () => undefined };
   }
 }

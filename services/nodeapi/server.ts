@@ -44,6 +44,8 @@ export interface NodeApiOptions {
 
 export interface NodeApiServer {
   readonly port: number;
+  /** Serves a renewed certificate to new connections (the API server renewed its own). */
+  setServingCertificate(chainPem: string, privateKeyPem: string): void;
   stop(): Promise<void>;
 }
 
@@ -84,17 +86,28 @@ function unary<Request, Response>(logger: Logger, work: (call: ServerUnaryCall<R
 }
 
 /**
- * One certificate pair and one CA, handed to grpc-js as a provider so that client certificates
+ * The serving certificate pair (replaced in place by setIdentity when it is renewed) and one CA,
+ * handed to grpc-js as a provider so that client certificates
  * are requested but optional (createSsl can only require them or not ask). The updates are
  * delivered on the next turn: grpc-js registers the server as a watcher only after adding the
  * listener, and an update delivered during the call would reach no one.
  */
-function staticProvider(ca: string, certificate: string, key: string): experimental.CertificateProvider {
+function servingProvider(ca: string, certificate: string, key: string): experimental.CertificateProvider & { setIdentity(certificate: string, key: string): void } {
+  let identity = { certificate: Buffer.from(certificate), privateKey: Buffer.from(key) };
+  const identityListeners = new Set<(update: typeof identity) => void>();
   return {
     addCaCertificateListener: (listener) => setImmediate(() => listener({ caCertificate: Buffer.from(ca) })),
     removeCaCertificateListener: () => undefined,
-    addIdentityCertificateListener: (listener) => setImmediate(() => listener({ certificate: Buffer.from(certificate), privateKey: Buffer.from(key) })),
-    removeIdentityCertificateListener: () => undefined,
+    addIdentityCertificateListener: (listener) => {
+      identityListeners.add(listener);
+      setImmediate(() => listener(identity));
+    },
+    removeIdentityCertificateListener: (listener) => void identityListeners.delete(listener),
+    // grpc-js gives the listening server a new secure context; open connections keep theirs.
+    setIdentity: (nextCertificate, nextKey) => {
+      identity = { certificate: Buffer.from(nextCertificate), privateKey: Buffer.from(nextKey) };
+      for (const listener of identityListeners) listener(identity);
+    },
   };
 }
 
@@ -222,7 +235,7 @@ export async function startNodeApi(options: NodeApiOptions, logger: Logger = cre
   const directory = new ReplicaDirectory(storages, options.replicaName, options.advertiseAddress, () => Date.now(), logger);
   const server = new Server({ "grpc.max_receive_message_length": nodeApiMessageBytesMax, "grpc.max_send_message_length": nodeApiMessageBytesMax });
   server.addService(nodeApiService(), handlers(options, storages, directory, logger, etcdUsageStore(client)));
-  const provider = staticProvider(options.ca.certificatePem, options.servingCertificateChainPem, options.servingPrivateKeyPem);
+  const provider = servingProvider(options.ca.certificatePem, options.servingCertificateChainPem, options.servingPrivateKeyPem);
   const credentials: ServerCredentials = experimental.createCertificateProviderServerCredentials(provider, provider, false);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.listenAddress}:${options.port}`, credentials, (error, boundPort) => (error === null ? resolve(boundPort) : reject(error)));
@@ -233,6 +246,7 @@ export async function startNodeApi(options: NodeApiOptions, logger: Logger = cre
   logger.info({ port, advertise: options.advertiseAddress }, "node API ready");
   return {
     port,
+    setServingCertificate: (chainPem, privateKeyPem) => provider.setIdentity(chainPem, privateKeyPem),
     stop: async () => {
       directory.stop();
       server.forceShutdown();
