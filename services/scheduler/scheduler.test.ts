@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findResource, parseQuantity, type Pod } from "../../libs/api/index.ts";
+import { findResource, parseQuantity, type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass } from "../../libs/api/index.ts";
 import { FakeClient } from "../../libs/client/fake.ts";
 import type { EventRecorder } from "../../libs/client/index.ts";
 import { waitUntil } from "../../libs/client/test-support.ts";
@@ -9,6 +9,18 @@ import { SchedulerService } from "./scheduler.ts";
 
 const pods = findResource("", "v1", "pods")!;
 const nodes = findResource("", "v1", "nodes")!;
+const claims = findResource("", "v1", "persistentvolumeclaims")!;
+const volumes = findResource("", "v1", "persistentvolumes")!;
+const storageClasses = findResource("storage.k8s.io", "v1", "storageclasses")!;
+
+function podUsingClaim(name: string, claimName: string): Pod {
+  const pod = makePod(name, { cpu: "100m" });
+  return { ...pod, spec: { containers: [], ...pod.spec, volumes: [{ name: "data", persistentVolumeClaim: { claimName } }] } };
+}
+
+function claimOf(name: string, spec: NonNullable<PersistentVolumeClaim["spec"]>): PersistentVolumeClaim {
+  return { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name, namespace: "default" }, spec };
+}
 
 interface Recorded {
   readonly name: string | undefined;
@@ -66,5 +78,39 @@ describe("SchedulerService", () => {
     await client.create(nodes, makeNode("large", { cpu: "4" }));
     await waitUntil(() => client.stored<Pod>(pods, "default", "big")?.spec?.nodeName === "large", 5_000);
     await stop();
+  });
+
+  it("places a pod whose claim is bound to a PV pinned to one node on that node", async () => {
+    const client = new FakeClient();
+    for (const name of ["node-a", "node-b", "node-c"]) client.seed(nodes, makeNode(name, { cpu: "4" }));
+    const pinned: PersistentVolume = {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: "pv-data" },
+      spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["node-b"] }] }] } } },
+    };
+    client.seed(volumes, pinned);
+    client.seed(claims, claimOf("data", { volumeName: "pv-data", storageClassName: "local-path" }));
+    for (let index = 0; index < 6; index++) client.seed(pods, podUsingClaim(`web-${index}`, "data"));
+    const { stop } = start(client);
+    await waitUntil(() => storedPods(client).every((pod) => pod.spec?.nodeName !== undefined));
+    await stop();
+    expect(new Set(storedPods(client).map((pod) => pod.spec?.nodeName))).toEqual(new Set(["node-b"]));
+  });
+
+  it("holds a pod with an unbound Immediate claim in upstream's words and places a WaitForFirstConsumer one", async () => {
+    const client = new FakeClient();
+    client.seed(nodes, makeNode("node-a", { cpu: "4" }));
+    const lazy: StorageClass = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "local-path" }, provisioner: "flotilla.io/local-path", volumeBindingMode: "WaitForFirstConsumer" };
+    client.seed(storageClasses, lazy);
+    client.seed(claims, claimOf("eager", {}));
+    client.seed(claims, claimOf("lazy", { storageClassName: "local-path" }));
+    client.seed(pods, podUsingClaim("waits", "eager"));
+    client.seed(pods, podUsingClaim("goes", "lazy"));
+    const { events, stop } = start(client);
+    await waitUntil(() => client.stored<Pod>(pods, "default", "goes")?.spec?.nodeName === "node-a" && events.some((e) => e.name === "waits" && e.reason === "FailedScheduling"));
+    await stop();
+    expect(events.find((e) => e.name === "waits")?.message).toMatch(/^0\/1 nodes are available: pod has unbound immediate PersistentVolumeClaims\./);
+    expect(client.stored<Pod>(pods, "default", "waits")?.spec?.nodeName).toBeUndefined();
   });
 });

@@ -6,12 +6,26 @@
  * background. A pod that fits nowhere gets PodScheduled=False and a FailedScheduling event in
  * upstream's words and waits in the queue until a cluster change may help.
  */
-import { findResource, formatTime, isStatusError, newNotFound, type Binding, type Namespace, type Node, type Pod } from "../../libs/api/index.ts";
+import {
+  findResource,
+  formatTime,
+  isStatusError,
+  newNotFound,
+  type Binding,
+  type KubeObject,
+  type Namespace,
+  type Node,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
+  type Pod,
+  type StorageClass,
+} from "../../libs/api/index.ts";
 import { objectKey, SharedInformerFactory, type ApiClient, type EventRecorder, type Informer } from "../../libs/client/index.ts";
 import type { Logger } from "../../libs/log/index.ts";
 import { createPrng, type Prng } from "../../libs/prng/index.ts";
 import { ClusterSnapshot, failedSchedulingEvent, podScheduledFalse, Scheduler, type ClusterEvent } from "./core/index.ts";
 import { SchedulingQueue } from "./queue.ts";
+import { resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
 
 export const defaultSchedulerName = "default-scheduler";
 /** Binds in flight at once; the loop waits for one to finish beyond this. */
@@ -27,6 +41,9 @@ const resources = {
   pods: findResource("", "v1", "pods")!,
   nodes: findResource("", "v1", "nodes")!,
   namespaces: findResource("", "v1", "namespaces")!,
+  claims: findResource("", "v1", "persistentvolumeclaims")!,
+  volumes: findResource("", "v1", "persistentvolumes")!,
+  storageClasses: findResource("storage.k8s.io", "v1", "storageclasses")!,
 };
 
 export interface SchedulerServiceOptions {
@@ -70,6 +87,8 @@ export class SchedulerService {
   readonly #name: string;
   readonly #binds = new Set<Promise<void>>();
   #pods: Informer<Pod> | undefined;
+  /** The PVC, PV and StorageClass caches; no volume is known before run() starts them. */
+  #volumes: VolumeLookups = { claim: () => undefined, volume: () => undefined, storageClass: () => undefined };
   /** Until then binds go straight to the PUT fallback (the API server answered 405 to a binding). */
   #bindingUnservedUntilMs = 0;
 
@@ -88,6 +107,7 @@ export class SchedulerService {
     this.#pods = informers.informerFor<Pod>(resources.pods);
     this.#watchPods(this.#pods);
     this.#watchNamespaces(informers.informerFor<Namespace>(resources.namespaces));
+    this.#watchVolumes(informers);
     informers.start(signal);
     const close = () => this.queue.close();
     signal.addEventListener("abort", close, { once: true });
@@ -136,6 +156,22 @@ export class SchedulerService {
   #watchNamespaces(namespaces: Informer<Namespace>): void {
     const set = (namespace: Namespace) => this.snapshot.setNamespaceLabels(namespace.metadata.name ?? "", namespace.metadata.labels ?? {});
     namespaces.addHandlers({ onAdd: set, onUpdate: (_, namespace) => set(namespace) });
+  }
+
+  /** PVCs, PVs and StorageClasses feed VolumeBinding; any change may help a waiting pod. */
+  #watchVolumes(informers: SharedInformerFactory): void {
+    const claims = informers.informerFor<PersistentVolumeClaim>(resources.claims);
+    const volumes = informers.informerFor<PersistentVolume>(resources.volumes);
+    const classes = informers.informerFor<StorageClass>(resources.storageClasses);
+    this.#volumes = {
+      claim: (namespace, name) => claims.get(`${namespace}/${name}`),
+      volume: (name) => volumes.get(name),
+      storageClass: (name) => classes.get(name),
+    };
+    const changed = (): void => this.#clusterEvent({ kind: "VolumeChange" });
+    for (const informer of [claims, volumes, classes] as Informer<KubeObject>[]) {
+      informer.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
+    }
   }
 
   #watchPods(pods: Informer<Pod>): void {
@@ -187,7 +223,7 @@ export class SchedulerService {
   }
 
   #scheduleOne(key: string, pod: Pod): void {
-    const result = this.#core.schedule(pod, this.#prng);
+    const result = this.#core.schedule(pod, this.#prng, resolvePodVolumes(pod, this.#volumes));
     if (result.kind === "Unschedulable") {
       this.queue.failedUnschedulable(key, result.diagnosis);
       this.#reportUnschedulable(pod, result.message);

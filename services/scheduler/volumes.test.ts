@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../../libs/api/index.ts";
+import { podClaimNames, resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
+
+function podWithClaims(...claimNames: string[]): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web-0", namespace: "default" },
+    spec: { containers: [{ name: "app", image: "nginx" }], volumes: claimNames.map((claimName, index) => ({ name: `v${index}`, persistentVolumeClaim: { claimName } })) },
+  };
+}
+
+function claim(name: string, spec: NonNullable<PersistentVolumeClaim["spec"]>): PersistentVolumeClaim {
+  return { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name, namespace: "default" }, spec };
+}
+
+function pinnedVolume(name: string, nodeName: string): PersistentVolume {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name },
+    spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [nodeName] }] }] } } },
+  };
+}
+
+function lookups(claims: PersistentVolumeClaim[], volumes: PersistentVolume[], classes: StorageClass[]): VolumeLookups {
+  return {
+    claim: (namespace, name) => claims.find((c) => c.metadata.namespace === namespace && c.metadata.name === name),
+    volume: (name) => volumes.find((v) => v.metadata.name === name),
+    storageClass: (name) => classes.find((c) => c.metadata.name === name),
+  };
+}
+
+const waitForConsumer: StorageClass = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "local-path" }, provisioner: "flotilla.io/local-path", volumeBindingMode: "WaitForFirstConsumer" };
+const immediate: StorageClass = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "fast" }, provisioner: "example.com/fast", volumeBindingMode: "Immediate" };
+
+describe("resolvePodVolumes", () => {
+  it("passes the PV a bound claim names, so its node affinity can pin the pod", () => {
+    const volume = pinnedVolume("pv-1", "node-b");
+    const inputs = resolvePodVolumes(podWithClaims("data"), lookups([claim("data", { volumeName: "pv-1", storageClassName: "local-path" })], [volume], [waitForConsumer]));
+    expect(inputs).toEqual({ boundVolumes: [volume], unboundImmediateClaims: false });
+  });
+
+  it("does not block on an unbound claim whose class waits for the first consumer", () => {
+    const inputs = resolvePodVolumes(podWithClaims("data"), lookups([claim("data", { storageClassName: "local-path" })], [], [waitForConsumer]));
+    expect(inputs).toEqual({ boundVolumes: [], unboundImmediateClaims: false });
+  });
+
+  it("reports an unbound claim of an Immediate class, or of no class, as unbound immediate", () => {
+    expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", { storageClassName: "fast" })], [], [immediate])).unboundImmediateClaims).toBe(true);
+    expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", {})], [], [])).unboundImmediateClaims).toBe(true);
+  });
+
+  it("skips a claim or volume the caches do not hold yet and looks only in the pod's namespace", () => {
+    const elsewhere: PersistentVolumeClaim = { ...claim("data", { storageClassName: "fast" }), metadata: { name: "data", namespace: "other" } };
+    const inputs = resolvePodVolumes(podWithClaims("data", "logs"), lookups([elsewhere, claim("logs", { volumeName: "pv-gone" })], [], [immediate]));
+    expect(inputs).toEqual({ boundVolumes: [], unboundImmediateClaims: false });
+  });
+
+  it("names the claim of a generic ephemeral volume <pod>-<volume>", () => {
+    const pod: Pod = { ...podWithClaims("data"), spec: { containers: [], volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: {} } } }, { name: "data", persistentVolumeClaim: { claimName: "data" } }] } };
+    expect(podClaimNames(pod)).toEqual(["web-0-scratch", "data"]);
+  });
+});
