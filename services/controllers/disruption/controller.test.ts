@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { formatTime } from "../../../libs/api/index.ts";
-import type { Deployment, IntOrString, Pod, PodDisruptionBudget, ReplicaSet } from "../../../libs/api/index.ts";
+import type { Deployment, IntOrString, Pod, PodDisruptionBudget, ReplicaSet, StatefulSet } from "../../../libs/api/index.ts";
 import { drainQueue, fakeControllerContext } from "../../../libs/client/fake-informers.ts";
-import { deploymentsResource, podsResource, replicaSetsResource } from "../common/resources.ts";
+import { deploymentsResource, podsResource, replicaSetsResource, statefulSetsResource } from "../common/resources.ts";
 import { replicaSet, runningReady, template } from "../common/testing.ts";
 import { deletionTimeoutMs } from "./budget.ts";
 import { DisruptionController, podDisruptionBudgetsResource } from "./controller.ts";
@@ -144,5 +144,35 @@ describe("disruption controller", () => {
     client.seed<Pod>(podsResource, { ...pod("other", "rs-uid", true, 0), metadata: { name: "other", namespace: "default", labels: { app: "db" } } });
     await run();
     expect(status()).toMatchObject({ expectedPods: 0, currentHealthy: 0, disruptionsAllowed: 0 });
+  });
+
+  it("a pod relabelled out of the selector leaves the budget's counts", async () => {
+    const { client, run, status } = setup({ minAvailable: 1 }, 3);
+    await run();
+    client.mutate<Pod>(podsResource, "default", "web-2", (current) => ({ ...current, metadata: { ...current.metadata, labels: { app: "quarantined" } } }));
+    await run();
+    expect(status()).toMatchObject({ expectedPods: 2, currentHealthy: 2, disruptionsAllowed: 1 });
+  });
+
+  it("scaling the Deployment updates a maxUnavailable budget before any pod changes", async () => {
+    const { client, run, status } = setup({ maxUnavailable: 1 }, 3, 0, 3);
+    await run();
+    expect(status()).toMatchObject({ expectedPods: 3, desiredHealthy: 2, disruptionsAllowed: 1 });
+    client.mutate<Deployment>(deploymentsResource, "default", "web", (current) => ({ ...current, spec: { ...(current.spec ?? { selector: {}, template: template(labels) }), replicas: 5 } }));
+    await run();
+    expect(status()).toMatchObject({ expectedPods: 5, desiredHealthy: 4, currentHealthy: 3, disruptionsAllowed: 0 });
+  });
+
+  it("StatefulSet pods resolve a percentage against the StatefulSet's replicas", async () => {
+    const { client, run, status, clock } = setup({ minAvailable: 1 }, 0);
+    client.seed<StatefulSet>(statefulSetsResource, { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "db", namespace: "default", uid: "sts-uid" }, spec: { replicas: 4, serviceName: "db", selector: { matchLabels: labels }, template: template(labels) } });
+    for (const name of ["db-0", "db-1"]) {
+      const owned = pod(name, undefined, true, clock.nowMs);
+      owned.metadata.ownerReferences = [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "db", uid: "sts-uid", controller: true }];
+      client.seed<Pod>(podsResource, owned);
+    }
+    client.mutate<PodDisruptionBudget>(podDisruptionBudgetsResource, "default", "web", (current) => ({ ...current, metadata: { ...current.metadata, generation: 2 }, spec: { selector: { matchLabels: labels }, maxUnavailable: "50%" } }));
+    await run();
+    expect(status()).toMatchObject({ observedGeneration: 2, expectedPods: 4, desiredHealthy: 2, currentHealthy: 2, disruptionsAllowed: 0 });
   });
 });
