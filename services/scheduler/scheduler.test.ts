@@ -103,7 +103,7 @@ describe("SchedulerService", () => {
     client.seed(nodes, makeNode("node-a", { cpu: "4" }));
     const lazy: StorageClass = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "local-path" }, provisioner: "flotilla.io/local-path", volumeBindingMode: "WaitForFirstConsumer" };
     client.seed(storageClasses, lazy);
-    client.seed(claims, claimOf("eager", {}));
+    client.seed(claims, claimOf("eager", { storageClassName: "" }));
     client.seed(claims, claimOf("lazy", { storageClassName: "local-path" }));
     client.seed(pods, podUsingClaim("waits", "eager"));
     client.seed(pods, podUsingClaim("goes", "lazy"));

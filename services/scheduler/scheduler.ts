@@ -25,7 +25,7 @@ import type { Logger } from "../../libs/log/index.ts";
 import { createPrng, type Prng } from "../../libs/prng/index.ts";
 import { ClusterSnapshot, failedSchedulingEvent, podScheduledFalse, Scheduler, type ClusterEvent } from "./core/index.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
+import { pickDefaultStorageClass, resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
 
 export const defaultSchedulerName = "default-scheduler";
 /** Binds in flight at once; the loop waits for one to finish beyond this. */
@@ -88,7 +88,7 @@ export class SchedulerService {
   readonly #binds = new Set<Promise<void>>();
   #pods: Informer<Pod> | undefined;
   /** The PVC, PV and StorageClass caches; no volume is known before run() starts them. */
-  #volumes: VolumeLookups = { claim: () => undefined, volume: () => undefined, storageClass: () => undefined };
+  #volumes: VolumeLookups = { claim: () => undefined, volume: () => undefined, storageClass: () => undefined, defaultStorageClass: () => undefined };
   /** Until then binds go straight to the PUT fallback (the API server answered 405 to a binding). */
   #bindingUnservedUntilMs = 0;
 
@@ -167,6 +167,7 @@ export class SchedulerService {
       claim: (namespace, name) => claims.get(`${namespace}/${name}`),
       volume: (name) => volumes.get(name),
       storageClass: (name) => classes.get(name),
+      defaultStorageClass: () => pickDefaultStorageClass(classes.list()),
     };
     const changed = (): void => this.#clusterEvent({ kind: "VolumeChange" });
     for (const informer of [claims, volumes, classes] as Informer<KubeObject>[]) {

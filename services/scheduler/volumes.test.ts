@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../../libs/api/index.ts";
-import { podClaimNames, resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
+import { defaultClassAnnotation, pickDefaultStorageClass, podClaimNames, resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
 
 function podWithClaims(...claimNames: string[]): Pod {
   return {
@@ -29,6 +29,7 @@ function lookups(claims: PersistentVolumeClaim[], volumes: PersistentVolume[], c
     claim: (namespace, name) => claims.find((c) => c.metadata.namespace === namespace && c.metadata.name === name),
     volume: (name) => volumes.find((v) => v.metadata.name === name),
     storageClass: (name) => classes.find((c) => c.metadata.name === name),
+    defaultStorageClass: () => pickDefaultStorageClass(classes),
   };
 }
 
@@ -47,9 +48,16 @@ describe("resolvePodVolumes", () => {
     expect(inputs).toEqual({ boundVolumes: [], unboundImmediateClaims: false });
   });
 
-  it("reports an unbound claim of an Immediate class, or of no class, as unbound immediate", () => {
+  it("reports an unbound claim of an Immediate class, an unknown class or the empty class as unbound immediate", () => {
     expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", { storageClassName: "fast" })], [], [immediate])).unboundImmediateClaims).toBe(true);
-    expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", {})], [], [])).unboundImmediateClaims).toBe(true);
+    expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", { storageClassName: "missing" })], [], [immediate])).unboundImmediateClaims).toBe(true);
+    expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", { storageClassName: "" })], [], [waitForConsumer])).unboundImmediateClaims).toBe(true);
+  });
+
+  it("gives a claim that names no class the default class's binding mode, WaitForFirstConsumer without one", () => {
+    const defaultImmediate: StorageClass = { ...immediate, metadata: { name: "fast", annotations: { [defaultClassAnnotation]: "true" } } };
+    expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", {})], [], [defaultImmediate, waitForConsumer])).unboundImmediateClaims).toBe(true);
+    expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", {})], [], [immediate])).unboundImmediateClaims).toBe(false);
   });
 
   it("skips a claim or volume the caches do not hold yet and looks only in the pod's namespace", () => {

@@ -4,7 +4,9 @@
  * StorageClass caches into what the core filters on. A bound claim contributes its PV (whose
  * nodeAffinity pins the pod); an unbound claim whose class binds WaitForFirstConsumer does not
  * block (the local-path provisioner binds it once the pod is placed); any other unbound claim
- * makes the pod wait ("pod has unbound immediate PersistentVolumeClaims").
+ * makes the pod wait ("pod has unbound immediate PersistentVolumeClaims"). A claim that names no
+ * class (storageClassName absent) has the default class's mode: Flotilla has no admission plugin
+ * filling it in, and the built-in local-path provisioner takes such claims.
  */
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../../libs/api/index.ts";
 import type { ScheduleInputs } from "./core/index.ts";
@@ -14,6 +16,16 @@ export interface VolumeLookups {
   claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
   volume(name: string): PersistentVolume | undefined;
   storageClass(name: string): StorageClass | undefined;
+  /** The class annotated storageclass.kubernetes.io/is-default-class=true, if any. */
+  defaultStorageClass(): StorageClass | undefined;
+}
+
+export const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class";
+
+/** The default class among `classes` (upstream picks the newest when several claim it; so do we). */
+export function pickDefaultStorageClass(classes: readonly StorageClass[]): StorageClass | undefined {
+  const defaults = classes.filter((candidate) => candidate.metadata.annotations?.[defaultClassAnnotation] === "true");
+  return defaults.sort((left, right) => (right.metadata.creationTimestamp ?? "").localeCompare(left.metadata.creationTimestamp ?? ""))[0];
 }
 
 /** The claim names a pod's volumes refer to (an ephemeral volume's claim is `<pod>-<volume>`). */
@@ -28,7 +40,10 @@ export function podClaimNames(pod: Pod): string[] {
 }
 
 function bindsOnFirstConsumer(claim: PersistentVolumeClaim, lookups: VolumeLookups): boolean {
-  const className = claim.spec?.storageClassName ?? "";
+  const className = claim.spec?.storageClassName;
+  // No class at all: the default class decides, and with none the local-path provisioner (WaitForFirstConsumer) binds it.
+  if (className === undefined) return (lookups.defaultStorageClass()?.volumeBindingMode ?? "WaitForFirstConsumer") === "WaitForFirstConsumer";
+  // "" asks for no class: only a pre-made PV can bind it, Immediate as upstream.
   if (className === "") return false;
   return lookups.storageClass(className)?.volumeBindingMode === "WaitForFirstConsumer";
 }
