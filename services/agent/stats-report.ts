@@ -28,9 +28,22 @@ export function readProcNode(nowMs: number): NodeCumulative {
   };
 }
 
-/** ReportUsage over the node API with the node certificate, each replica tried once in order. */
-export function nodeApiUsageSender(credentials: NodeCredentials): UsageSender & { close(): void } {
+/**
+ * ReportUsage over the node API with the node certificate, each replica tried once in order.
+ * `current` is asked before each send: a renewed certificate (nodeclient/renewal.ts) replaces the
+ * channels made with the old one.
+ */
+export function nodeApiUsageSender(current: NodeCredentials | (() => NodeCredentials)): UsageSender & { close(): void } {
   const clients = new Map<string, Client>();
+  let credentials = typeof current === "function" ? current() : current;
+  const refresh = (): void => {
+    if (typeof current !== "function") return;
+    const latest = current();
+    if (latest.certificatePem === credentials.certificatePem) return;
+    clients.forEach((client) => client.close());
+    clients.clear();
+    credentials = latest;
+  };
   const clientFor = (address: string): Client => {
     let client = clients.get(address);
     if (client === undefined) {
@@ -48,6 +61,7 @@ export function nodeApiUsageSender(credentials: NodeCredentials): UsageSender & 
     });
   };
   const send = async (sample: NodeUsageSample): Promise<void> => {
+    refresh();
     let lastError: unknown;
     for (const address of credentials.replicas) {
       try {
@@ -106,7 +120,8 @@ export async function runUsageReporting(options: Omit<UsageLoopOptions, "send"> 
     options.log.info({ node: options.nodeName }, "no node credentials in the data directory: usage is not reported");
     return;
   }
-  const send = nodeApiUsageSender(credentials);
+  const saved = credentials;
+  const send = nodeApiUsageSender(() => loadCredentials(options.dataDir, options.nodeName) ?? saved);
   try {
     await runUsageLoop({ ...options, send }, signal);
   } finally {
