@@ -58,6 +58,16 @@ describe("NodeIpamController", () => {
     expect(podCidrs(controllers)).toEqual({ b: "10.244.7.0/24" });
   });
 
+  it("frees the subnet of a write that failed, so the retry gives the node the first free one", async () => {
+    const { controllers, controller } = setup([node("b")]);
+    let failuresLeft = 1;
+    controllers.fake.client.addReactor((verb) => (verb === "patch" && failuresLeft-- > 0 ? new Error("etcdserver: request timed out") : undefined));
+    await expect(controller.reconcile("b")).rejects.toThrow(/timed out/);
+    await controller.reconcile("b");
+    expect(podCidrs(controllers)).toEqual({ b: "10.244.0.0/24" });
+    expect(controllers.fake.events.reasons()).toEqual(["CIDRAssignmentSucceeded"]);
+  });
+
   it("reuses a deleted node's subnet", async () => {
     const { controllers } = setup([node("a", "10.244.0.0/24"), node("b", "10.244.1.0/24")]);
     controllers.fake.client.remove(nodesResource, undefined, "a");
