@@ -68,7 +68,7 @@ async function pods(selector: string): Promise<PodView[]> {
   }));
 }
 
-function manifests(pinnedNode: string): string {
+function manifests(): string {
   const tolerations = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
     .map((key) => `{ key: ${key}, operator: Exists, effect: NoExecute, tolerationSeconds: ${lostNodeTolerationSeconds} }`)
     .join(", ");
@@ -100,7 +100,6 @@ spec:
     metadata: { labels: { app: store } }
     spec:
       terminationGracePeriodSeconds: 1
-      nodeSelector: { kubernetes.io/hostname: ${pinnedNode} }
       containers:
         - name: main
           image: flotilla/busybox:1
@@ -117,8 +116,7 @@ beforeAll(async () => {
   const flags = `--server-flags=--node-monitor-grace-period=${nodeMonitorGracePeriod}`;
   const { stdout } = await execFileAsync(join(repoRoot, "scripts/testbed"), ["up", "--servers", "1", "--agents", "2", "--name", name, flags], { encoding: "utf8", timeout: 400_000 });
   kubeconfig = (stdout.trim().split("\n").pop() ?? "").replace(/^KUBECONFIG=/, "");
-  const [first] = agents();
-  await kubectlIn(manifests(first?.namespace ?? ""), "apply", "-f", "-");
+  await kubectlIn(manifests(), "apply", "-f", "-");
   await waitFor(async () => ((await pods("app=spread")).filter((pod) => pod.ready).length === 2 ? true : undefined), { timeoutMs: 120_000, description: "2 ready spread pods" });
   await waitFor(async () => ((await pods("app=store")).some((pod) => pod.ready) ? true : undefined), { timeoutMs: 120_000, description: "store-0 ready" });
 }, 600_000);
@@ -142,7 +140,7 @@ describe("agents on the testbed (1 server, 2 agents)", () => {
     expect(volume.spec.hostPath?.path).toContain("data-store-0");
     expect((await kubectl("get", "storageclass", "local-path", "-o", "jsonpath={.volumeBindingMode}")).trim()).toBe("WaitForFirstConsumer");
     await kubectl("exec", "store-0", "--", "sh", "-c", "echo kept > /data/note");
-    const before = (await pods("app=store"))[0]?.name;
+    const [before] = await pods("app=store");
     const uidBefore = (await kubectl("get", "pod", "store-0", "-o", "jsonpath={.metadata.uid}")).trim();
     await kubectl("delete", "pod", "store-0", "--wait=true", "--timeout=60s");
     await waitFor(
@@ -152,7 +150,9 @@ describe("agents on the testbed (1 server, 2 agents)", () => {
       },
       { timeoutMs: 90_000, description: "a new store-0 ready" },
     );
-    expect(before).toBe("store-0");
+    expect(before?.name).toBe("store-0");
+    // No nodeSelector: the scheduler follows the claim's local-path PV back to the node holding its data.
+    expect((await pods("app=store")).find((pod) => !pod.terminating)?.node).toBe(before?.node);
     expect((await kubectl("exec", "store-0", "--", "cat", "/data/note")).trim()).toBe("kept");
   });
 
