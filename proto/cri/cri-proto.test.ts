@@ -52,7 +52,7 @@ describe("CRI runtime.v1 services", () => {
   it("carry every method the agent calls", () => {
     expect(methods("RuntimeService").sort()).toEqual(
       [
-        "ContainerStats", "ContainerStatus", "CreateContainer", "Exec", "ExecSync", "ListContainerStats", "ListContainers",
+        "Attach", "ContainerStats", "ContainerStatus", "CreateContainer", "Exec", "ExecSync", "ListContainerStats", "ListContainers",
         "ListPodSandbox", "PodSandboxStatus", "PortForward", "RemoveContainer", "RemovePodSandbox", "RunPodSandbox",
         "StartContainer", "Status", "StopContainer", "StopPodSandbox", "Version",
       ].sort(),
