@@ -24,6 +24,7 @@ import {
 } from "../api/index.ts";
 import { parseKubeconfig, type KubeconfigCredentials } from "../pki/index.ts";
 import type { ApiClient, ListOptions, PatchType, Resource, WatchOptions, WriteOptions } from "./types.ts";
+import { sleepOrAbort } from "./sleep.ts";
 
 /** A call that has not answered in this long fails, all attempts included (watches: until headers). */
 export const requestTimeoutMsDefault = 30_000;
@@ -292,7 +293,7 @@ export class HttpApiClient implements ApiClient {
     const failed: FailedAttempt[] = [];
     let lastError: unknown;
     for (let attempt = 0; attempt < attemptsMax; attempt++) {
-      if (attempt > 0 && attempt % this.#servers.length === 0) await delay(Math.min(connectRetryDelayMs, Math.max(0, deadlineMs - Date.now())), raw.signal);
+      if (attempt > 0 && attempt % this.#servers.length === 0) await sleepOrAbort(Math.min(connectRetryDelayMs, Math.max(0, deadlineMs - Date.now())), raw.signal);
       if (isAborted(raw.signal)) throw raw.signal?.reason;
       const leftMs = deadlineMs - Date.now();
       if (leftMs <= 0) break;
@@ -425,16 +426,4 @@ async function readBody(response: IncomingMessage): Promise<string> {
 // A function, so that the compiler does not narrow `aborted` across an await.
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
-}
-
-async function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -51,3 +51,4 @@ export type { EventRecorderOptions } from "./event-recorder.ts";
 export { ApiEventRecorder, dedupEntriesMax, pendingEventsMax } from "./event-recorder.ts";
 export type { LeaderElectionConfig } from "./leader-election.ts";
 export { LeaderElector, leaseDurationMsDefault, renewDeadlineMsDefault, retryJitterFactor, retryPeriodMsDefault } from "./leader-election.ts";
+export { sleepOrAbort } from "./sleep.ts";

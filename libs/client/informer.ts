@@ -8,6 +8,7 @@
 import { isStatusError, parseSelector, type KubeObject, type Status, type WatchEvent } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ApiClient, Informer, InformerFactory, InformerHandlers, Resource } from "./types.ts";
+import { sleepOrAbort } from "./sleep.ts";
 
 /** Objects per list page. */
 export const listPageItems = 500;
@@ -130,7 +131,7 @@ export class SharedInformer<T extends KubeObject> implements Informer<T> {
         this.#options.logger?.warn({ err: error, resource: this.#resource.resource, delayMs }, "informer list/watch failed; retrying");
         // Without a resourceVersion to resume from, the next round lists again.
         if (this.#resourceVersion === "") needList = true;
-        await sleep(delayMs, signal);
+        await sleepOrAbort(delayMs, signal);
       }
     }
     this.#running = false;
@@ -297,17 +298,4 @@ export class SharedInformerFactory implements InformerFactory {
   async stopped(): Promise<void> {
     await Promise.all(this.#runs);
   }
-}
-
-async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

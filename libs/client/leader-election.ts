@@ -11,6 +11,7 @@ import { assert } from "../assert/index.ts";
 import { findResource, formatMicroTime, isStatusError, type Lease } from "../api/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ApiClient, Resource } from "./types.ts";
+import { sleepOrAbort } from "./sleep.ts";
 
 export const leaseDurationMsDefault = 15_000;
 export const renewDeadlineMsDefault = 10_000;
@@ -90,7 +91,7 @@ export class LeaderElector {
   async #acquire(signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
       if (await this.#tryAcquireOrRenew()) return true;
-      await sleep(this.#retryPeriodMs * (1 + Math.random() * (retryJitterFactor - 1)), signal);
+      await sleepOrAbort(this.#retryPeriodMs * (1 + Math.random() * (retryJitterFactor - 1)), signal);
     }
     return false;
   }
@@ -121,7 +122,7 @@ export class LeaderElector {
   async #renewLoop(signal: AbortSignal): Promise<void> {
     let lastRenewMs = this.#nowMs();
     while (!signal.aborted) {
-      await sleep(this.#retryPeriodMs, signal);
+      await sleepOrAbort(this.#retryPeriodMs, signal);
       if (signal.aborted) return;
       const renewed = await withTimeout(this.#tryAcquireOrRenew(), this.#renewDeadlineMs - (this.#nowMs() - lastRenewMs));
       if (renewed === true) lastRenewMs = this.#nowMs();
@@ -225,17 +226,4 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

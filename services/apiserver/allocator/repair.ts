@@ -15,6 +15,7 @@ import type { StoredObject } from "../storage/index.ts";
 import { bitIsSet, emptyBitmap, type AllocationRange } from "./range.ts";
 import type { StoredRange } from "./store.ts";
 import { heldValues } from "./update.ts";
+import { sleepOrAbort } from "../../../libs/client/index.ts";
 
 /** upstream's numRepairsBeforeLeakCleanup. */
 export const leakedRepairsBeforeRelease = 3;
@@ -171,19 +172,6 @@ export interface RepairLoopOptions {
   readonly intervalMs?: number;
 }
 
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** Repairs every range at once and then every `intervalMs` until `signal` aborts (run by the leader only). */
 export async function runRepairLoop(options: RepairLoopOptions, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
@@ -196,6 +184,6 @@ export async function runRepairLoop(options: RepairLoopOptions, signal: AbortSig
         options.onError(error);
       }
     }
-    await pause(options.intervalMs ?? repairIntervalMsDefault, signal);
+    await sleepOrAbort(options.intervalMs ?? repairIntervalMsDefault, signal);
   }
 }
