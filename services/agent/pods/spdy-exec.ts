@@ -10,8 +10,22 @@
  */
 import { request as httpRequest } from "node:http";
 import type { Socket } from "node:net";
-import { constants as zlibConstants, createDeflate, type Deflate } from "node:zlib";
-import { spdyDictionary } from "../../apiserver/streaming/spdy.ts";
+import { createDeflate } from "node:zlib";
+import {
+  controlFrame,
+  dataFrame,
+  encodeHeaders,
+  frameHeaderBytes,
+  isControlFrame,
+  SpdyFrameReader,
+  spdyDictionary,
+  streamIdAt,
+  synStreamFrame,
+  syncFlushed,
+  typeGoAway,
+  typePing,
+  typeRstStream,
+} from "../../../libs/spdy/index.ts";
 import type { StreamSession } from "../control-plane.ts";
 
 export const execStreamProtocol = "v4.channel.k8s.io";
@@ -23,14 +37,6 @@ export const spdyFrameBytesMax = 1024 * 1024;
 export const closeSignalChannel = 255;
 const stdinChannel = 0;
 const resizeChannel = 4;
-
-const controlBit = 0x80;
-const flagFin = 0x01;
-const typeSynStream = 1;
-const typeRstStream = 3;
-const typePing = 6;
-const typeGoAway = 7;
-const frameHeaderBytes = 8;
 
 /** The streams remotecommand knows, by the session channel each one carries. */
 const streamTypes: ReadonlyArray<readonly [string, number]> = [
@@ -46,55 +52,6 @@ export interface ExecStreams {
   readonly stdout: boolean;
   readonly stderr: boolean;
   readonly tty: boolean;
-}
-
-function headerBlock(headers: ReadonlyArray<readonly [string, string]>): Buffer {
-  const parts: Buffer[] = [];
-  const count = Buffer.alloc(4);
-  count.writeUInt32BE(headers.length);
-  parts.push(count);
-  for (const pair of headers) {
-    for (const text of pair) {
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(Buffer.byteLength(text));
-      parts.push(length, Buffer.from(text));
-    }
-  }
-  return Buffer.concat(parts);
-}
-
-async function deflateBlock(deflate: Deflate, block: Buffer): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const collect = (chunk: Buffer): number => chunks.push(chunk);
-  deflate.on("data", collect);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      deflate.once("error", reject);
-      deflate.write(block);
-      deflate.flush(zlibConstants.Z_SYNC_FLUSH, () => (deflate.off("error", reject), resolve()));
-    });
-  } finally {
-    deflate.off("data", collect);
-  }
-  return Buffer.concat(chunks);
-}
-
-function controlFrame(type: number, flags: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(frameHeaderBytes);
-  header[0] = controlBit;
-  header[1] = 3;
-  header.writeUInt16BE(type, 2);
-  header.writeUInt32BE(payload.length, 4);
-  header[4] = flags;
-  return Buffer.concat([header, payload]);
-}
-
-export function dataFrame(streamId: number, data: Uint8Array, fin: boolean): Buffer {
-  const header = Buffer.alloc(frameHeaderBytes);
-  header.writeUInt32BE(streamId & 0x7fffffff, 0);
-  header.writeUInt32BE(data.length, 4);
-  header[4] = fin ? flagFin : 0;
-  return Buffer.concat([header, data]);
 }
 
 /** Upgrades an HTTP request on the runtime's exec URL to SPDY/3.1 with remotecommand v4. */
@@ -129,7 +86,7 @@ export class SpdyExecClient {
   readonly #deflate = createDeflate({ dictionary: spdyDictionary() });
   readonly #idByChannel = new Map<number, number>();
   readonly #channelById = new Map<number, number>();
-  #buffered: Buffer = Buffer.alloc(0);
+  readonly #reader = new SpdyFrameReader(spdyFrameBytesMax);
   /** Writes go out in order: stream openings wait for their compressed header blocks. */
   #queue: Promise<void> = Promise.resolve();
   #stdinClosed = false;
@@ -175,10 +132,8 @@ export class SpdyExecClient {
   }
 
   async #openStream(id: number, type: string): Promise<void> {
-    const prefix = Buffer.alloc(10);
-    prefix.writeUInt32BE(id, 0);
-    const block = await deflateBlock(this.#deflate, headerBlock([["streamtype", type]]));
-    this.#socket.write(controlFrame(typeSynStream, 0, Buffer.concat([prefix, block])));
+    const block = await syncFlushed(this.#deflate, encodeHeaders([["streamtype", type]]));
+    this.#socket.write(synStreamFrame(id, block));
   }
 
   #input(channel: number, data: Uint8Array): void {
@@ -200,28 +155,20 @@ export class SpdyExecClient {
   }
 
   #received(bytes: Buffer): void {
-    this.#buffered = this.#buffered.length === 0 ? bytes : Buffer.concat([this.#buffered, bytes]);
-    while (this.#buffered.length >= frameHeaderBytes) {
-      const length = this.#buffered.readUInt32BE(4) & 0xffffff;
-      if (length > spdyFrameBytesMax) return void this.#socket.destroy();
-      if (this.#buffered.length < frameHeaderBytes + length) return;
-      const frame = this.#buffered.subarray(0, frameHeaderBytes + length);
-      this.#buffered = this.#buffered.subarray(frameHeaderBytes + length);
-      this.#frame(frame);
-    }
+    if (!this.#reader.read(bytes, (frame) => this.#frame(frame))) this.#socket.destroy();
   }
 
   #frame(frame: Buffer): void {
     const payload = frame.subarray(frameHeaderBytes);
-    if (((frame[0] ?? 0) & controlBit) === 0) {
-      const channel = this.#channelById.get(frame.readUInt32BE(0) & 0x7fffffff);
+    if (!isControlFrame(frame)) {
+      const channel = this.#channelById.get(streamIdAt(frame, 0));
       if (channel !== undefined && channel !== stdinChannel && channel !== resizeChannel && payload.length > 0) this.#session.write(channel, Buffer.from(payload));
       return;
     }
     const type = frame.readUInt16BE(2);
     if (type === typePing) this.#enqueue(() => void this.#socket.write(controlFrame(typePing, 0, Buffer.from(payload))));
     else if (type === typeGoAway) this.#socket.end();
-    else if (type === typeRstStream && (payload.readUInt32BE(0) & 0x7fffffff) === this.#idByChannel.get(3)) this.#socket.end();
+    else if (type === typeRstStream && streamIdAt(payload, 0) === this.#idByChannel.get(3)) this.#socket.end();
     // SYN_REPLY, SETTINGS, WINDOW_UPDATE, HEADERS: nothing this client needs from them, and
     // their header blocks are never read, so the server's zlib stream need not be followed.
   }
