@@ -1,7 +1,7 @@
 /**
  * libs/spdy: the SPDY/3.1 frame layer (constants, dictionary, header blocks, frame builders and
- * a frame reader) shared by the port-forward server, kubectl's port-forward client and the
- * agent's exec client. Sessions stay with their services.
+ * a frame reader) and the client session shared by the port-forward server, kubectl's port-forward client and the
+ * agent's exec client. The server session stays with the API server.
  */
 export {
   controlBit,
@@ -25,3 +25,5 @@ export {
   typeSynReply,
   typeSynStream,
 } from "./frames.ts";
+export type { SpdyClientHandlers } from "./client.ts";
+export { clientFrameBytesMax, SpdyClientSession } from "./client.ts";

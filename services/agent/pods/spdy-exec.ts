@@ -10,37 +10,21 @@
  */
 import { request as httpRequest } from "node:http";
 import type { Socket } from "node:net";
-import { createDeflate } from "node:zlib";
-import {
-  controlFrame,
-  dataFrame,
-  encodeHeaders,
-  frameHeaderBytes,
-  isControlFrame,
-  SpdyFrameReader,
-  spdyDictionary,
-  streamIdAt,
-  synStreamFrame,
-  syncFlushed,
-  typeGoAway,
-  typePing,
-  typeRstStream,
-} from "../../../libs/spdy/index.ts";
+import { SpdyClientSession } from "../../../libs/spdy/index.ts";
 import type { StreamSession } from "../control-plane.ts";
 
 export const execStreamProtocol = "v4.channel.k8s.io";
 /** How long the upgrade to SPDY may take. */
 export const spdyUpgradeTimeoutMs = 10_000;
-/** Largest frame accepted from the runtime (its data frames are 32 KiB). */
-export const spdyFrameBytesMax = 1024 * 1024;
 /** Session input channel v5 uses for "this channel is closed". */
 export const closeSignalChannel = 255;
 const stdinChannel = 0;
+const errorChannel = 3;
 const resizeChannel = 4;
 
 /** The streams remotecommand knows, by the session channel each one carries. */
 const streamTypes: ReadonlyArray<readonly [string, number]> = [
-  ["error", 3],
+  ["error", errorChannel],
   ["stdin", stdinChannel],
   ["stdout", 1],
   ["stderr", 2],
@@ -83,17 +67,28 @@ export async function upgradeToSpdy(url: string): Promise<{ socket: Socket; head
 export class SpdyExecClient {
   readonly #socket: Socket;
   readonly #session: StreamSession;
-  readonly #deflate = createDeflate({ dictionary: spdyDictionary() });
+  /** Frames keep their order: stream openings wait for their compressed header blocks. */
+  readonly #spdy: SpdyClientSession;
   readonly #idByChannel = new Map<number, number>();
   readonly #channelById = new Map<number, number>();
-  readonly #reader = new SpdyFrameReader(spdyFrameBytesMax);
-  /** Writes go out in order: stream openings wait for their compressed header blocks. */
-  #queue: Promise<void> = Promise.resolve();
   #stdinClosed = false;
 
   constructor(socket: Socket, session: StreamSession) {
     this.#socket = socket;
     this.#session = session;
+    this.#spdy = new SpdyClientSession((bytes) => void socket.write(bytes), {
+      onData: (streamId, data) => this.#output(streamId, data),
+      // The runtime resets the error stream when the process is gone: nothing more will come.
+      onStreamEnd: (streamId, reset) => {
+        if (reset && streamId === this.#idByChannel.get(errorChannel)) socket.end();
+      },
+      // GOAWAY ends the socket gracefully; an oversized frame or a failed write drops it.
+      onClose: (failed) => {
+        if (socket.destroyed) return;
+        if (failed) socket.destroy();
+        else socket.end();
+      },
+    });
   }
 
   /** Opens the streams, bridges them to the session and resolves when the runtime closes. */
@@ -102,21 +97,18 @@ export class SpdyExecClient {
       this.#socket.once("close", () => resolve());
       this.#socket.once("error", () => resolve());
     });
-    this.#socket.on("data", (bytes: Buffer) => this.#received(bytes));
+    this.#socket.on("data", (bytes: Buffer) => this.#spdy.received(bytes));
     this.#session.onClose(() => this.#socket.destroy());
-    let nextId = 1;
     for (const [type, channel] of streamTypes) {
       if (!this.#wanted(type, streams)) continue;
-      const id = nextId;
-      nextId += 2;
+      const id = this.#spdy.open(new Map([["streamtype", type]]));
       this.#idByChannel.set(channel, id);
       this.#channelById.set(id, channel);
-      this.#enqueue(async () => this.#openStream(id, type));
     }
     this.#session.onInput((channel, data) => this.#input(channel, data));
-    if (head.length > 0) this.#received(head);
+    if (head.length > 0) this.#spdy.received(head);
     await ended;
-    this.#deflate.close();
+    this.#spdy.close();
   }
 
   #wanted(type: string, streams: ExecStreams): boolean {
@@ -127,15 +119,6 @@ export class SpdyExecClient {
     return true;
   }
 
-  #enqueue(step: () => Promise<void> | void): void {
-    this.#queue = this.#queue.then(step).catch(() => void this.#socket.destroy());
-  }
-
-  async #openStream(id: number, type: string): Promise<void> {
-    const block = await syncFlushed(this.#deflate, encodeHeaders([["streamtype", type]]));
-    this.#socket.write(synStreamFrame(id, block));
-  }
-
   #input(channel: number, data: Uint8Array): void {
     if (channel === closeSignalChannel) {
       if (data[0] === stdinChannel) this.#closeStdin();
@@ -143,34 +126,21 @@ export class SpdyExecClient {
     }
     const id = this.#idByChannel.get(channel);
     if (id === undefined || (channel === stdinChannel && this.#stdinClosed)) return;
-    const copy = Buffer.from(data);
-    this.#enqueue(() => void this.#socket.write(dataFrame(id, copy, false)));
+    this.#spdy.send(id, Buffer.from(data));
   }
 
   #closeStdin(): void {
     const id = this.#idByChannel.get(stdinChannel);
     if (id === undefined || this.#stdinClosed) return;
     this.#stdinClosed = true;
-    this.#enqueue(() => void this.#socket.write(dataFrame(id, Buffer.alloc(0), true)));
+    this.#spdy.send(id, Buffer.alloc(0), true);
   }
 
-  #received(bytes: Buffer): void {
-    if (!this.#reader.read(bytes, (frame) => this.#frame(frame))) this.#socket.destroy();
-  }
-
-  #frame(frame: Buffer): void {
-    const payload = frame.subarray(frameHeaderBytes);
-    if (!isControlFrame(frame)) {
-      const channel = this.#channelById.get(streamIdAt(frame, 0));
-      if (channel !== undefined && channel !== stdinChannel && channel !== resizeChannel && payload.length > 0) this.#session.write(channel, Buffer.from(payload));
-      return;
-    }
-    const type = frame.readUInt16BE(2);
-    if (type === typePing) this.#enqueue(() => void this.#socket.write(controlFrame(typePing, 0, Buffer.from(payload))));
-    else if (type === typeGoAway) this.#socket.end();
-    else if (type === typeRstStream && streamIdAt(payload, 0) === this.#idByChannel.get(3)) this.#socket.end();
-    // SYN_REPLY, SETTINGS, WINDOW_UPDATE, HEADERS: nothing this client needs from them, and
-    // their header blocks are never read, so the server's zlib stream need not be followed.
+  // SYN_REPLY, SETTINGS, WINDOW_UPDATE, HEADERS: nothing this client needs from them, and their
+  // header blocks are never read, so the runtime's zlib stream need not be followed.
+  #output(streamId: number, data: Buffer): void {
+    const channel = this.#channelById.get(streamId);
+    if (channel !== undefined && channel !== stdinChannel && channel !== resizeChannel) this.#session.write(channel, data);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SpdyServerSession } from "../../apiserver/streaming/spdy.ts";
 import { parsePortPairs } from "./port-forward.ts";
-import { SpdyClientSession } from "./spdy-client.ts";
+import { SpdyClientSession } from "../../../libs/spdy/index.ts";
 
 describe("port-forward", () => {
   it("parses port pairs as kubectl does", () => {

@@ -16,7 +16,7 @@ import { flagList, UsageError, type FlagSpec, type ParsedArgs } from "./flags.ts
 import { podFor } from "./pods.ts";
 import { readAll, statusErrorOf } from "./raw.ts";
 import { resolveOne } from "./resources.ts";
-import { SpdyClientSession } from "./spdy-client.ts";
+import { SpdyClientSession } from "../../../libs/spdy/index.ts";
 
 export const portForwardFlags: FlagSpec = { values: ["address", "pod-running-timeout"] };
 

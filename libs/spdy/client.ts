@@ -1,5 +1,5 @@
 /**
- * The client side of SPDY/3.1 framing, as much as port-forward needs: streams this side opens
+ * The client side of SPDY/3.1 framing, as much as port-forward and exec need: streams this side opens
  * (SYN_STREAM with a zlib header block, SPDY/3's dictionary, one zlib stream for the connection,
  * each block sync-flushed), DATA frames with FIN, and from the server SYN_REPLY (ignored), DATA,
  * RST_STREAM, PING (echoed) and GOAWAY. Everything sent goes through one queue so a stream's
@@ -21,16 +21,17 @@ import {
   typeGoAway,
   typePing,
   typeRstStream,
-} from "../../../libs/spdy/index.ts";
+} from "./frames.ts";
 
-/** Bound on one frame, either way (the server's own bound). */
+/** Bound on one frame, either way (the port-forward server's own bound, and containerd's). */
 export const clientFrameBytesMax = 1024 * 1024;
 
 export interface SpdyClientHandlers {
   onData(streamId: number, data: Buffer): void;
   /** The server closed its half (FIN) or reset the stream. */
   onStreamEnd(streamId: number, reset: boolean): void;
-  onClose(): void;
+  /** The session ended: `failed` when a frame was over the bound or a write failed. */
+  onClose(failed: boolean): void;
 }
 
 export class SpdyClientSession {
@@ -48,7 +49,7 @@ export class SpdyClientSession {
   }
 
   #enqueue(step: () => Promise<void> | void): void {
-    this.#queue = this.#queue.then(step).catch(() => this.close());
+    this.#queue = this.#queue.then(step).catch(() => this.#end(true));
   }
 
   /** Opens a stream with these headers; returns its id at once (frames keep their order). */
@@ -73,7 +74,7 @@ export class SpdyClientSession {
   }
 
   received(bytes: Buffer): void {
-    if (!this.#reader.read(bytes, (frame) => this.#frame(frame))) this.close();
+    if (!this.#reader.read(bytes, (frame) => this.#frame(frame))) this.#end(true);
   }
 
   #frame(frame: Buffer): void {
@@ -93,9 +94,13 @@ export class SpdyClientSession {
   }
 
   close(): void {
+    this.#end(false);
+  }
+
+  #end(failed: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#deflate.close();
-    this.#handlers.onClose();
+    this.#handlers.onClose(failed);
   }
 }
