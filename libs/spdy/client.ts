@@ -9,8 +9,8 @@ import { createDeflate } from "node:zlib";
 import {
   controlFrame,
   dataFrame,
+  deliverDataFrame,
   encodeHeaders,
-  flagFin,
   frameHeaderBytes,
   isControlFrame,
   SpdyFrameReader,
@@ -22,14 +22,12 @@ import {
   typePing,
   typeRstStream,
 } from "./frames.ts";
+import type { SpdyDataHandlers } from "./frames.ts";
 
 /** Bound on one frame, either way (the port-forward server's own bound, and containerd's). */
 export const clientFrameBytesMax = 1024 * 1024;
 
-export interface SpdyClientHandlers {
-  onData(streamId: number, data: Buffer): void;
-  /** The server closed its half (FIN) or reset the stream. */
-  onStreamEnd(streamId: number, reset: boolean): void;
+export interface SpdyClientHandlers extends SpdyDataHandlers {
   /** The session ended: `failed` when a frame was over the bound or a write failed. */
   onClose(failed: boolean): void;
 }
@@ -78,14 +76,8 @@ export class SpdyClientSession {
   }
 
   #frame(frame: Buffer): void {
-    const flags = frame[4] ?? 0;
     const payload = frame.subarray(frameHeaderBytes);
-    if (!isControlFrame(frame)) {
-      const streamId = streamIdAt(frame, 0);
-      if (payload.length > 0) this.#handlers.onData(streamId, Buffer.from(payload));
-      if ((flags & flagFin) !== 0) this.#handlers.onStreamEnd(streamId, false);
-      return;
-    }
+    if (!isControlFrame(frame)) return deliverDataFrame(frame, this.#handlers);
     const type = frame.readUInt16BE(2);
     if (type === typeRstStream) this.#handlers.onStreamEnd(streamIdAt(payload, 0), true);
     else if (type === typePing) this.#enqueue(() => this.#write(controlFrame(typePing, 0, Buffer.from(payload))));

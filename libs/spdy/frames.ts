@@ -141,6 +141,21 @@ export function streamIdAt(bytes: Buffer, offset: number): number {
   return bytes.readUInt32BE(offset) & streamIdMask;
 }
 
+/** What a session tells its user about the streams' data, whichever side opened them. */
+export interface SpdyDataHandlers {
+  onData(streamId: number, data: Buffer): void;
+  /** The peer closed its half (FIN) or reset the stream (reset true). */
+  onStreamEnd(streamId: number, reset: boolean): void;
+}
+
+/** Hands a data frame's payload (a copy, if any) and then its FIN to `handlers`. */
+export function deliverDataFrame(frame: Buffer, handlers: SpdyDataHandlers): void {
+  const streamId = streamIdAt(frame, 0);
+  const payload = frame.subarray(frameHeaderBytes);
+  if (payload.length > 0) handlers.onData(streamId, Buffer.from(payload));
+  if (((frame[4] ?? 0) & flagFin) !== 0) handlers.onStreamEnd(streamId, false);
+}
+
 /** Cuts a byte stream into whole frames; a frame longer than `frameBytesMax` is refused. */
 export class SpdyFrameReader {
   readonly #frameBytesMax: number;

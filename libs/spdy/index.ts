@@ -8,6 +8,7 @@ export {
   controlFrame,
   dataFrame,
   decodeHeaders,
+  deliverDataFrame,
   encodeHeaders,
   flagFin,
   frameHeaderBytes,
@@ -25,5 +26,6 @@ export {
   typeSynReply,
   typeSynStream,
 } from "./frames.ts";
+export type { SpdyDataHandlers } from "./frames.ts";
 export type { SpdyClientHandlers } from "./client.ts";
 export { clientFrameBytesMax, SpdyClientSession } from "./client.ts";

@@ -12,6 +12,7 @@ import {
   controlFrame,
   dataFrame,
   decodeHeaders,
+  deliverDataFrame,
   encodeHeaders,
   flagFin,
   frameHeaderBytes,
@@ -27,6 +28,7 @@ import {
   typeSynReply,
   typeSynStream,
 } from "../../../libs/spdy/index.ts";
+import type { SpdyDataHandlers } from "../../../libs/spdy/index.ts";
 
 /** Largest frame accepted (SPDY's length field allows 16 MiB; port-forward frames are 32 KiB). */
 export const frameBytesMax = 1024 * 1024;
@@ -38,12 +40,9 @@ export interface SpdyTransport {
   close(): void;
 }
 
-export interface SpdyStreamHandlers {
+export interface SpdyStreamHandlers extends SpdyDataHandlers {
   /** A stream the client opened, with its (lowercase) headers; reply happens before this is called. */
   onStream(streamId: number, headers: ReadonlyMap<string, string>): void;
-  onData(streamId: number, data: Buffer): void;
-  /** The client closed its half (FIN) or reset the stream (reset true). */
-  onStreamEnd(streamId: number, reset: boolean): void;
 }
 
 /** One SPDY connection: feed it the client's bytes; it answers through the transport. */
@@ -73,12 +72,7 @@ export class SpdyServerSession {
     if (this.#closed) return;
     const flags = frame[4] ?? 0;
     const payload = frame.subarray(frameHeaderBytes);
-    if (!isControlFrame(frame)) {
-      const streamId = streamIdAt(frame, 0);
-      if (payload.length > 0) this.#handlers.onData(streamId, Buffer.from(payload));
-      if ((flags & flagFin) !== 0) this.#handlers.onStreamEnd(streamId, false);
-      return;
-    }
+    if (!isControlFrame(frame)) return deliverDataFrame(frame, this.#handlers);
     const type = frame.readUInt16BE(2);
     if (type === typeSynStream) {
       const streamId = streamIdAt(payload, 0);
