@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { credentials as grpcCredentials, type ServiceError } from "@grpc/grpc-js";
 import { resolveResource } from "../../libs/api/index.ts";
 import type { KubeObject } from "../../libs/api/index.ts";
-import { HttpApiClient, optionsFromKubeconfig } from "../../libs/client/index.ts";
+import { HttpApiClient, optionsFromKubeconfig, sleepOrAbort } from "../../libs/client/index.ts";
 import { loadEtcdProto } from "../../libs/etcdpb/index.ts";
 import type { Member__Output, MemberListResponse__Output, MemberRemoveResponse__Output, StatusResponse__Output } from "../../libs/etcdpb/index.ts";
 import { createToken, formatJoinToken, loadCa, parseKubeconfig } from "../../libs/pki/index.ts";
@@ -128,13 +128,38 @@ async function listMembers(store: StoreMembers, parsed: ParsedArgs, out: (text: 
   return 0;
 }
 
+/** Attempts while the store answers "unhealthy cluster" (a member that just joined is not yet counted as active). */
+export const removeAttemptsMax = 15;
+export const removeRetryDelayMs = 1_000;
+
+/**
+ * MemberRemove, retried while the store refuses it as "unhealthy cluster": etcd's strict reconfiguration
+ * check refuses a removal until the remaining members have been active for a while, so a remove right
+ * after a join fails the first few times (as `flotilla server --join` retries its MemberAdd).
+ */
+export async function removeWhileUnhealthy(remove: () => Promise<unknown>, waitMs: (ms: number) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await remove();
+      return;
+    } catch (error) {
+      const unhealthy = error instanceof Error && error.message.includes("unhealthy cluster");
+      if (!unhealthy) throw error;
+      if (attempt >= removeAttemptsMax) {
+        throw new Error(`${error.message} (${attempt} attempts ${removeRetryDelayMs} ms apart; check that every member shows as started in flotilla members list, then try again)`, { cause: error });
+      }
+      await waitMs(removeRetryDelayMs);
+    }
+  }
+}
+
 async function removeMember(store: StoreMembers, which: string | undefined, out: (text: string) => void): Promise<number> {
   if (which === undefined) throw new UsageError("usage: flotilla members remove NAME|ID");
   const { members } = await store.list();
   const target = findMember(members, which);
   const refusal = removalRefusal(members, target);
   if (refusal !== undefined) throw new Error(refusal);
-  await store.remove(target.ID);
+  await removeWhileUnhealthy(() => store.remove(target.ID), async (ms) => sleepOrAbort(ms, undefined));
   out(`member ${target.name === "" ? "(unstarted)" : target.name} (${hexId(target.ID)}) removed from the store; stop its flotilla server and delete its data directory before it joins again\n`);
   return 0;
 }
