@@ -73,7 +73,10 @@ describe("allocator repair in a flotilla server", () => {
     await waitFor(async () => ((await ports.isAllocated("30777")) ? undefined : true), { timeoutMs: repairTimeoutMs, intervalMs: 200, description: "the leaked port 30777 to be freed" }).catch((error: unknown) => {
       throw new Error(`${(error as Error).message}\n${serverLog()}`);
     });
-    expect(serverLog()).toContain("the node port 30777 appears to have leaked: cleaning up");
+    // The log line reaches us through the server's stdout pipe, possibly after the store write we saw.
+    const leakLine = "the node port 30777 appears to have leaked: cleaning up";
+    await waitFor(async () => (serverLog().includes(leakLine) ? true : undefined), { timeoutMs: 10_000, intervalMs: 100, description: "the repair loop's leak log line" });
+    expect(serverLog()).toContain(leakLine);
   });
 
   it("marks a Service's node port taken again when the bitmap lost it, with a Warning Event", async () => {
