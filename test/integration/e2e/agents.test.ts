@@ -6,48 +6,18 @@
  * node. The server runs with a 10 s node monitor grace period and the pods tolerate a lost node
  * for 5 s, so the node-loss path takes seconds rather than the defaults' minutes.
  */
-import { execFile } from "node:child_process";
-import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestbedCluster } from "../../harness/testbed.ts";
 import { waitFor } from "../../harness/wait.ts";
 
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-const execFileAsync = promisify(execFile);
-const name = `g${randomInt(0, 36 ** 4).toString(36).padStart(4, "0")}`;
-const stateDir = "/var/lib/flotilla-testbed";
+const testbed = new TestbedCluster("g");
 const nodeMonitorGracePeriod = "10s";
 const lostNodeTolerationSeconds = 5;
-let kubeconfig = "";
-
-interface Host {
-  name: string;
-  namespace: string;
-  role: string;
-  containerd?: { pidFile: string };
-}
-
-function agents(): Host[] {
-  const state = JSON.parse(readFileSync(join(stateDir, name, "state.json"), "utf8")) as { hosts: Host[] };
-  return state.hosts.filter((host) => host.role === "agent");
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: 60_000 });
-  return stdout;
-}
-
-async function kubectlIn(input: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = execFile("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: 60_000 }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout });
-    });
-    child.stdin?.end(input);
-  });
-}
+const agents = (): ReturnType<TestbedCluster["agents"]> => testbed.agents();
+const kubectl = async (...args: string[]): Promise<string> => testbed.kubectl(...args);
+const kubectlIn = async (input: string, ...args: string[]): Promise<{ code: number; stdout: string }> => testbed.kubectlIn(input, ...args);
 
 interface PodView {
   name: string;
@@ -114,15 +84,14 @@ spec:
 
 beforeAll(async () => {
   const flags = `--server-flags=--node-monitor-grace-period=${nodeMonitorGracePeriod}`;
-  const { stdout } = await execFileAsync(join(repoRoot, "scripts/testbed"), ["up", "--servers", "1", "--agents", "2", "--name", name, flags], { encoding: "utf8", timeout: 400_000 });
-  kubeconfig = (stdout.trim().split("\n").pop() ?? "").replace(/^KUBECONFIG=/, "");
+  await testbed.up({ servers: 1, agents: 2, extraArgs: [flags] });
   await kubectlIn(manifests(), "apply", "-f", "-");
   await waitFor(async () => ((await pods("app=spread")).filter((pod) => pod.ready).length === 2 ? true : undefined), { timeoutMs: 120_000, description: "2 ready spread pods" });
   await waitFor(async () => ((await pods("app=store")).some((pod) => pod.ready) ? true : undefined), { timeoutMs: 120_000, description: "store-0 ready" });
 }, 600_000);
 
 afterAll(async () => {
-  await execFileAsync(join(repoRoot, "scripts/testbed"), ["down", "--name", name], { timeout: 180_000 }).catch(() => undefined);
+  await testbed.down();
 }, 200_000);
 
 describe("agents on the testbed (1 server, 2 agents)", () => {
@@ -164,7 +133,7 @@ describe("agents on the testbed (1 server, 2 agents)", () => {
     if (victim === undefined) throw new Error(`no agent host for node ${victimNode}`);
     const survivor = agents().find((host) => host !== victim)?.namespace ?? "";
     // The host stops: its agent and its containerd die (the containers' shims go on, unmanaged).
-    process.kill(Number(readFileSync(join(stateDir, name, victim.name, "flotilla-agent.pid"), "utf8")), "SIGKILL");
+    process.kill(Number(readFileSync(join(testbed.hostDir(victim), "flotilla-agent.pid"), "utf8")), "SIGKILL");
     process.kill(Number(readFileSync(victim.containerd?.pidFile ?? "", "utf8")), "SIGKILL");
     const stoppedAtMs = Date.now();
     await waitFor(async () => ((await kubectl("get", "node", victimNode, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")).trim() === "Unknown" ? true : undefined), {

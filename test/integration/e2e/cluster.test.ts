@@ -5,53 +5,22 @@
  * `scripts/testbed down` removes everything in afterAll.
  */
 import { execFile } from "node:child_process";
-import { randomInt } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestbedCluster, type TestbedHost } from "../../harness/testbed.ts";
 import { waitFor } from "../../harness/wait.ts";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const execFileAsync = promisify(execFile);
-const name = `e${randomInt(0, 36 ** 4).toString(36).padStart(4, "0")}`;
-const stateDir = "/var/lib/flotilla-testbed";
-let kubeconfig = "";
-
-interface Host {
-  name: string;
-  namespace: string;
-  ip: string;
-  role: string;
-}
-
-function hosts(): Host[] {
-  return (JSON.parse(readFileSync(join(stateDir, name, "state.json"), "utf8")) as { hosts: Host[] }).hosts;
-}
-
-function agents(): Host[] {
-  return hosts().filter((host) => host.role === "agent");
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: 60_000 });
-  return stdout;
-}
-
-async function kubectlIn(input: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = execFile("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: 60_000 }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout });
-    });
-    child.stdin?.end(input);
-  });
-}
-
-async function inHost(host: Host, ...argv: string[]): Promise<string> {
-  const { stdout } = await execFileAsync("nsenter", [`--net=/var/run/netns/${host.namespace}`, ...argv], { encoding: "utf8", timeout: 30_000 });
-  return stdout;
-}
+const testbed = new TestbedCluster("e");
+const hosts = (): TestbedHost[] => testbed.hosts();
+const agents = (): TestbedHost[] => testbed.agents();
+const kubectl = async (...args: string[]): Promise<string> => testbed.kubectl(...args);
+const kubectlIn = async (input: string, ...args: string[]): Promise<{ code: number; stdout: string }> => testbed.kubectlIn(input, ...args);
+const inHost = async (host: TestbedHost, ...argv: string[]): Promise<string> => testbed.inHost(host, ...argv);
 
 interface PodView {
   name: string;
@@ -130,15 +99,14 @@ spec: { type: ExternalName, externalName: docs.example.test }
 `;
 
 beforeAll(async () => {
-  const { stdout } = await execFileAsync(join(repoRoot, "scripts/testbed"), ["up", "--servers", "1", "--agents", "3", "--name", name], { encoding: "utf8", timeout: 400_000 });
-  kubeconfig = (stdout.trim().split("\n").pop() ?? "").replace(/^KUBECONFIG=/, "");
+  await testbed.up({ servers: 1, agents: 3 });
   await kubectlIn(manifests, "apply", "-f", "-");
   await waitFor(async () => ((await pods("app=web")).filter((pod) => pod.ready).length === 3 ? true : undefined), { timeoutMs: 120_000, description: "3 ready web pods" });
   await waitFor(async () => ((await pods("app=db")).filter((pod) => pod.ready).length === 2 ? true : undefined), { timeoutMs: 120_000, description: "db-0 and db-1 ready" });
 }, 600_000);
 
 afterAll(async () => {
-  await execFileAsync(join(repoRoot, "scripts/testbed"), ["down", "--name", name], { timeout: 180_000 }).catch(() => undefined);
+  await testbed.down();
 }, 200_000);
 
 describe("the testbed cluster (1 server, 3 agents)", () => {
@@ -219,7 +187,7 @@ describe("the testbed cluster (1 server, 3 agents)", () => {
     const [host] = agents();
     if (host === undefined) throw new Error("no agent host");
     const before = JSON.parse(await kubectl("get", "pods", "-l", "app=web", "-o", "json")) as { items: { metadata: { name: string }; status: { containerStatuses?: { restartCount: number; containerID?: string }[] } }[] };
-    const pidFile = join(stateDir, name, host.name, "flotilla-agent.pid");
+    const pidFile = join(testbed.hostDir(host), "flotilla-agent.pid");
     const agentPid = Number(readFileSync(pidFile, "utf8"));
     process.kill(agentPid, "SIGKILL");
     // Gone, or a zombie nobody reaps (PID 1 here may not): either way no longer the agent.
@@ -227,7 +195,7 @@ describe("the testbed cluster (1 server, 3 agents)", () => {
     const clusterIp = (await kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")).trim();
     // With the agent down, its node's rules and pods keep serving.
     expect((await inHost(host, "curl", "-s", "--max-time", "2", `http://${clusterIp}/`)).trim()).toMatch(/^web-/);
-    await execFileAsync(join(repoRoot, "scripts/install.sh"), ["--server", `https://${hosts().find((candidate) => candidate.role === "server")?.ip ?? ""}:6443`, "--token", "saved-credentials-are-used", "--no-systemd", "--skip-preflight", "--prefix", repoRoot, "--data-dir", join(stateDir, name, host.name), "--netns", host.namespace, "--node-name", host.namespace, "--node-ip", host.ip, "--containerd-socket", join(stateDir, name, host.name, "containerd", "containerd.sock"), "--", "--cni-conf-dir", join(stateDir, name, host.name, "containerd", "cni", "net.d"), "--cgroup-parent", `/${host.namespace}-pods`, "--no-dns-forward"], { timeout: 60_000 });
+    await execFileAsync(join(repoRoot, "scripts/install.sh"), ["--server", `https://${hosts().find((candidate) => candidate.role === "server")?.ip ?? ""}:6443`, "--token", "saved-credentials-are-used", "--no-systemd", "--skip-preflight", "--prefix", repoRoot, "--data-dir", testbed.hostDir(host), "--netns", host.namespace, "--node-name", host.namespace, "--node-ip", host.ip, "--containerd-socket", join(testbed.hostDir(host), "containerd", "containerd.sock"), "--", "--cni-conf-dir", join(testbed.hostDir(host), "containerd", "cni", "net.d"), "--cgroup-parent", `/${host.namespace}-pods`, "--no-dns-forward"], { timeout: 60_000 });
     const restartedAtMs = Date.now();
     // The restarted agent is back once it has renewed its node Lease (every 10 s) after the restart.
     await waitFor(async () => (Date.parse(await kubectl("get", "lease", "-n", "kube-node-lease", host.namespace, "-o", "jsonpath={.spec.renewTime}")) > restartedAtMs ? true : undefined), {

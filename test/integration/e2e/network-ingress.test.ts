@@ -7,47 +7,27 @@
  * with the installed kubectl and curl from the machine itself, outside every agent host.
  */
 import { execFile, spawn } from "node:child_process";
-import { randomInt } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCa, servingProfile } from "../../../libs/pki/index.ts";
+import { TestbedCluster, type TestbedHost } from "../../harness/testbed.ts";
 import { waitFor } from "../../harness/wait.ts";
 
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const execFileAsync = promisify(execFile);
-const name = `n${randomInt(0, 36 ** 4).toString(36).padStart(4, "0")}`;
-const stateDir = "/var/lib/flotilla-testbed";
+const testbed = new TestbedCluster("n");
 const workDir = mkdtempSync(join(tmpdir(), "flotilla-e2e-net-"));
 const caFile = join(workDir, "ca.crt");
-let kubeconfig = "";
+type Host = TestbedHost;
 
-interface Host {
-  name: string;
-  namespace: string;
-  ip: string;
-  role: string;
-}
-
-function hosts(): Host[] {
-  return (JSON.parse(readFileSync(join(stateDir, name, "state.json"), "utf8")) as { hosts: Host[] }).hosts;
-}
-
-const agents = (): Host[] => hosts().filter((host) => host.role === "agent");
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: 60_000 });
-  return stdout;
-}
+const agents = (): Host[] => testbed.agents();
+const kubectl = async (...args: string[]): Promise<string> => testbed.kubectl(...args);
 
 async function kubectlApply(manifest: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { encoding: "utf8", timeout: 60_000 }, (error) => (error === null ? resolve() : reject(error)));
-    child.stdin?.end(manifest);
-  });
+  const applied = await testbed.kubectlIn(manifest, "apply", "-f", "-");
+  if (applied.code !== 0) throw new Error(`kubectl apply exited ${String(applied.code)}: ${applied.stdout}`);
 }
 
 /** One request with curl from this machine; the body, or `error <curl exit code>`. */
@@ -153,15 +133,14 @@ beforeAll(async () => {
   writeFileSync(caFile, ca.certificatePem);
   writeFileSync(join(workDir, "tls.crt"), certificate.certificatePem);
   writeFileSync(join(workDir, "tls.key"), certificate.privateKeyPem);
-  const { stdout } = await execFileAsync(join(repoRoot, "scripts/testbed"), ["up", "--servers", "1", "--agents", "2", "--name", name], { encoding: "utf8", timeout: 400_000 });
-  kubeconfig = (stdout.trim().split("\n").pop() ?? "").replace(/^KUBECONFIG=/, "");
+  await testbed.up({ servers: 1, agents: 2 });
   await kubectl("create", "secret", "tls", "sites-tls", "--cert", join(workDir, "tls.crt"), "--key", join(workDir, "tls.key"));
   await kubectlApply([backend("alpha"), backend("beta"), ingress("/b"), balancer].join("\n---\n"));
   for (const app of ["alpha", "beta"]) await waitFor(async () => ((await readyPods(app)) === 2 ? true : undefined), { timeoutMs: 120_000, description: `2 ready ${app} pods` });
 }, 600_000);
 
 afterAll(async () => {
-  await execFileAsync(join(repoRoot, "scripts/testbed"), ["down", "--name", name], { timeout: 180_000 }).catch(() => undefined);
+  await testbed.down();
   rmSync(workDir, { recursive: true, force: true });
 }, 200_000);
 
@@ -268,7 +247,7 @@ describe("the kubernetes Service", () => {
     if (host === undefined) throw new Error("no agent host");
     const clusterIp = (await kubectl("get", "service", "kubernetes", "-o", "jsonpath={.spec.clusterIP}")).trim();
     // Any HTTP status proves the TLS connection reached an API server; 000 would mean it did not.
-    const { stdout } = await execFileAsync("nsenter", [`--net=/var/run/netns/${host.namespace}`, "curl", "-sk", "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}", `https://${clusterIp}/readyz`], { encoding: "utf8" });
-    expect(stdout).toMatch(/^[2-5]\d\d$/);
+    const status = await testbed.inHost(host, "curl", "-sk", "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}", `https://${clusterIp}/readyz`);
+    expect(status).toMatch(/^[2-5]\d\d$/);
   });
 });
