@@ -3,71 +3,33 @@
  * agent (test/harness/test-agent.ts), which serves every container's log from a file and runs
  * exec commands on this machine: the CLI's output must match kubectl's for the same requests.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { caHashOf, createToken, formatJoinToken } from "../../../libs/pki/index.ts";
-import { bootstrapTokenSecret } from "../../../services/nodeapi/index.ts";
-import { freePorts } from "../../harness/ports.ts";
-import { Daemon, run, type RunResult } from "../../harness/process.ts";
-import { TestAgent } from "../../harness/test-agent.ts";
-import { waitFor } from "../../harness/wait.ts";
+import { NodeApiServer } from "../../harness/node-api-server.ts";
+import { run, type RunResult } from "../../harness/process.ts";
 
-const repoRoot = resolve(import.meta.dirname, "../../..");
-const flotillaBin = join(repoRoot, "scripts/flotilla");
-const kubectlBin = "/usr/bin/kubectl";
+const flotillaBin = join(resolve(import.meta.dirname, "../../.."), "scripts/flotilla");
 const commandTimeoutMs = 30_000;
-const startTimeoutMs = 45_000;
 const nodeName = "cli-node";
 
 describe("flotilla logs and exec through the node API", () => {
-  const workDir = mkdtempSync(join(tmpdir(), "flotilla-cli-streams-"));
-  const dataDir = join(workDir, "server");
-  const kubeconfig = join(dataDir, "admin.kubeconfig");
-  const environment = { ...process.env, KUBECONFIG: kubeconfig };
-  let server: Daemon | undefined;
-  let agent: TestAgent | undefined;
+  let server: NodeApiServer;
 
   async function flotilla(args: readonly string[], input?: string): Promise<RunResult> {
     const [verb = "", ...rest] = args;
-    return run(flotillaBin, [verb, "-n", "apps", ...rest], { timeoutMs: commandTimeoutMs, env: environment, ...(input === undefined ? {} : { input }) });
+    return run(flotillaBin, [verb, "-n", "apps", ...rest], { timeoutMs: commandTimeoutMs, env: server.environment, ...(input === undefined ? {} : { input }) });
   }
   async function kubectl(args: readonly string[], input?: string): Promise<RunResult> {
-    return run(kubectlBin, ["-n", "apps", ...args], { timeoutMs: commandTimeoutMs, env: environment, ...(input === undefined ? {} : { input }) });
+    return server.kubectl(["-n", "apps", ...args], input);
   }
 
   beforeAll(async () => {
-    const [api, storeClient, storePeer, nodeApi] = await freePorts(4);
-    const flags = ["server", "--cluster-init", "--disable-controllers", "--disable-scheduler", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`, `--node-api-port=${nodeApi}`];
-    server = new Daemon(flotillaBin, flags, join(workDir, "server.log"));
-    await waitFor(async () => (existsSync(kubeconfig) && (await run(kubectlBin, ["--kubeconfig", kubeconfig, "get", "--raw", "/readyz"], { timeoutMs: commandTimeoutMs })).stdout === "ok" ? true : undefined), {
-      timeoutMs: startTimeoutMs,
-      description: "flotilla server to answer /readyz",
-    }).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n${readFileSync(join(workDir, "server.log"), "utf8").slice(-4000)}`);
-    });
-    const token = createToken({ usages: ["join"], nowMs: Date.now(), ttlMs: 3_600_000 });
-    const manifests = [
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system" } },
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } },
-      bootstrapTokenSecret(token.record.id, token.record.secretSha256Hex, token.record.expiresAtMs),
-    ];
-    const applied = await run(kubectlBin, ["apply", "-f", "-"], { timeoutMs: commandTimeoutMs, env: environment, input: manifests.map((object) => stringify(object)).join("---\n") });
-    if (applied.code !== 0) throw new Error(applied.stderr);
-    writeFileSync(join(workDir, "pod.log"), "line one\nline two\nline three\n");
-    const joinToken = formatJoinToken({ caHashHex: caHashOf(readFileSync(join(dataDir, "ca.crt"), "utf8")), ...token.credential });
-    agent = await TestAgent.start({ server: `127.0.0.1:${nodeApi}`, token: joinToken, nodeName, dataDir: join(workDir, "agent"), logFile: join(workDir, "pod.log") });
     const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "shell", namespace: "apps", labels: { app: "shell" } }, spec: { nodeName, containers: [{ name: "main", image: "flotilla/busybox:1" }] } };
-    const created = await run(kubectlBin, ["apply", "-f", "-"], { timeoutMs: commandTimeoutMs, env: environment, input: stringify(pod) });
-    if (created.code !== 0) throw new Error(created.stderr);
+    server = await NodeApiServer.start({ name: "cli-streams", nodeName, namespace: "apps", podLog: "line one\nline two\nline three\n", objects: [pod] });
   });
 
   afterAll(async () => {
-    await agent?.stop();
-    await server?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await server.stop();
   });
 
   it("prints a pod's log with --tail as kubectl does", async () => {

@@ -4,23 +4,18 @@
  * an echo server stands in for the pod's listener. The pod and a service in front of it are
  * forwarded; the "Forwarding from" lines must be kubectl's.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { caHashOf, createToken, formatJoinToken } from "../../../libs/pki/index.ts";
-import { bootstrapTokenSecret } from "../../../services/nodeapi/index.ts";
+import { NodeApiServer } from "../../harness/node-api-server.ts";
 import { freePorts } from "../../harness/ports.ts";
-import { Daemon, run } from "../../harness/process.ts";
-import { TestAgent } from "../../harness/test-agent.ts";
+import { Daemon } from "../../harness/process.ts";
 import { waitFor } from "../../harness/wait.ts";
 
 const flotillaBin = join(resolve(import.meta.dirname, "../../.."), "scripts/flotilla");
 const kubectlBin = "/usr/bin/kubectl";
 const commandTimeoutMs = 30_000;
-const startTimeoutMs = 45_000;
 const nodeName = "pf-node";
 
 /** Sends `text` to 127.0.0.1:port, half-closes, and resolves with everything that came back. */
@@ -35,28 +30,17 @@ async function exchange(port: number, text: string): Promise<string> {
 }
 
 describe("flotilla port-forward through the node API", () => {
-  const workDir = mkdtempSync(join(tmpdir(), "flotilla-cli-pf-"));
-  const dataDir = join(workDir, "server");
-  const kubeconfig = join(dataDir, "admin.kubeconfig");
-  const environment = { ...process.env, KUBECONFIG: kubeconfig };
-  let server: Daemon | undefined;
-  let agent: TestAgent | undefined;
+  let server: NodeApiServer;
   let echo: Server | undefined;
   let echoPort = 0;
   const forwards: Daemon[] = [];
 
-  async function kubectlOk(args: readonly string[], input?: string): Promise<string> {
-    const result = await run(kubectlBin, args, { timeoutMs: commandTimeoutMs, env: environment, ...(input === undefined ? {} : { input }) });
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
-    return result.stdout;
-  }
-
-  const logOf = (name: string) => `${readFileSync(join(workDir, `${name}.log`), "utf8")}\n--- server ---\n${readFileSync(join(workDir, "server.log"), "utf8").slice(-3000)}`;
+  const logOf = (name: string) => `${readFileSync(join(server.workDir, `${name}.log`), "utf8")}\n--- server ---\n${server.serverLog()}`;
 
   /** Starts a forward and resolves with its "Forwarding from" lines once it listens. */
   async function forward(command: string, args: readonly string[], name: string): Promise<string[]> {
-    const log = join(workDir, `${name}.log`);
-    forwards.push(new Daemon(command, ["port-forward", "-n", "apps", ...args], log, environment));
+    const log = join(server.workDir, `${name}.log`);
+    forwards.push(new Daemon(command, ["port-forward", "-n", "apps", ...args], log, server.environment));
     return waitFor(
       () => {
         const lines = existsSync(log) ? readFileSync(log, "utf8").split("\n") : [];
@@ -68,41 +52,21 @@ describe("flotilla port-forward through the node API", () => {
   }
 
   beforeAll(async () => {
-    const [api, storeClient, storePeer, nodeApi, echoFree] = await freePorts(5);
+    const [echoFree] = await freePorts(1);
     echoPort = echoFree ?? 0;
     echo = createServer((socket) => socket.pipe(socket));
     await new Promise<void>((done) => echo?.listen(echoPort, "127.0.0.1", done));
-    const flags = ["server", "--cluster-init", "--disable-controllers", "--disable-scheduler", `--data-dir=${dataDir}`, `--api-port=${api}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`, `--node-api-port=${nodeApi}`];
-    server = new Daemon(flotillaBin, flags, join(workDir, "server.log"));
-    await waitFor(async () => (existsSync(kubeconfig) && (await run(kubectlBin, ["--kubeconfig", kubeconfig, "get", "--raw", "/readyz"], { timeoutMs: commandTimeoutMs })).stdout === "ok" ? true : undefined), {
-      timeoutMs: startTimeoutMs,
-      description: "flotilla server to answer /readyz",
-    }).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n${readFileSync(join(workDir, "server.log"), "utf8").slice(-4000)}`);
-    });
-    const token = createToken({ usages: ["join"], nowMs: Date.now(), ttlMs: 3_600_000 });
-    const setup = [
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system" } },
-      { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } },
-      bootstrapTokenSecret(token.record.id, token.record.secretSha256Hex, token.record.expiresAtMs),
-    ];
-    await kubectlOk(["apply", "-f", "-"], setup.map((object) => stringify(object)).join("---\n"));
-    writeFileSync(join(workDir, "pod.log"), "");
-    const joinToken = formatJoinToken({ caHashHex: caHashOf(readFileSync(join(dataDir, "ca.crt"), "utf8")), ...token.credential });
-    agent = await TestAgent.start({ server: `127.0.0.1:${nodeApi}`, token: joinToken, nodeName, dataDir: join(workDir, "agent"), logFile: join(workDir, "pod.log") });
     const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "echo", namespace: "apps", labels: { app: "echo" } }, spec: { nodeName, containers: [{ name: "main", image: "flotilla/busybox:1", ports: [{ name: "echo", containerPort: echoPort }] }] } };
     const service = { apiVersion: "v1", kind: "Service", metadata: { name: "echo", namespace: "apps" }, spec: { selector: { app: "echo" }, ports: [{ port: 80, targetPort: "echo" }] } };
-    await kubectlOk(["apply", "-f", "-"], [pod, service].map((object) => stringify(object)).join("---\n"));
+    server = await NodeApiServer.start({ name: "cli-pf", nodeName, namespace: "apps", objects: [pod, service] });
     // No kubelet runs containers here: say the pod runs, as port-forward (ours and kubectl's) requires.
-    await kubectlOk(["-n", "apps", "patch", "pod", "echo", "--subresource=status", "--type=merge", "-p", '{"status":{"phase":"Running"}}']);
+    await server.kubectlOk(["-n", "apps", "patch", "pod", "echo", "--subresource=status", "--type=merge", "-p", '{"status":{"phase":"Running"}}']);
   });
 
   afterAll(async () => {
     for (const daemon of forwards) await daemon.stop();
-    await agent?.stop();
-    await server?.stop();
+    await server.stop();
     echo?.close();
-    rmSync(workDir, { recursive: true, force: true });
   });
 
   it("forwards a local port to the pod and prints kubectl's lines", async () => {
@@ -114,7 +78,7 @@ describe("flotilla port-forward through the node API", () => {
     expect(await exchange(ours ?? 0, "and again")).toBe("and again");
     expect(lines[0]).toBe(`Forwarding from 127.0.0.1:${ours} -> ${echoPort}`);
     // Both have served a connection by now, so each printed all its listeners.
-    const printed = (name: string) => readFileSync(join(workDir, `${name}.log`), "utf8").split("\n").filter((line) => line.startsWith("Forwarding from"));
+    const printed = (name: string) => readFileSync(join(server.workDir, `${name}.log`), "utf8").split("\n").filter((line) => line.startsWith("Forwarding from"));
     expect(printed("ours")).toEqual(printed("kubectl").map((line) => line.replace(String(theirs), String(ours))));
     expect(kubectlLines.length).toBeGreaterThan(0);
   });
