@@ -36,6 +36,13 @@ const podColumns = [
   column("Readiness Gates", "string", doc("PodSpec.readinessGates"), wide),
 ];
 
+/** DESIRED CURRENT READY: the same three for ReplicaSets and ReplicationControllers, as upstream prints them. */
+const replicaCountColumns = [
+  column("Desired", "integer", doc("ReplicaSetSpec.replicas")),
+  column("Current", "integer", doc("ReplicaSetStatus.replicas")),
+  column("Ready", "integer", doc("ReplicaSetStatus.readyReplicas")),
+];
+
 const workloadColumns: Record<string, TableColumnDefinition[]> = {
   "deployments.apps": [
     nameColumn,
@@ -49,9 +56,7 @@ const workloadColumns: Record<string, TableColumnDefinition[]> = {
   ],
   "replicasets.apps": [
     nameColumn,
-    column("Desired", "integer", doc("ReplicaSetSpec.replicas")),
-    column("Current", "integer", doc("ReplicaSetStatus.replicas")),
-    column("Ready", "integer", doc("ReplicaSetStatus.readyReplicas")),
+    ...replicaCountColumns,
     ageColumn,
     containersColumn,
     imagesColumn,
@@ -59,9 +64,7 @@ const workloadColumns: Record<string, TableColumnDefinition[]> = {
   ],
   "replicationcontrollers.": [
     nameColumn,
-    column("Desired", "integer", doc("ReplicaSetSpec.replicas")),
-    column("Current", "integer", doc("ReplicaSetStatus.replicas")),
-    column("Ready", "integer", doc("ReplicaSetStatus.readyReplicas")),
+    ...replicaCountColumns,
     ageColumn,
     containersColumn,
     imagesColumn,
