@@ -2,7 +2,7 @@
  * The latest usage sample of each node, as agents report it through the node API (ReportUsage)
  * and metrics.k8s.io serves it. Samples live in the store, not in one replica's memory, so any
  * replica answers `kubectl top` and the autoscaler: one key per node,
- * `/flotilla/metrics/nodes/<node>`, attached to an etcd lease of `sampleTtlSeconds`. A node that
+ * `/flotilla/metrics/nodes/<node>`, attached to the node's etcd lease of `sampleTtlSeconds` (renewed by each sample). A node that
  * stops reporting (dead, or deleted) loses its key when the lease runs out, so the space stays
  * bounded by the live nodes, each sample by `sampleBytesMax`.
  */
@@ -81,14 +81,38 @@ export function parseUsageSample(json: unknown, nodeName: string): NodeUsageSamp
   return { nodeName, timestampMs, windowSeconds, cpuNanoCores, memoryWorkingSetBytes, pods: pods.map(checkPod) };
 }
 
-export function etcdUsageStore(client: EtcdClient): UsageStore {
+/** The store calls etcdUsageStore makes. */
+export type UsageStoreClient = Pick<EtcdClient, "leaseGrant" | "leaseKeepAliveOnce" | "put" | "range">;
+
+/**
+ * One lease per node, renewed by each sample and granted again only once it has run out: a grant
+ * per write would cost two more store writes per sample (the grant and, later, its expiry).
+ * Bounded like the reads: the oldest node's entry goes first.
+ */
+function nodeLeases(client: UsageStoreClient): (nodeName: string) => Promise<string> {
+  const leaseByNode = new Map<string, string>();
+  return async (nodeName) => {
+    const known = leaseByNode.get(nodeName);
+    if (known !== undefined) {
+      const renewed = await client.leaseKeepAliveOnce(known).catch(() => undefined);
+      if (renewed !== undefined && Number(renewed.TTL) > 0) return known;
+      leaseByNode.delete(nodeName);
+    }
+    const granted = await client.leaseGrant(sampleTtlSeconds);
+    const oldest = leaseByNode.keys().next();
+    if (leaseByNode.size >= samplesPerReadMax && oldest.done !== true) leaseByNode.delete(oldest.value);
+    leaseByNode.set(nodeName, granted.ID);
+    return granted.ID;
+  };
+}
+
+export function etcdUsageStore(client: UsageStoreClient): UsageStore {
+  const leaseFor = nodeLeases(client);
   return {
     write: async (sample) => {
       const value = Buffer.from(JSON.stringify(sample));
       if (value.length > sampleBytesMax) throw new Error(`a usage sample may be at most ${sampleBytesMax} bytes, this one is ${value.length}`);
-      // A new lease per write: the previous one runs out on its own, holding no key by then.
-      const lease = await client.leaseGrant(sampleTtlSeconds);
-      await client.put({ key: Buffer.from(usageSamplesPrefix + sample.nodeName), value, lease: lease.ID });
+      await client.put({ key: Buffer.from(usageSamplesPrefix + sample.nodeName), value, lease: await leaseFor(sample.nodeName) });
     },
     readAll: async () => {
       const response = await client.range({ key: Buffer.from(usageSamplesPrefix), range_end: prefixEnd(usageSamplesPrefix), limit: samplesPerReadMax });
