@@ -5,6 +5,7 @@
  *   implements it over `proto/node.proto`.
  * Unit tests of the pod half use an in-memory ControlPlane.
  */
+import type { NodeUsageSample } from "../apiserver/metrics/samples.ts";
 import type { ConfigMap, KubeObject, Node, PersistentVolume, Pod, PodStatus, Secret, Service } from "../../libs/api/index.ts";
 
 /** A change to one object the node needs, in the order the control plane saw it. */
@@ -65,6 +66,8 @@ export interface ControlPlane {
   annotateNode?(annotations: Record<string, string>): Promise<void>;
   /** Creates (remove: deletes) the mirror pod of a static pod this node runs from a manifest file. */
   syncMirrorPod?(mirror: Pod, remove: boolean): Promise<void>;
+  /** Sends the node's and its pods' latest usage (metrics.k8s.io, `kubectl top`, the autoscaler). */
+  reportUsage?(sample: NodeUsageSample): Promise<void>;
   /** Renews the node's coordination.k8s.io Lease (every 10 s). */
   renewLease(): Promise<void>;
   /** Records an Event about a pod (Pulled, Created, Started, Killing, BackOff, Unhealthy...). */

@@ -15,7 +15,7 @@ import { joinOrLoad, NodeClient, startNodeCertificateRenewal } from "./nodeclien
 import { FakeRuntime } from "./pods/fake-runtime.ts";
 import { PodManager } from "./pods/pod-manager.ts";
 import { StaticPodSource } from "./pods/static-pods.ts";
-import { runUsageReporting } from "./stats-report.ts";
+import { runUsageLoop } from "./stats-report.ts";
 import { NodeNetwork } from "../network/index.ts";
 import { IngressProxy, withIngressProxy } from "../ingress/index.ts";
 import type { NodeStreamHandlers } from "./control-plane.ts";
@@ -44,6 +44,16 @@ async function joinControlPlane(config: AgentConfig, signal: AbortSignal): Promi
   const renewal = startNodeCertificateRenewal(client, config.dataDir, { logger });
   signal.addEventListener("abort", () => renewal.stop(), { once: true });
   return client;
+}
+
+/**
+ * Usage reports through the control plane's node API. Hollow nodes (--runtime fake) report none:
+ * it would only load the scale tests' control plane; nor does a control plane without the call.
+ */
+async function usageLoop(config: AgentConfig, runtime: ContainerRuntime, controlPlane: ControlPlane, log: Logger, signal: AbortSignal): Promise<void> {
+  if (config.runtime === "fake" || controlPlane.reportUsage === undefined) return;
+  const send = controlPlane.reportUsage.bind(controlPlane);
+  await runUsageLoop({ runtime, nodeName: config.nodeName, send, log }, signal);
 }
 
 /** Runs the agent until `signal` aborts; each startup step fails with an error naming it. */
@@ -98,8 +108,7 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
       runNodeStatusLoop({ controlPlane, identity, measure: () => measureNode(runtime, config.dataDir), log }, signal),
       runLeaseLoop(controlPlane, log, signal),
       staticPods?.run(signal),
-      // Hollow nodes (--runtime fake) report no usage: it would only load the scale tests' control plane.
-      config.runtime === "fake" ? Promise.resolve() : runUsageReporting({ runtime, nodeName: config.nodeName, dataDir: config.dataDir, log }, signal),
+      usageLoop(config, runtime, controlPlane, log, signal),
     ]);
   } finally {
     await ingress?.close();

@@ -5,6 +5,8 @@
  * After a reconnect the Watch delivers the whole state again; objects the agent knew that are no
  * longer in it are handed to the handlers as deletes, so the agent converges without a restart.
  */
+import type { NodeUsageSample } from "../../apiserver/metrics/samples.ts";
+import { sleepOrAbort } from "../../../libs/client/index.ts";
 import { credentials as grpcCredentials, status as GrpcStatus, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
 import type { KubeObject, Node, PersistentVolume, Pod, PodStatus } from "../../../libs/api/index.ts";
 import { createLogger, type Logger } from "../../../libs/log/index.ts";
@@ -27,13 +29,6 @@ const retryable = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_E
 
 function objectKeyOf(object: KubeObject): string {
   return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
-}
-
-async function sleep(delayMs: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, delayMs);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
 }
 
 export class NodeClient implements ControlPlane {
@@ -110,6 +105,10 @@ export class NodeClient implements ControlPlane {
     await this.#call("SyncMirrorPod", { pod_json: Buffer.from(JSON.stringify(mirror)), remove });
   }
 
+  async reportUsage(sample: NodeUsageSample): Promise<void> {
+    await this.#call("ReportUsage", { usage_json: Buffer.from(JSON.stringify(sample)) });
+  }
+
   async renewLease(): Promise<void> {
     await this.#call("RenewLease", { lease_duration_seconds: leaseDurationSeconds });
   }
@@ -157,7 +156,7 @@ export class NodeClient implements ControlPlane {
         this.#logger.info({ reason: error instanceof Error ? error.message : String(error), replica: this.currentReplica, backoffMs }, `${what} ended; reconnecting`);
         this.#failOver();
       }
-      await sleep(backoffMs, signal);
+      await sleepOrAbort(backoffMs, signal);
       backoffMs = Math.min(backoffMs * 2, backoffMaxMs);
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The autoscaler end to end against a real `flotilla server`: node-a is run by the fake kubelet
  * (pods Running and Ready) and joined over the node API with a token, so its usage goes through
- * ReportUsage exactly as an agent's does (the agent's own sender, stats-report.ts). High CPU
+ * ReportUsage exactly as an agent's does (the agent's own NodeClient.reportUsage). High CPU
  * scales the Deployment up; low CPU scales it down once the HPA's short scale-down
  * stabilization window has passed; `kubectl top` prints the reported figures.
  */
@@ -13,8 +13,8 @@ import { findResource } from "../../../libs/api/index.ts";
 import type { Deployment, HorizontalPodAutoscaler, Pod } from "../../../libs/api/index.ts";
 import { HttpApiClient, optionsFromKubeconfig } from "../../../libs/client/index.ts";
 import type { NodeUsageSample } from "../../../services/apiserver/metrics/samples.ts";
-import { joinOrLoad } from "../../../services/agent/nodeclient/index.ts";
-import { nodeApiUsageSender, type UsageSender } from "../../../services/agent/stats-report.ts";
+import { createLogger } from "../../../libs/log/index.ts";
+import { joinOrLoad, NodeClient } from "../../../services/agent/nodeclient/index.ts";
 import { FakeKubelet } from "../../harness/fake-kubelet.ts";
 import { freePorts } from "../../harness/ports.ts";
 import { Daemon, run } from "../../harness/process.ts";
@@ -68,7 +68,7 @@ describe.skipIf(!existsSync(kubectlBin))("HPA: usage reported over the node API 
   let daemon: Daemon | undefined;
   let client: HttpApiClient | undefined;
   let kubelet: FakeKubelet | undefined;
-  let send: (UsageSender & { close(): void }) | undefined;
+  let nodeClient: NodeClient | undefined;
   let reporter: NodeJS.Timeout | undefined;
   /** CPU per pod the reporter claims, in millicores. */
   let podCpuMilli = 90;
@@ -104,7 +104,7 @@ describe.skipIf(!existsSync(kubectlBin))("HPA: usage reported over the node API 
         .filter((pod) => pod.spec?.nodeName === nodeName)
         .map((pod) => ({ namespace: "default", name: pod.metadata.name ?? "", timestampMs: nowMs, windowSeconds: 1, containers: [{ name: "app", cpuNanoCores: podCpuMilli * 1_000_000, memoryWorkingSetBytes: 20 * 1024 * 1024 }] })),
     };
-    await send!(sample);
+    await nodeClient!.reportUsage(sample);
   }
 
   async function specReplicas(): Promise<number | undefined> {
@@ -135,13 +135,13 @@ describe.skipIf(!existsSync(kubectlBin))("HPA: usage reported over the node API 
     const created = await run(flotillaBin, ["token", "create", `--data-dir=${dataDir}`, "--kind=agent", "--ttl-hours=1"], { timeoutMs: commandTimeoutMs });
     const token = created.stdout.trim().split("\n").at(-1) ?? "";
     const credentials = await joinOrLoad({ server: `127.0.0.1:${String(nodeApi)}`, token, nodeName, dataDir: join(workDir, "agent") });
-    send = nodeApiUsageSender(credentials);
+    nodeClient = new NodeClient(credentials, createLogger("nodeclient"));
     reporter = setInterval(() => void report().catch(() => undefined), reportIntervalMs);
   });
 
   afterAll(async () => {
     if (reporter !== undefined) clearInterval(reporter);
-    send?.close();
+    nodeClient?.close();
     kubelet?.stop();
     client?.close();
     await daemon?.stop();
