@@ -60,10 +60,11 @@ describe("resolvePodVolumes", () => {
     expect(resolvePodVolumes(podWithClaims("data"), lookups([claim("data", {})], [], [immediate])).unboundImmediateClaims).toBe(false);
   });
 
-  it("skips a claim or volume the caches do not hold yet and looks only in the pod's namespace", () => {
+  it("holds the pod with upstream's reason when its claim or the claim's PV is not known, and looks only in the pod's namespace", () => {
     const elsewhere: PersistentVolumeClaim = { ...claim("data", { storageClassName: "fast" }), metadata: { name: "data", namespace: "other" } };
-    const inputs = resolvePodVolumes(podWithClaims("data", "logs"), lookups([elsewhere, claim("logs", { volumeName: "pv-gone" })], [], [immediate]));
-    expect(inputs).toEqual({ boundVolumes: [], unboundImmediateClaims: false });
+    expect(resolvePodVolumes(podWithClaims("data"), lookups([elsewhere], [], [immediate]))).toEqual({ missingVolumeReason: 'persistentvolumeclaim "data" not found' });
+    const pointsAtNothing = resolvePodVolumes(podWithClaims("logs"), lookups([claim("logs", { volumeName: "pv-gone" })], [], [immediate]));
+    expect(pointsAtNothing).toEqual({ missingVolumeReason: "pvc(s) bound to non-existent pv(s)" });
   });
 
   it("names the claim of a generic ephemeral volume <pod>-<volume>", () => {

@@ -49,9 +49,10 @@ function bindsOnFirstConsumer(claim: PersistentVolumeClaim, lookups: VolumeLooku
 }
 
 /**
- * What the core needs about the pod's volumes. A claim or PV the caches do not hold yet is
- * skipped: its arrival is a VolumeChange that re-queues the pod, and the kubelet side refuses to
- * start a pod without its claim.
+ * What the core needs about the pod's volumes. A claim, or a claim's PV, that the caches do not
+ * hold (yet) makes the pod wait with upstream's message rather than be placed blind: a pod created
+ * right after its PV and claim would otherwise land on a node the PV's affinity forbids. Its
+ * arrival is a VolumeChange that re-queues the pod.
  */
 export function resolvePodVolumes(pod: Pod, lookups: VolumeLookups): ScheduleInputs {
   const namespace = pod.metadata.namespace ?? "default";
@@ -59,14 +60,18 @@ export function resolvePodVolumes(pod: Pod, lookups: VolumeLookups): ScheduleInp
   let unboundImmediateClaims = false;
   for (const claimName of podClaimNames(pod)) {
     const claim = lookups.claim(namespace, claimName);
-    if (claim === undefined) continue;
+    if (claim === undefined) return { missingVolumeReason: `persistentvolumeclaim "${claimName}" not found` };
     const volumeName = claim.spec?.volumeName ?? "";
     if (volumeName !== "") {
       const volume = lookups.volume(volumeName);
-      if (volume !== undefined) boundVolumes.push(volume);
+      if (volume === undefined) return { missingVolumeReason: missingVolumeReason };
+      boundVolumes.push(volume);
     } else if (!bindsOnFirstConsumer(claim, lookups)) {
       unboundImmediateClaims = true;
     }
   }
   return { boundVolumes, unboundImmediateClaims };
 }
+
+/** Upstream's VolumeBinding reason when a claim names a PV that does not exist. */
+const missingVolumeReason = "pvc(s) bound to non-existent pv(s)";

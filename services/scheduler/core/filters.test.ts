@@ -300,6 +300,13 @@ describe("VolumeBinding and the message's edges", () => {
     );
   });
 
+  it("a claim not known yet fails before any node is filtered, with the reason it was given", () => {
+    const result = run([makeNode("n1"), makeNode("n2")], [], makePod("p"), { missingVolumeReason: 'persistentvolumeclaim "data" not found' });
+    expect(message(result)).toBe(
+      '0/2 nodes are available: persistentvolumeclaim "data" not found. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+    );
+  });
+
   it("no nodes at all, and preemptionPolicy Never, get upstream's texts", () => {
     expect(message(run([], [], makePod("p")))).toBe("no nodes available to schedule pods");
     const never = makePod("p", { cpu: "100" });

@@ -74,6 +74,8 @@ export interface ScheduleInputs {
   readonly boundVolumes?: readonly PersistentVolume[];
   /** True when a claim with Immediate binding is still unbound (the pod waits for the PV controller). */
   readonly unboundImmediateClaims?: boolean;
+  /** Set when a claim or its bound PV is not known yet: the pod waits with this reason. */
+  readonly missingVolumeReason?: string;
 }
 
 export type ScheduleResult =
@@ -110,8 +112,9 @@ export class Scheduler {
   schedule(pod: Pod, prng: Prng, inputs: ScheduleInputs = {}): ScheduleResult {
     const info = newPodInfo(pod);
     const numAllNodes = this.snapshot.nodeCount;
-    if (numAllNodes === 0 || inputs.unboundImmediateClaims === true) {
-      const preFilterFailure = numAllNodes === 0 ? undefined : failure("VolumeBinding", "UnschedulableAndUnresolvable", reasons.unboundImmediateClaims);
+    const volumeReason = inputs.missingVolumeReason ?? (inputs.unboundImmediateClaims === true ? reasons.unboundImmediateClaims : undefined);
+    if (numAllNodes === 0 || volumeReason !== undefined) {
+      const preFilterFailure = numAllNodes === 0 || volumeReason === undefined ? undefined : failure("VolumeBinding", "UnschedulableAndUnresolvable", volumeReason);
       const plugins = new Set<PluginName>(preFilterFailure === undefined ? [] : ["VolumeBinding"]);
       return this.#unschedulable(pod, { numAllNodes, nodeFailures: new Map(), preFilterFailure, unschedulablePlugins: plugins });
     }
