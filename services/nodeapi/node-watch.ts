@@ -3,8 +3,10 @@
  * every service, endpointslice and node (the proxy, DNS and overlay need them all), every
  * Ingress and IngressClass and the TLS secrets the Ingresses name (the ingress proxy), as
  * upserts and deletes from the API server's watch caches, then a SYNCED marker once the initial
- * state of every kind has gone out. A watcher that ends (fell behind, cache restarted) ends the
- * stream with an error; the agent reconnects and receives the whole state again.
+ * state of every kind has gone out. An agent may name the optional kinds it consumes
+ * (`optionalKinds`): one without overlay, proxy, DNS or ingress proxy (a hollow node) then gets
+ * no Node, EndpointSlice or Ingress at all, which at 500 nodes is most of what every stream
+ * carries. A watcher that ends (fell behind, cache restarted) ends the stream with an error; the agent reconnects and receives the whole state again.
  */
 import { findResource, type ResourceInfo } from "../../libs/api/registry.ts";
 import type { Storages } from "../apiserver/storages.ts";
@@ -25,6 +27,9 @@ const kindResources: ReadonlyArray<readonly [ObjectKindName, string, string, str
   ["INGRESS", "networking.k8s.io", "v1", "ingresses"],
   ["INGRESS_CLASS", "networking.k8s.io", "v1", "ingressclasses"],
 ];
+
+/** Kinds only the overlay, service proxy, DNS or ingress proxy consume; the rest always go out. */
+export const optionalStreamKinds: ReadonlySet<ObjectKindName> = new Set<ObjectKindName>(["NODE", "ENDPOINT_SLICE", "INGRESS", "INGRESS_CLASS"]);
 
 /** Ingresses hold secret references under their own keys, apart from pods' `namespace/name`. */
 const ingressReferenceKey = (ingress: StoredObject): string => `ingress:${namespacedName(ingress)}`;
@@ -84,6 +89,8 @@ export interface NodeWatchOptions {
   readonly nodeName: string;
   readonly emit: NodeStreamEmit;
   readonly signal: AbortSignal;
+  /** The optional kinds (optionalStreamKinds) to stream; undefined: all of them. */
+  readonly optionalKinds?: ReadonlySet<ObjectKindName> | undefined;
 }
 
 /** Streams until the signal aborts (resolves) or a watch ends or fails (rejects). */
@@ -114,15 +121,16 @@ class NodeWatchSession {
       // Pods and Ingresses first: their references decide which configmaps and secrets the node receives.
       const pods = await this.#watch("POD", (_attrs, object) => ((object["spec"] as { nodeName?: string } | undefined)?.nodeName ?? "") === this.#options.nodeName);
       const podsSynced = this.#pump("POD", pods);
-      const ingressesSynced = this.#pump("INGRESS", await this.#watch("INGRESS", undefined));
-      await Promise.all([podsSynced.initial, ingressesSynced.initial]);
+      const ingressesSynced = this.#wanted("INGRESS") ? [this.#pump("INGRESS", await this.#watch("INGRESS", undefined))] : [];
+      await Promise.all([podsSynced.initial, ...ingressesSynced.map(async (pump) => pump.initial)]);
       this.#referencedWatchesStarted = true;
-      const others = (["CONFIG_MAP", "SECRET", "SERVICE", "ENDPOINT_SLICE", "NODE", "INGRESS_CLASS"] as const).map(async (kind) => {
+      const otherKinds = (["CONFIG_MAP", "SECRET", "SERVICE", "ENDPOINT_SLICE", "NODE", "INGRESS_CLASS"] as const).filter((kind) => this.#wanted(kind));
+      const others = otherKinds.map(async (kind) => {
         const set = kind === "CONFIG_MAP" ? this.#configMaps : kind === "SECRET" ? this.#secrets : undefined;
         return this.#pump(kind, await this.#watch(kind, set === undefined ? undefined : (_attrs, object) => set.has(namespacedName(object))));
       });
       const volumes = this.#pump("PERSISTENT_VOLUME", await this.#watch("PERSISTENT_VOLUME", (_attrs, object) => volumePinnedTo(object, this.#options.nodeName)));
-      const pumps = [podsSynced, ingressesSynced, volumes, ...(await Promise.all(others))];
+      const pumps = [podsSynced, ...ingressesSynced, volumes, ...(await Promise.all(others))];
       await Promise.all(pumps.map(async (pump) => pump.initial));
       await this.#options.emit("SYNCED", undefined, undefined);
       await Promise.race(pumps.map(async (pump) => pump.done));
@@ -131,6 +139,11 @@ class NodeWatchSession {
       signal.removeEventListener("abort", onAbort);
       onAbort();
     }
+  }
+
+  #wanted(kind: ObjectKindName): boolean {
+    const chosen = this.#options.optionalKinds;
+    return chosen === undefined || !optionalStreamKinds.has(kind) || chosen.has(kind);
   }
 
   async #watch(kind: ObjectKindName, filter: ((attrs: unknown, object: StoredObject) => boolean) | undefined): Promise<CacheWatcher> {

@@ -38,6 +38,32 @@ export interface JoinResponse {
   replicas: string[];
 }
 
+export interface WatchRequest {
+  filter_optional_kinds: boolean;
+  optional_kinds: ObjectKindName[];
+}
+
+/** The optional kinds a Watch request asks for (see node.proto); undefined: all of them. */
+export function requestedOptionalKinds(request: Partial<WatchRequest> | undefined): ReadonlySet<ObjectKindName> | undefined {
+  if (request?.filter_optional_kinds !== true) return undefined;
+  return new Set(request.optional_kinds ?? []);
+}
+
+/** JSON bytes of frozen objects (the watch caches' shared copies), keyed by identity. */
+const encodedObjects = new WeakMap<object, Buffer>();
+
+/**
+ * An object's JSON bytes. A frozen object (from a watch cache, shared by every watcher) is
+ * encoded once however many node streams carry it: a Node change goes to every node's stream.
+ */
+export function objectJsonBytes(object: object): Buffer {
+  const cached = encodedObjects.get(object);
+  if (cached !== undefined) return cached;
+  const bytes = Buffer.from(JSON.stringify(object));
+  if (Object.isFrozen(object)) encodedObjects.set(object, bytes);
+  return bytes;
+}
+
 export interface WatchEvent {
   type: "UPSERT" | "DELETE" | "SYNCED";
   kind: ObjectKindName | "OBJECT_KIND_UNSPECIFIED";
