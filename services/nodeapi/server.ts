@@ -15,7 +15,7 @@ import { join } from "./join.ts";
 import { runNodeWatch } from "./node-watch.ts";
 import { ReplicaDirectory } from "./replicas.ts";
 import { defaultNodeStreamHub, type NodeStreamHub } from "./stream-hub.ts";
-import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type CertificateRenewal, type CertificateRenewalResponse, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type MirrorPodRequest, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type UsageReport, type WatchEvent } from "./wire.ts";
+import { nodeApiMessageBytesMax, nodeApiService, nodesGroup, type CertificateRenewal, type CertificateRenewalResponse, type EventReport, type JoinRequest, type JoinResponse, type LeaseRenewal, type MirrorPodRequest, type NodeAnnotations, type NodeStatusReport, type PodDeletion, type PodStatusReport, type StreamFrame, type UsageReport, type WatchEvent, type WatchRequest, objectJsonBytes, requestedOptionalKinds } from "./wire.ts";
 import { etcdUsageStore, type UsageStore } from "../apiserver/metrics/samples.ts";
 import { reportUsage } from "./usage.ts";
 import { syncMirrorPod } from "./mirror-pods.ts";
@@ -124,7 +124,7 @@ function failCall(call: { emit(event: "error", error: Error): boolean }, status:
   call.emit("error", Object.assign(new Error(status.details), status));
 }
 
-async function writeWithBackpressure(call: ServerWritableStream<unknown, WatchEvent>, event: WatchEvent): Promise<void> {
+async function writeWithBackpressure(call: ServerWritableStream<WatchRequest, WatchEvent>, event: WatchEvent): Promise<void> {
   if (call.write(event) || call.writableLength < watchBufferedBytesMax) return;
   await new Promise<void>((resolve) => {
     call.once("drain", resolve);
@@ -133,7 +133,7 @@ async function writeWithBackpressure(call: ServerWritableStream<unknown, WatchEv
 }
 
 function watchHandler(storages: Storages, logger: Logger) {
-  return (call: ServerWritableStream<unknown, WatchEvent>): void => {
+  return (call: ServerWritableStream<WatchRequest, WatchEvent>): void => {
     const stop = new AbortController();
     call.on("cancelled", () => stop.abort());
     call.on("close", () => stop.abort());
@@ -145,9 +145,10 @@ function watchHandler(storages: Storages, logger: Logger) {
       return;
     }
     const emit = async (type: WatchEvent["type"], kind: WatchEvent["kind"] | undefined, object: StoredObject | undefined): Promise<void> => {
-      await writeWithBackpressure(call, { type, kind: kind ?? "OBJECT_KIND_UNSPECIFIED", object_json: Buffer.from(object === undefined ? "" : JSON.stringify(object)) });
+      await writeWithBackpressure(call, { type, kind: kind ?? "OBJECT_KIND_UNSPECIFIED", object_json: object === undefined ? Buffer.alloc(0) : objectJsonBytes(object) });
     };
-    runNodeWatch({ storages, nodeName, emit, signal: stop.signal }).then(
+    const optionalKinds = requestedOptionalKinds(call.request);
+    runNodeWatch({ storages, nodeName, emit, signal: stop.signal, optionalKinds }).then(
       () => call.end(),
       (error: unknown) => {
         logger.info({ node: nodeName, err: error }, "node watch ended");
