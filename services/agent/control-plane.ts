@@ -13,7 +13,16 @@ export type NodeWatchEvent<T extends KubeObject> =
   | { type: "upsert"; object: T }
   | { type: "delete"; object: T };
 
+/** Kinds of the node stream only some consumers use: the overlay (Nodes), proxy and DNS, ingress proxy. */
+export type OptionalStreamKind = "NODE" | "ENDPOINT_SLICE" | "INGRESS" | "INGRESS_CLASS";
+
 export interface NodeStreamHandlers {
+  /**
+   * The optional kinds these handlers use; the control plane need not send the others (a hollow
+   * node without overlay, proxy or ingress would otherwise receive every Node of the cluster).
+   * Undefined: all of them.
+   */
+  readonly optionalKinds?: readonly OptionalStreamKind[];
   /** Pods bound to this node (spec.nodeName), including ones being deleted. */
   onPod(event: NodeWatchEvent<Pod>): void;
   onConfigMap(event: NodeWatchEvent<ConfigMap>): void;

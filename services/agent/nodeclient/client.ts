@@ -168,7 +168,7 @@ export class NodeClient implements ControlPlane {
 
   async #watchOnce(handlers: NodeStreamHandlers, known: Map<ObjectKindName, Map<string, KubeObject>>, signal: AbortSignal, healthy: () => void): Promise<void> {
     const client = this.#client() as unknown as { Watch: (request: object) => ClientReadableStream<WatchEvent> };
-    const call = client.Watch({});
+    const call = client.Watch(handlers.optionalKinds === undefined ? {} : { filter_optional_kinds: true, optional_kinds: [...handlers.optionalKinds] });
     this.#longCalls.add(call);
     const onAbort = (): void => call.cancel();
     signal.addEventListener("abort", onAbort, { once: true });
