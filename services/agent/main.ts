@@ -16,6 +16,7 @@ import { FakeRuntime } from "./pods/fake-runtime.ts";
 import { PodManager } from "./pods/pod-manager.ts";
 import { StaticPodSource } from "./pods/static-pods.ts";
 import { runUsageLoop } from "./stats-report.ts";
+import { consumedOptionalKinds } from "./stream-kinds.ts";
 import { NodeNetwork } from "../network/index.ts";
 import { IngressProxy, withIngressProxy } from "../ingress/index.ts";
 import type { NodeStreamHandlers } from "./control-plane.ts";
@@ -100,10 +101,13 @@ export async function run(config: AgentConfig, signal: AbortSignal, controlPlane
     throw new Error("start the ingress proxy", { cause });
   }
   const handlers = withNetwork(manager.handlers(), network);
+  // The stream carries only the optional kinds (Nodes, EndpointSlices, Ingresses) something here uses.
+  const optionalKinds = consumedOptionalKinds({ network: network !== undefined, ingress: ingress !== undefined });
+  const streamHandlers = { ...(ingress === undefined ? handlers : withIngressProxy(handlers, ingress)), optionalKinds };
   const identity = localIdentity(config.nodeName, config.nodeIp, agentVersion());
   try {
     await Promise.all([
-      controlPlane.watchNode(ingress === undefined ? handlers : withIngressProxy(handlers, ingress), signal),
+      controlPlane.watchNode(streamHandlers, signal),
       manager.run(signal),
       runNodeStatusLoop({ controlPlane, identity, measure: () => measureNode(runtime, config.dataDir), log }, signal),
       runLeaseLoop(controlPlane, log, signal),
