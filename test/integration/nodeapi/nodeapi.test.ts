@@ -11,11 +11,13 @@ import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildKubeconfig, caHashOf, createToken, formatJoinToken } from "../../../libs/pki/index.ts";
+import type { KubeObject } from "../../../libs/api/index.ts";
+import type { NodeStreamHandlers, NodeWatchEvent } from "../../../services/agent/control-plane.ts";
 import { NodeClient, joinOrLoad } from "../../../services/agent/nodeclient/index.ts";
 import { bootstrapTokenSecret } from "../../../services/nodeapi/index.ts";
 import { freePorts } from "../../harness/ports.ts";
 import { Daemon, run } from "../../harness/process.ts";
-import { TestAgent } from "../../harness/test-agent.ts";
+import { NodeView, TestAgent } from "../../harness/test-agent.ts";
 import { waitFor } from "../../harness/wait.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
@@ -143,6 +145,39 @@ describe.skipIf(!existsSync(kubectlBin))("node API: join, the node's stream, and
     expect(view.everSeen("configmaps", "apps/cm-other")).toBe(false);
     expect(view.everSeen("secrets", "apps/s-other")).toBe(false);
     expect(view.has("nodes", `/${nodeName}`)).toBe(true);
+  });
+
+  it("streams no Node, EndpointSlice or Ingress to an agent that asks for no optional kind (a hollow node)", async () => {
+    const client = new NodeClient(await joinOrLoad(joinOptions(nodeName, goodToken, "agent")));
+    const view = new NodeView();
+    const stop = new AbortController();
+    const record = (kind: string) => (event: NodeWatchEvent<KubeObject>) => view.record(kind, event);
+    const handlers: NodeStreamHandlers = {
+      optionalKinds: [],
+      onPod: record("pods"),
+      onConfigMap: record("configmaps"),
+      onSecret: record("secrets"),
+      onService: record("services"),
+      onEndpointSlice: record("endpointslices"),
+      onNode: record("nodes"),
+      onIngress: record("ingresses"),
+      onIngressClass: record("ingressclasses"),
+      onSynced: () => view.syncs++,
+    };
+    const watching = client.watchNode(handlers, stop.signal);
+    try {
+      await waitFor(() => (view.syncs > 0 ? true : undefined), { timeoutMs: eventTimeoutMs, description: "the filtered stream's first full state" });
+      // The full state is complete at SYNCED: whatever is missing now was not sent.
+      expect(view.has("pods", "apps/mine")).toBe(true);
+      expect(view.has("configmaps", "apps/cm-mine")).toBe(true);
+      expect(view.seen.get("nodes")).toBeUndefined();
+      expect(view.seen.get("endpointslices")).toBeUndefined();
+      expect(agent?.view.has("nodes", `/${nodeName}`)).toBe(true);
+    } finally {
+      stop.abort();
+      await watching;
+      client.close();
+    }
   });
 
   it("puts reported status on the pod, and refuses status for a pod bound elsewhere", async () => {
