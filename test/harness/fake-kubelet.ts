@@ -65,7 +65,9 @@ export class FakeKubelet {
         if (!isStatusError(error, "AlreadyExists")) throw error;
         return await this.#client.get<Node>(nodes, undefined, fakeNode.name);
       });
-      await this.#client.update<Node>(nodes, { ...created, status: this.#nodeStatus(Date.now()) }, { subresource: "status" });
+      // A merge patch, as the kubelet's status patch: the node IPAM controller may have written
+      // spec.podCIDR since the create, which would make an update from `created` a 409 Conflict.
+      await this.#client.patch<Node>(nodes, undefined, created.metadata.name ?? fakeNode.name, "merge", { status: this.#nodeStatus(Date.now()) }, { subresource: "status" });
       this.#live.add(fakeNode.name);
       await this.#renew(fakeNode.name, Date.now());
     }
