@@ -1,5 +1,5 @@
 /**
- * End to end on the one-machine testbed (1 server, 2 agent hosts, real containerd, VXLAN and
+ * End to end on the one-machine testbed (1 server, 3 agent hosts, real containerd, VXLAN and
  * nftables): the agents' ingress proxy (an Ingress with two hosts and two paths, over HTTP and
  * HTTPS with a TLS Secret, route changes from the watch), servicelb (a LoadBalancer Service on
  * the nodes' addresses, following the enablelb label) and the `kubernetes` EndpointSlice (and
@@ -133,7 +133,9 @@ beforeAll(async () => {
   writeFileSync(caFile, ca.certificatePem);
   writeFileSync(join(workDir, "tls.crt"), certificate.certificatePem);
   writeFileSync(join(workDir, "tls.key"), certificate.privateKeyPem);
-  await testbed.up({ servers: 1, agents: 2 });
+  // Three agents and two replicas per backend: one node holds no pod of a backend, so its ingress
+  // reaches them across the overlay.
+  await testbed.up({ servers: 1, agents: 3 });
   await kubectl("create", "secret", "tls", "sites-tls", "--cert", join(workDir, "tls.crt"), "--key", join(workDir, "tls.key"));
   await kubectlApply([backend("alpha"), backend("beta"), ingress("/b"), balancer].join("\n---\n"));
   for (const app of ["alpha", "beta"]) await waitFor(async () => ((await readyPods(app)) === 2 ? true : undefined), { timeoutMs: 120_000, description: `2 ready ${app} pods` });
