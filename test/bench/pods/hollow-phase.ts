@@ -1,6 +1,6 @@
 /** bench-pods in hollow mode: one real control plane, many `--runtime fake` agents. */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,9 @@ const createConcurrency = 32;
 const startTimeoutMs = 120_000;
 const pollMs = 1_000;
 const samplerIntervalMs = 1_000;
+const serverLogPath = join(tmpdir(), `flotilla-bench-pods-server-${process.pid}.log`);
+/** Set once the run tears the control plane down, so that its exit is not reported as a crash. */
+let stopping = false;
 
 export interface HollowOptions {
   readonly nodes: number;
@@ -58,8 +61,14 @@ async function startControlPlane(workDir: string): Promise<ControlPlane> {
   const [api, nodeApi, storeClient, storePeer] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const dataDir = join(workDir, "server");
   const args = ["server", "--cluster-init", `--data-dir=${dataDir}`, `--api-port=${api}`, `--node-api-port=${nodeApi}`, `--store-client-port=${storeClient}`, `--store-peer-port=${storePeer}`];
-  // Its log (conflict retries of thousands of objects) would drown the figures.
-  const child = spawn(flotilla, args, { stdio: "ignore", env: { ...process.env, FLOTILLA_LOG_LEVEL: "error" } });
+  // Its log (errors only) goes to a file that outlives the work directory: it would drown the
+  // figures, but it is what says why a server died in the middle of a run.
+  const logFd = openSync(serverLogPath, "w");
+  const child = spawn(flotilla, args, { stdio: ["ignore", "ignore", logFd], env: { ...process.env, FLOTILLA_LOG_LEVEL: "error" } });
+  closeSync(logFd);
+  child.once("exit", (code, signal) => {
+    if (!stopping) process.stderr.write(`flotilla server exited during the run (code ${String(code)}, signal ${String(signal)}); its log: ${serverLogPath}\n`);
+  });
   const kubeconfig = join(dataDir, "admin.kubeconfig");
   const client = await until("flotilla server", startTimeoutMs, async () => {
     if (!existsSync(kubeconfig)) return undefined;
@@ -74,12 +83,17 @@ function readyNodes(nodes: readonly Node[]): number {
   return nodes.filter((node) => node.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") === true).length;
 }
 
+/** FLOTILLA_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=D`) reaches the hollow processes as it reaches scripts/flotilla. */
+function extraNodeFlags(): string[] {
+  return (process.env["FLOTILLA_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "");
+}
+
 function startHollowAgents(plane: ControlPlane, workDir: string, options: HollowOptions): ChildProcess[] {
   const token = execFileSync(flotilla, ["token", "create", "--kind", "agent", "--data-dir", plane.dataDir], { encoding: "utf8" }).trim();
   const processes: ChildProcess[] = [];
   for (let first = 0, index = 0; first < options.nodes; first += options.agentsPerProcess, index++) {
     const count = Math.min(options.agentsPerProcess, options.nodes - first);
-    const args = ["--import", "tsx", join(repoRoot, "test/bench/pods/hollow.ts"), "--server", plane.nodeApi, "--token", token, "--prefix", `hollow-${index}-`, "--count", String(count), "--data-dir", join(workDir, `hollow-${index}`)];
+    const args = [...extraNodeFlags(), "--import", "tsx", join(repoRoot, "test/bench/pods/hollow.ts"), "--server", plane.nodeApi, "--token", token, "--prefix", `hollow-${index}-`, "--count", String(count), "--data-dir", join(workDir, `hollow-${index}`)];
     processes.push(spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, FLOTILLA_LOG_LEVEL: "error" } }));
   }
   return processes;
@@ -143,8 +157,11 @@ export async function runHollow(options: HollowOptions): Promise<void> {
   } finally {
     for (const agent of agents) agent.kill("SIGTERM");
     plane.client.close();
-    plane.child.kill("SIGTERM");
-    await new Promise((done) => plane.child.once("exit", done));
+    stopping = true;
+    if (plane.child.exitCode === null && plane.child.signalCode === null) {
+      plane.child.kill("SIGTERM");
+      await new Promise((done) => plane.child.once("exit", done));
+    }
     rmSync(workDir, { recursive: true, force: true });
   }
 }
