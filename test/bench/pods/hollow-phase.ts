@@ -109,11 +109,12 @@ function hollowPod(index: number): Pod {
 }
 
 /** Creates the pods and follows them to Running; API latency from the creates and a get probe. */
-async function load(plane: ControlPlane, options: HollowOptions): Promise<{ startup: number[]; creates: number[]; gets: number[]; runningSeen: number }> {
+async function load(plane: ControlPlane, options: HollowOptions): Promise<{ startup: number[]; binding: number[]; onNode: number[]; creates: number[]; gets: number[]; runningSeen: number; wallSeconds: number }> {
   const list = await plane.client.list<Pod>(podsResource, namespace, { limit: 1 });
   const stop = new AbortController();
   const watch = watchRunning(plane.client, namespace, list.metadata.resourceVersion ?? "0", stop.signal);
   const createdAtMs = new Map<string, number>();
+  const loadStartMs = performance.now();
   const creates: number[] = [];
   const gets: number[] = [];
   const probe = setInterval(() => {
@@ -132,14 +133,17 @@ async function load(plane: ControlPlane, options: HollowOptions): Promise<{ star
   stop.abort();
   await watch.done;
   const startup = [...createdAtMs].filter(([name]) => watch.runningAtMs.has(name)).map(([name, startMs]) => ((watch.runningAtMs.get(name) ?? startMs) - startMs) / 1000);
+  const binding = [...createdAtMs].filter(([name]) => watch.boundAtMs.has(name)).map(([name, startMs]) => ((watch.boundAtMs.get(name) ?? startMs) - startMs) / 1000);
+  const onNode = [...watch.runningAtMs].filter(([name]) => watch.boundAtMs.has(name)).map(([name, runningMs]) => (runningMs - (watch.boundAtMs.get(name) ?? runningMs)) / 1000);
   const sort = (values: number[]): number[] => values.sort((a, b) => a - b);
-  return { startup: sort(startup), creates: sort(creates), gets: sort(gets), runningSeen: watch.runningAtMs.size };
+  return { startup: sort(startup), binding: sort(binding), onNode: sort(onNode), creates: sort(creates), gets: sort(gets), runningSeen: watch.runningAtMs.size, wallSeconds: (performance.now() - loadStartMs) / 1000 };
 }
 
 function report(options: HollowOptions, result: Awaited<ReturnType<typeof load>>, usage: ReturnType<TreeSampler["stop"]>): void {
   const seconds = (values: readonly number[]): string => `p50 ${percentile(values, 0.5).toFixed(2)} s, p99 ${percentile(values, 0.99).toFixed(2)} s`;
   process.stdout.write(`hollow mode: ${options.nodes} nodes (${options.agentsPerProcess} fake-runtime agents per process), ${options.pods} pods created with ${createConcurrency} in flight\n`);
-  process.stdout.write(`  Running seen for ${result.runningSeen}/${options.pods} pods; startup ${seconds(result.startup)}\n`);
+  process.stdout.write(`  Running seen for ${result.runningSeen}/${options.pods} pods in ${result.wallSeconds.toFixed(0)} s; startup ${seconds(result.startup)}\n`);
+  process.stdout.write(`  of which create to bound (scheduler) ${seconds(result.binding)}; bound to Running (node API, agent) ${seconds(result.onNode)}\n`);
   process.stdout.write(`  API latency: create ${seconds(result.creates)}; get node (1/s) ${seconds(result.gets)}\n`);
   process.stdout.write(`  control plane (flotilla server and its children): ${(usage.cpuSeconds / usage.wallSeconds).toFixed(2)} cores over ${usage.wallSeconds.toFixed(0)} s, peak RSS ${mebibytes(usage.peakRssBytes)}, RSS at end ${mebibytes(usage.rssBytes)}\n`);
 }

@@ -27,17 +27,20 @@ export async function inParallel(count: number, concurrency: number, work: (inde
  * Watches pods in a namespace from `resourceVersion` and records, per pod name, the first time
  * the watch shows it Running (upstream's pod startup SLI ends there).
  */
-export function watchRunning(client: HttpApiClient, namespace: string, resourceVersion: string, signal: AbortSignal): { runningAtMs: Map<string, number>; done: Promise<void> } {
+export function watchRunning(client: HttpApiClient, namespace: string, resourceVersion: string, signal: AbortSignal): { runningAtMs: Map<string, number>; boundAtMs: Map<string, number>; done: Promise<void> } {
   const runningAtMs = new Map<string, number>();
+  // When the watch first shows spec.nodeName: splits startup into scheduling and the node's part.
+  const boundAtMs = new Map<string, number>();
   const done = (async () => {
     for await (const event of client.watch<Pod>(podsResource, namespace, { resourceVersion }, signal)) {
       if (event.type !== "ADDED" && event.type !== "MODIFIED") continue;
       const pod = event.object as Pod;
       const name = pod.metadata?.name ?? "";
+      if ((pod.spec?.nodeName ?? "") !== "" && !boundAtMs.has(name)) boundAtMs.set(name, performance.now());
       if (pod.status?.phase === "Running" && !runningAtMs.has(name)) runningAtMs.set(name, performance.now());
     }
   })().catch(() => undefined);
-  return { runningAtMs, done };
+  return { runningAtMs, boundAtMs, done };
 }
 
 function processTree(rootPid: number): number[] {
