@@ -27,6 +27,11 @@ export interface HollowOptions {
   readonly pods: number;
   readonly agentsPerProcess: number;
   readonly budgetMs: number;
+  /**
+   * Creation pace in pods per second (upstream measures startup at a steady rate below the
+   * cluster's throughput); 0: as fast as createConcurrency allows, which measures queueing.
+   */
+  readonly createPerSecond: number;
 }
 
 async function freePort(): Promise<number> {
@@ -122,6 +127,10 @@ async function load(plane: ControlPlane, options: HollowOptions): Promise<{ star
     void plane.client.get(nodesResource, undefined, "hollow-0-0").then(() => gets.push((performance.now() - startMs) / 1000), () => undefined);
   }, 1_000);
   await inParallel(options.pods, createConcurrency, async (index) => {
+    // Indexes are handed out in order, so pod `index` waits for its slot of the paced schedule.
+    const dueMs = options.createPerSecond > 0 ? loadStartMs + (index * 1000) / options.createPerSecond : 0;
+    const waitMs = dueMs - performance.now();
+    if (waitMs > 0) await new Promise((done) => setTimeout(done, waitMs));
     const pod = hollowPod(index);
     const startMs = performance.now();
     createdAtMs.set(pod.metadata?.name ?? "", startMs);
@@ -141,7 +150,8 @@ async function load(plane: ControlPlane, options: HollowOptions): Promise<{ star
 
 function report(options: HollowOptions, result: Awaited<ReturnType<typeof load>>, usage: ReturnType<TreeSampler["stop"]>): void {
   const seconds = (values: readonly number[]): string => `p50 ${percentile(values, 0.5).toFixed(2)} s, p99 ${percentile(values, 0.99).toFixed(2)} s`;
-  process.stdout.write(`hollow mode: ${options.nodes} nodes (${options.agentsPerProcess} fake-runtime agents per process), ${options.pods} pods created with ${createConcurrency} in flight\n`);
+  const pace = options.createPerSecond > 0 ? `at ${options.createPerSecond} pods/s` : "as fast as possible";
+  process.stdout.write(`hollow mode: ${options.nodes} nodes (${options.agentsPerProcess} fake-runtime agents per process), ${options.pods} pods created ${pace} with at most ${createConcurrency} in flight\n`);
   process.stdout.write(`  Running seen for ${result.runningSeen}/${options.pods} pods in ${result.wallSeconds.toFixed(0)} s; startup ${seconds(result.startup)}\n`);
   process.stdout.write(`  of which create to bound (scheduler) ${seconds(result.binding)}; bound to Running (node API, agent) ${seconds(result.onNode)}\n`);
   process.stdout.write(`  API latency: create ${seconds(result.creates)}; get node (1/s) ${seconds(result.gets)}\n`);

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
       kubeconfig: { type: "string", default: "" },
       "testbed-name": { type: "string", default: "" },
       "budget-seconds": { type: "string", default: "1800" },
+      // Pods created per second in hollow mode; 0: as fast as the creates in flight allow.
+      "create-rate": { type: "string", default: "0" },
     },
   });
   const phase = values.phase;
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
     await runReal({ pods: Number(values["real-pods"]), memoryPods: Number(values["memory-pods"]), kubeconfig: values.kubeconfig, testbedName: values["testbed-name"] });
   }
   if (phase !== "real") {
-    await runHollow({ nodes: Number(values.nodes), pods: Number(values.pods), agentsPerProcess: Number(values["agents-per-process"]), budgetMs: Number(values["budget-seconds"]) * 1000 });
+    await runHollow({ nodes: Number(values.nodes), pods: Number(values.pods), agentsPerProcess: Number(values["agents-per-process"]), budgetMs: Number(values["budget-seconds"]) * 1000, createPerSecond: Number(values["create-rate"]) });
   }
 }
 
