@@ -121,10 +121,14 @@ export class EtcdClient {
   }
 
   /** One unary call with a deadline; an UNAVAILABLE failure rotates later calls to the next endpoint. */
-  async #unary<Response>(call: (channel: Channel, deadline: Date, done: (error: ServiceError | null, response?: Response) => void) => void, endpoint?: string): Promise<Response> {
+  async #unary<Response>(
+    call: (channel: Channel, deadline: Date, done: (error: ServiceError | null, response?: Response) => void) => void,
+    endpoint?: string,
+    timeoutMs = this.#requestTimeoutMs,
+  ): Promise<Response> {
     const channel = this.#channel(endpoint);
     return new Promise((resolve, reject) => {
-      call(channel, new Date(Date.now() + this.#requestTimeoutMs), (error, response) => {
+      call(channel, new Date(Date.now() + timeoutMs), (error, response) => {
         if (error !== null) {
           if (error.code === grpcStatus.UNAVAILABLE && endpoint === undefined) this.#current++;
           reject(error);
@@ -135,8 +139,9 @@ export class EtcdClient {
     });
   }
 
-  async range(request: RangeRequest, endpoint?: string): Promise<RangeResponse__Output> {
-    return this.#unary<RangeResponse__Output>((c, deadline, done) => c.kv.Range(request, { deadline }, done), endpoint);
+  /** `timeoutMs` overrides the client's deadline for this call (a large list may need longer). */
+  async range(request: RangeRequest, endpoint?: string, timeoutMs?: number): Promise<RangeResponse__Output> {
+    return this.#unary<RangeResponse__Output>((c, deadline, done) => c.kv.Range(request, { deadline }, done), endpoint, timeoutMs);
   }
 
   async get(key: string | Uint8Array, options: { serializable?: boolean } = {}): Promise<Buffer | undefined> {

@@ -21,7 +21,8 @@ export interface KvWatch extends AsyncIterable<WatchResponse__Output> {
 }
 
 export interface KvClient {
-  range(request: RangeRequest): Promise<RangeResponse__Output>;
+  /** `timeoutMs` (optional) replaces the client's own deadline for this call. */
+  range(request: RangeRequest, endpoint?: string, timeoutMs?: number): Promise<RangeResponse__Output>;
   txn(request: TxnRequest): Promise<TxnResponse__Output>;
   watch(create: WatchCreateRequest): KvWatch;
 }

@@ -35,6 +35,15 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe("list paging", () => {
+  it("gives a whole-collection read the request's 60 s deadline and a page the client's own", async () => {
+    const { fake, store } = setup();
+    await createMany(store, 3);
+    fake.rangeTimeoutsMs = [];
+    await store.list(prefix, {});
+    await store.list(prefix, { limit: 2 });
+    expect(fake.rangeTimeoutsMs).toEqual([60_000, undefined]);
+  });
+
   it("pages with limit and continue at one revision, counting the remaining items", async () => {
     const { fake, store } = setup();
     await createMany(store, 25);

@@ -43,6 +43,9 @@ export const listDefaults = {
   listRangeCallsMax: 64,
 } as const;
 
+/** Deadline of a range with no limit: kube-apiserver's default request timeout (60 s). */
+const unlimitedRangeTimeoutMs = 60_000;
+
 export interface ListOptions {
   readonly resourceVersion?: string | undefined;
   readonly resourceVersionMatch?: ResourceVersionMatch | undefined;
@@ -179,7 +182,10 @@ async function rangeForList(context: ListContext, plan: ListPlan, state: PageSta
   };
   let response: RangeResponse__Output;
   try {
-    response = await context.client.range(request);
+    // A whole-collection read (no limit) of many objects can outlast the client's 5 s point-read
+    // deadline when several run at once; the HTTP request's own timeout bounds it as upstream.
+    const timeoutMs = request.limit === 0 ? unlimitedRangeTimeoutMs : undefined;
+    response = await context.client.range(request, undefined, timeoutMs);
   } catch (error) {
     throw await listError(context, plan, error);
   }

@@ -212,13 +212,16 @@ export class FakeEtcd implements KvClient {
   readonly watches = new Set<FakeWatch>();
   watchesOpened = 0;
   rangeRequests: wire.RangeRequest[] = [];
+  /** The deadline each range call asked for (undefined: the client's default). */
+  rangeTimeoutsMs: (number | undefined)[] = [];
   /** Runs (once) before the next txn is applied: a concurrent writer. */
   beforeNextTxn: (() => void) | undefined;
   /** The next call (range or txn) fails with this error instead. */
   failNextCall: Error | undefined;
 
-  async range(request: wire.RangeRequest): Promise<wire.RangeResponse__Output> {
+  async range(request: wire.RangeRequest, _endpoint?: string, timeoutMs?: number): Promise<wire.RangeResponse__Output> {
     this.rangeRequests.push(request);
+    this.rangeTimeoutsMs.push(timeoutMs);
     this.#injectedFailure();
     try {
       return rangeToWire(this.store.range(rangeFromWire(request)));
