@@ -114,11 +114,12 @@ function hollowPod(index: number): Pod {
 }
 
 /** Creates the pods and follows them to Running; API latency from the creates and a get probe. */
-async function load(plane: ControlPlane, options: HollowOptions): Promise<{ startup: number[]; binding: number[]; onNode: number[]; creates: number[]; gets: number[]; runningSeen: number; wallSeconds: number }> {
+async function load(plane: ControlPlane, options: HollowOptions): Promise<{ startup: number[]; binding: number[]; onNode: number[]; creates: number[]; gets: number[]; runningSeen: number; wallSeconds: number; failedCreates: string[] }> {
   const list = await plane.client.list<Pod>(podsResource, namespace, { limit: 1 });
   const stop = new AbortController();
   const watch = watchRunning(plane.client, namespace, list.metadata.resourceVersion ?? "0", stop.signal);
   const createdAtMs = new Map<string, number>();
+  const failedCreates = new Map<string, string>();
   const loadStartMs = performance.now();
   const creates: number[] = [];
   const gets: number[] = [];
@@ -134,10 +135,18 @@ async function load(plane: ControlPlane, options: HollowOptions): Promise<{ star
     const pod = hollowPod(index);
     const startMs = performance.now();
     createdAtMs.set(pod.metadata?.name ?? "", startMs);
-    await plane.client.create(podsResource, pod).then(() => creates.push((performance.now() - startMs) / 1000), () => undefined);
+    await plane.client.create(podsResource, pod).then(
+      () => creates.push((performance.now() - startMs) / 1000),
+      (error: unknown) => failedCreates.set(pod.metadata?.name ?? "", error instanceof Error ? error.message : String(error)),
+    );
   });
+  // A failed create is not waited for (it may still have been stored: if it runs, it counts).
+  const waiting = (): number => [...createdAtMs.keys()].filter((name) => !failedCreates.has(name) && !watch.runningAtMs.has(name)).length;
+  let watchEnded = false;
+  void watch.done.then(() => (watchEnded = true));
   const deadline = Date.now() + options.budgetMs;
-  while (watch.runningAtMs.size < createdAtMs.size && Date.now() < deadline) await new Promise((done) => setTimeout(done, pollMs));
+  while (waiting() > 0 && !watchEnded && Date.now() < deadline) await new Promise((done) => setTimeout(done, pollMs));
+  if (watchEnded) process.stderr.write("the bench's pod watch ended early: pods Running after that were not seen\n");
   clearInterval(probe);
   stop.abort();
   await watch.done;
@@ -145,7 +154,7 @@ async function load(plane: ControlPlane, options: HollowOptions): Promise<{ star
   const binding = [...createdAtMs].filter(([name]) => watch.boundAtMs.has(name)).map(([name, startMs]) => ((watch.boundAtMs.get(name) ?? startMs) - startMs) / 1000);
   const onNode = [...watch.runningAtMs].filter(([name]) => watch.boundAtMs.has(name)).map(([name, runningMs]) => (runningMs - (watch.boundAtMs.get(name) ?? runningMs)) / 1000);
   const sort = (values: number[]): number[] => values.sort((a, b) => a - b);
-  return { startup: sort(startup), binding: sort(binding), onNode: sort(onNode), creates: sort(creates), gets: sort(gets), runningSeen: watch.runningAtMs.size, wallSeconds: (performance.now() - loadStartMs) / 1000 };
+  return { startup: sort(startup), binding: sort(binding), onNode: sort(onNode), creates: sort(creates), gets: sort(gets), runningSeen: watch.runningAtMs.size, wallSeconds: (Math.max(loadStartMs, ...watch.runningAtMs.values()) - loadStartMs) / 1000, failedCreates: [...failedCreates.values()] };
 }
 
 function report(options: HollowOptions, result: Awaited<ReturnType<typeof load>>, usage: ReturnType<TreeSampler["stop"]>): void {
@@ -155,6 +164,7 @@ function report(options: HollowOptions, result: Awaited<ReturnType<typeof load>>
   process.stdout.write(`  Running seen for ${result.runningSeen}/${options.pods} pods in ${result.wallSeconds.toFixed(0)} s; startup ${seconds(result.startup)}\n`);
   process.stdout.write(`  of which create to bound (scheduler) ${seconds(result.binding)}; bound to Running (node API, agent) ${seconds(result.onNode)}\n`);
   process.stdout.write(`  API latency: create ${seconds(result.creates)}; get node (1/s) ${seconds(result.gets)}\n`);
+  if (result.failedCreates.length > 0) process.stdout.write(`  ${result.failedCreates.length} creates failed (first: ${result.failedCreates[0] ?? ""})\n`);
   process.stdout.write(`  control plane (flotilla server and its children): ${(usage.cpuSeconds / usage.wallSeconds).toFixed(2)} cores over ${usage.wallSeconds.toFixed(0)} s, peak RSS ${mebibytes(usage.peakRssBytes)}, RSS at end ${mebibytes(usage.rssBytes)}\n`);
 }
 
