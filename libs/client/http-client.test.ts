@@ -112,6 +112,30 @@ describe("HttpApiClient", () => {
     expect(seen.at(-1)?.url).toBe("/api/v1/namespaces/default/configmaps?resourceVersion=4&watch=true&allowWatchBookmarks=true");
   });
 
+  it("closes an idle keep-alive socket itself before the server's Keep-Alive timeout would", async () => {
+    handler = (_, __, response) => response.end(JSON.stringify({ metadata: { name: "a" } }));
+    const keepAliveTimeoutMs = server.keepAliveTimeout;
+    // The server announces `Keep-Alive: timeout=3` and would drop the idle socket after 3 s.
+    server.keepAliveTimeout = 3_000;
+    const endings: Promise<"client closed" | "server closed">[] = [];
+    const onConnection = (socket: TLSSocket): void => {
+      let peerEnded = false;
+      socket.on("end", () => (peerEnded = true));
+      endings.push(new Promise((resolve) => socket.on("close", () => resolve(peerEnded ? "client closed" : "server closed"))));
+    };
+    server.on("secureConnection", onConnection);
+    const api = client();
+    try {
+      await api.get<ConfigMap>(configMaps, "default", "a");
+      expect(endings).toHaveLength(1);
+      expect(await endings[0]).toBe("client closed");
+    } finally {
+      api.close();
+      server.off("secureConnection", onConnection);
+      server.keepAliveTimeout = keepAliveTimeoutMs;
+    }
+  });
+
   it("moves on to the next server when one refuses connections", async () => {
     handler = (_, __, response) => response.end(JSON.stringify({ metadata: { name: "a" } }));
     const deadPort = await freePortForTest();

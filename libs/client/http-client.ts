@@ -44,6 +44,8 @@ export const watchLineBytesMax = 16 * 1024 * 1024;
 export const watchSilenceSlackSeconds = 30;
 /** Sockets per server for ordinary requests (they queue beyond this). */
 export const socketsPerServerMax = 64;
+/** A free keep-alive socket is closed after this long (or sooner if the server's hint says so). */
+const idleSocketTimeoutMs = 30_000;
 /**
  * Sockets per server for watches, which each hold one for minutes: apart from the request
  * sockets, so that many informers (the garbage collector watches every resource) never starve
@@ -179,7 +181,10 @@ export class HttpApiClient implements ApiClient {
       ca: options.caCertificatePem,
       ...(credentials.kind === "client-certificate" ? { cert: credentials.certificatePem, key: credentials.privateKeyPem } : {}),
     };
-    this.#agent = new Agent({ keepAlive: true, maxSockets: socketsPerServerMax, ...tls });
+    // An idle timeout makes Node's agent honour the server's `Keep-Alive: timeout=N` hint (it closes
+    // a free socket 1 s before the server would); with none it keeps sockets forever and a request
+    // sent just as the server closes an idle one fails with ECONNRESET.
+    this.#agent = new Agent({ keepAlive: true, maxSockets: socketsPerServerMax, timeout: idleSocketTimeoutMs, ...tls });
     this.#watchAgent = new Agent({ keepAlive: false, maxSockets: watchSocketsPerServerMax, ...tls });
     this.#headers = { Accept: "application/json", "User-Agent": options.userAgent ?? "flotilla-client" };
     if (credentials.kind === "token") this.#headers["Authorization"] = `Bearer ${credentials.token}`;

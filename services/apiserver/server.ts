@@ -42,6 +42,8 @@ import { NotFoundError, objectKey } from "./storage/index.ts";
 
 /** How long stop() lets open requests finish before it closes their connections. */
 export const shutdownGraceMs = 2_000;
+/** How long an idle keep-alive connection stays open (kube-apiserver's IdleTimeout). */
+const keepAliveIdleMs = 90_000;
 
 export interface ApiServer {
   /** https://127.0.0.1:<port> */
@@ -242,6 +244,9 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   };
   const server = createServer({ cert: material.certificateChainPem, key: material.privateKeyPem, ca: material.ca.certificatePem, requestCert: true, rejectUnauthorized: false }, handler(deps));
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
+  // kube-apiserver's idle keep-alive time (90 s) rather than Node's 5 s: clients reuse connections
+  // across pauses, and it is announced in `Keep-Alive: timeout=90` so they close them first.
+  server.keepAliveTimeout = keepAliveIdleMs;
   // The serving certificate is renewed in place before it expires: no restart, open connections kept.
   const renewalListeners: ((material: { cert: string; key: string }) => void)[] = [];
   const rotation = startServingRotation(server, material.ca, material, config.dataDir, {
