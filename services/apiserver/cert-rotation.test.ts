@@ -1,13 +1,23 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, get as httpsGet, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminClientProfile, clockSkewBackdateMs, createCa, servingProfile, type ClusterCa } from "../../libs/pki/index.ts";
-import { CertificateRotator, certificateWindow, renewalDueMs, retryDelayMs, servingCertificateRotator, startServingRotation, timerDelayMsMax, type RotationTimer } from "./cert-rotation.ts";
+import { adminClientProfile, buildKubeconfig, clockSkewBackdateMs, createCa, parseKubeconfig, servingProfile, type ClusterCa } from "../../libs/pki/index.ts";
+import {
+  CertificateRotator,
+  certificateWindow,
+  renewalDueMs,
+  retryDelayMs,
+  servingCertificateRotator,
+  startAdminKubeconfigRotation,
+  startServingRotation,
+  timerDelayMsMax,
+  type RotationTimer,
+} from "./cert-rotation.ts";
 import { servingCertificateFileName } from "./certs.ts";
 
 /** A manual clock: scheduled work runs only when the test advances past its time. */
@@ -195,6 +205,59 @@ describe("startServingRotation (what `flotilla server` runs)", () => {
       rotator.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("startAdminKubeconfigRotation", () => {
+  async function kubeconfigWith(ca: ClusterCa, nowMs: number, validityMs: number): Promise<{ path: string; dataDir: string; serial: string }> {
+    const dataDir = mkdtempSync(join(tmpdir(), "flotilla-admin-rotation-"));
+    const admin = await ca.issue({ ...adminClientProfile(), validityMs }, nowMs);
+    const path = join(dataDir, "admin.kubeconfig");
+    const credentials = { kind: "client-certificate" as const, certificatePem: admin.certificatePem, privateKeyPem: admin.privateKeyPem };
+    writeFileSync(path, buildKubeconfig({ clusterName: "flotilla", serverUrl: "https://10.0.0.5:6443", caCertificatePem: ca.certificatePem, userName: "admin", credentials, namespace: "shop" }));
+    return { path, dataDir, serial: new X509Certificate(admin.certificatePem).serialNumber };
+  }
+
+  function certificateIn(path: string): X509Certificate {
+    const parsed = parseKubeconfig(readFileSync(path, "utf8"));
+    if (parsed.credentials.kind !== "client-certificate") throw new Error("no client certificate");
+    return new X509Certificate(parsed.credentials.certificatePem);
+  }
+
+  it("rewrites the kubeconfig with a new admin certificate when a third of its lifetime remains, keeping its server and namespace", async () => {
+    const ca = await createCa({ nowMs: Date.now() });
+    const timer = new ManualTimer(Date.now());
+    const validityMs = 9 * minuteMs;
+    const { path, dataDir, serial } = await kubeconfigWith(ca, timer.nowMs(), validityMs);
+    const rotator = await startAdminKubeconfigRotation(path, ca, { validityMs, timer });
+    try {
+      expect(rotator).toBeDefined();
+      await timer.advanceTo(timer.nowMs() + minuteMs);
+      expect(certificateIn(path).serialNumber).toBe(serial);
+      await timer.advanceTo(renewalDueMs(certificateWindow(certificateIn(path).toString())));
+      const renewed = certificateIn(path);
+      expect(renewed.serialNumber).not.toBe(serial);
+      expect(renewed.subject).toContain("CN=admin");
+      expect(renewed.subject).toContain("O=system:masters");
+      expect(renewed.checkIssued(new X509Certificate(ca.certificatePem))).toBe(true);
+      const parsed = parseKubeconfig(readFileSync(path, "utf8"));
+      expect(parsed.serverUrl).toBe("https://10.0.0.5:6443");
+      expect(parsed.namespace).toBe("shop");
+    } finally {
+      rotator?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves a kubeconfig whose certificate another CA signed alone", async () => {
+    const ca = await createCa({ nowMs: Date.now() });
+    const other = await createCa({ nowMs: Date.now(), commonName: "someone-else" });
+    const { path, dataDir } = await kubeconfigWith(other, Date.now(), 9 * minuteMs);
+    try {
+      expect(await startAdminKubeconfigRotation(path, ca, { timer: new ManualTimer(Date.now()) })).toBeUndefined();
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

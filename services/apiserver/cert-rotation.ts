@@ -6,9 +6,20 @@
  * rotations without waiting. A failed renewal is retried after retryDelayMs, never in a tight loop.
  */
 import { X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import type { Server } from "node:https";
 import { join } from "node:path";
-import { publicFileMode, secretFileMode, servingProfile, writeFileAtomic, type ClusterCa, type IssuedCertificate } from "../../libs/pki/index.ts";
+import {
+  adminClientProfile,
+  buildKubeconfig,
+  parseKubeconfig,
+  publicFileMode,
+  secretFileMode,
+  servingProfile,
+  writeFileAtomic,
+  type ClusterCa,
+  type IssuedCertificate,
+} from "../../libs/pki/index.ts";
 import { servingCertificateFileName, servingKeyFileName } from "./certs.ts";
 
 /** Renew when less than this share of the lifetime remains. */
@@ -176,5 +187,41 @@ export function startServingRotation(
     },
   );
   rotator.start(certificateWindow(serving.certificateChainPem));
+  return rotator;
+}
+
+/** Whether `certificatePem` was signed by this cluster CA (a user may have put another one in). */
+function issuedBy(certificatePem: string, ca: ClusterCa): boolean {
+  return new X509Certificate(certificatePem).checkIssued(new X509Certificate(ca.certificatePem));
+}
+
+/**
+ * Keeps D/admin.kubeconfig's client certificate renewed as the serving one (k3s renews its admin
+ * certificate too): when a third of its lifetime remains the file is rewritten atomically with a
+ * new certificate and key, keeping its server URL, names and namespace. A certificate already in
+ * its window at start is renewed at once. A kubeconfig holding a token, or a certificate from
+ * another CA, is the user's and left alone (undefined).
+ */
+export async function startAdminKubeconfigRotation(
+  path: string,
+  ca: ClusterCa,
+  options: { validityMs?: number | undefined; timer?: RotationTimer; onError?: (error: unknown) => void; onRenewed?: (window: CertificateWindow) => void } = {},
+): Promise<CertificateRotator | undefined> {
+  const current = parseKubeconfig(await readFile(path, "utf8"));
+  if (current.credentials.kind !== "client-certificate" || !issuedBy(current.credentials.certificatePem, ca)) return undefined;
+  const profile = { ...adminClientProfile(), ...(options.validityMs === undefined ? {} : { validityMs: options.validityMs }) };
+  const rotator = new CertificateRotator({
+    issue: (nowMs) => ca.issue(profile, nowMs),
+    apply: async (issued) => {
+      // Read again: the URL or namespace may have been edited since the start.
+      const latest = parseKubeconfig(await readFile(path, "utf8"));
+      const credentials = { kind: "client-certificate" as const, certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem };
+      await writeFileAtomic(path, buildKubeconfig({ ...latest, credentials }), { mode: secretFileMode, overwrite: true });
+      options.onRenewed?.(certificateWindow(issued.certificatePem));
+    },
+    ...(options.timer === undefined ? {} : { timer: options.timer }),
+    ...(options.onError === undefined ? {} : { onError: options.onError }),
+  });
+  rotator.start(certificateWindow(current.credentials.certificatePem));
   return rotator;
 }

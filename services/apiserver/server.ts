@@ -25,7 +25,7 @@ import { registerServiceAllocators, type ServiceAllocators } from "./allocator/s
 import { ensureKubernetesService } from "./allocator/kubernetes-service.ts";
 import { nodePortStaticBandSize, parsePortRange, parseServiceCidr } from "./allocator/range.ts";
 import { StoredRange, nodePortsKey, serviceIpsKey } from "./allocator/store.ts";
-import { startServingRotation } from "./cert-rotation.ts";
+import { startAdminKubeconfigRotation, startServingRotation } from "./cert-rotation.ts";
 import { ensureAdminKubeconfig, loadOrCreateServiceAccountKey, prepareServingMaterial } from "./certs.ts";
 import type { UserInfo } from "./context.ts";
 import { serviceClusterIpRangeDefault, serviceNodePortRangeDefault, type ApiServerConfig } from "./config.ts";
@@ -273,11 +273,17 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   // The admin kubeconfig names the address clients elsewhere reach (the serving certificate holds it).
   const kubeconfigUrl = config.advertiseAddress === undefined ? url : `https://${config.advertiseAddress}:${port}`;
   const kubeconfigPath = await ensureAdminKubeconfig(config.dataDir, material.ca, kubeconfigUrl, Date.now());
+  const adminRotation = await startAdminKubeconfigRotation(kubeconfigPath, material.ca, {
+    validityMs: config.servingCertificateValidityMs,
+    onError: (error) => logger.warn({ err: error }, "renewing the admin kubeconfig's certificate failed (retried)"),
+    onRenewed: (window) => logger.info({ kubeconfigPath, notAfter: new Date(window.notAfterMs).toISOString() }, "admin kubeconfig certificate renewed"),
+  });
   // Records which nodes' streams this replica holds and opens the others' sessions through their replicas.
   const routing = await startSessionRouting({ client, apiUrl: kubeconfigUrl, ca: material.ca, logger, nowMs: Date.now() });
   logger.info({ url, kubeconfigPath, store: config.storeEndpoints }, "API server ready");
   const stop = async (): Promise<void> => {
     rotation.stop();
+    adminRotation?.stop();
     await routing.stop();
     await stopServer(server, storages, client);
   };
