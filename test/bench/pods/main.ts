@@ -1,25 +1,35 @@
 /**
  * bench-pods: pod startup latency and the agent's footprint (issue 6).
  * - real: on the testbed (1 server, 2 agent hosts, real containerd), N pods (100) created at
- *   once; latency from each create call to Running seen on a watch, p50/p99, next to the
- *   Kubernetes SLO (p99 <= 5 s, images already present); then the resident memory of an idle
- *   agent and of one running 30 pods.
+ *   once, then N more at a steady --real-create-rate (5 pods/s; 0 skips it); latency from each
+ *   create call to Running seen on a watch, p50/p99, next to the Kubernetes SLO (p99 <= 5 s,
+ *   images already present); then the resident memory of an idle agent and of one running 30 pods.
  * - hollow: one `flotilla server` (scheduler and controllers on) and hollow nodes
  *   (`--runtime fake` agents, many per process); P pods created with 32 in flight; startup
  *   latency p50/p99, the control plane's CPU (cores) and peak memory, and API latency (create,
  *   plus a get every second) while it runs.
  *   node --import tsx test/bench/pods/main.ts [--phase all|real|hollow] [--real-pods 100]
- *     [--nodes 500] [--pods 20000] [--agents-per-process 50] [--kubeconfig K --testbed-name N]
+ *     [--real-create-rate 5] [--nodes 500] [--pods 20000] [--agents-per-process 50] [--kubeconfig K --testbed-name N]
  */
 import { parseArgs } from "node:util";
 import { runHollow } from "./hollow-phase.ts";
 import { runReal } from "./real-phase.ts";
+
+/** A flag's value as a number >= 0, or an error naming the flag. */
+function count(values: Readonly<Record<string, string | boolean | undefined>>, flag: string): number {
+  const text = values[flag];
+  const value = Number(text);
+  if (typeof text !== "string" || text.trim() === "" || !Number.isFinite(value) || value < 0) throw new Error(`--${flag} must be a number >= 0, got "${String(text)}"`);
+  return value;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       phase: { type: "string", default: "all" },
       "real-pods": { type: "string", default: "100" },
+      // Pods created per second in the real phase's second pass; 0 skips that pass.
+      "real-create-rate": { type: "string", default: "5" },
       "memory-pods": { type: "string", default: "30" },
       nodes: { type: "string", default: "500" },
       pods: { type: "string", default: "20000" },
@@ -34,10 +44,22 @@ async function main(): Promise<void> {
   const phase = values.phase;
   if (phase !== "all" && phase !== "real" && phase !== "hollow") throw new Error("--phase must be all, real or hollow");
   if (phase !== "hollow") {
-    await runReal({ pods: Number(values["real-pods"]), memoryPods: Number(values["memory-pods"]), kubeconfig: values.kubeconfig, testbedName: values["testbed-name"] });
+    await runReal({
+      pods: count(values, "real-pods"),
+      memoryPods: count(values, "memory-pods"),
+      createPerSecond: count(values, "real-create-rate"),
+      kubeconfig: values.kubeconfig,
+      testbedName: values["testbed-name"],
+    });
   }
   if (phase !== "real") {
-    await runHollow({ nodes: Number(values.nodes), pods: Number(values.pods), agentsPerProcess: Number(values["agents-per-process"]), budgetMs: Number(values["budget-seconds"]) * 1000, createPerSecond: Number(values["create-rate"]) });
+    await runHollow({
+      nodes: count(values, "nodes"),
+      pods: count(values, "pods"),
+      agentsPerProcess: count(values, "agents-per-process"),
+      budgetMs: count(values, "budget-seconds") * 1000,
+      createPerSecond: count(values, "create-rate"),
+    });
   }
 }
 
