@@ -57,10 +57,11 @@ export async function prepareServingMaterial(dataDir: string, extraNames: readon
 }
 
 /** Writes D/admin.kubeconfig pointing at `serverUrl` unless it exists; returns its path. */
-export async function ensureAdminKubeconfig(dataDir: string, ca: ClusterCa, serverUrl: string, nowMs: number): Promise<string> {
+export async function ensureAdminKubeconfig(dataDir: string, ca: ClusterCa, serverUrl: string, nowMs: number, validityMs?: number): Promise<string> {
   const path = join(dataDir, adminKubeconfigFileName);
   if (await exists(path)) return path;
-  const admin = await ca.issue(adminClientProfile(), nowMs);
+  // The first certificate has the lifetime its renewals will have (startAdminKubeconfigRotation).
+  const admin = await ca.issue({ ...adminClientProfile(), ...(validityMs === undefined ? {} : { validityMs }) }, nowMs);
   const text = buildKubeconfig({
     clusterName: "flotilla",
     serverUrl,

@@ -23,8 +23,9 @@ export interface ApiServerConfig {
   /** The address other machines reach this server at, for the `kubernetes` Endpoints (default 127.0.0.1). */
   readonly advertiseAddress?: string | undefined;
   /**
-   * Lifetime of the serving certificate and of the admin kubeconfig's renewed client certificates
-   * (default one year); each is renewed when a third remains. Tests shorten it.
+   * Lifetime of the serving certificate and of the admin kubeconfig's client certificate (the
+   * first one and its renewals; default one year); each is renewed when a third remains. Tests
+   * shorten it.
    */
   readonly servingCertificateValidityMs?: number | undefined;
 }

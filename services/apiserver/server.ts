@@ -272,7 +272,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger = c
   });
   // The admin kubeconfig names the address clients elsewhere reach (the serving certificate holds it).
   const kubeconfigUrl = config.advertiseAddress === undefined ? url : `https://${config.advertiseAddress}:${port}`;
-  const kubeconfigPath = await ensureAdminKubeconfig(config.dataDir, material.ca, kubeconfigUrl, Date.now());
+  const kubeconfigPath = await ensureAdminKubeconfig(config.dataDir, material.ca, kubeconfigUrl, Date.now(), config.servingCertificateValidityMs);
   const adminRotation = await startAdminKubeconfigRotation(kubeconfigPath, material.ca, {
     validityMs: config.servingCertificateValidityMs,
     onError: (error) => logger.warn({ err: error }, "renewing the admin kubeconfig's certificate failed (retried)"),
