@@ -365,6 +365,7 @@ export { formatMicroTime, formatTime, humanDuration, parseTime, shortHumanDurati
 export { listTable, objectTable, tableColumns, tableRow } from "./table.ts";
 export type { IncludeObjectPolicy, TableOptions } from "./table.ts";
 export { columnsFor, defaultColumns, scaleColumns } from "./table-columns.ts";
+export { ephemeralClaimConflict, ephemeralClaimName, podClaimNames } from "./ephemeral.ts";
 export { podRow, podSummary } from "./table-pod.ts";
 export type { RowCells } from "./table-pod.ts";
 export { accessModesText, formatEndpoints } from "./table-core.ts";

@@ -8,6 +8,7 @@ import { DaemonSetController } from "./daemonset/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { DisruptionController } from "./disruption/controller.ts";
 import { EndpointsController } from "./endpoints/controller.ts";
+import { EphemeralVolumeController } from "./ephemeral/controller.ts";
 import { GarbageCollector } from "./garbagecollector/controller.ts";
 import { HorizontalPodAutoscalerController } from "./hpa/controller.ts";
 import { JobController } from "./job/controller.ts";
@@ -28,6 +29,7 @@ export { DaemonSetController } from "./daemonset/controller.ts";
 export { DeploymentController } from "./deployment/controller.ts";
 export { DisruptionController } from "./disruption/controller.ts";
 export { EndpointsController } from "./endpoints/controller.ts";
+export { EphemeralVolumeController } from "./ephemeral/controller.ts";
 export { GarbageCollector } from "./garbagecollector/controller.ts";
 export { HorizontalPodAutoscalerController } from "./hpa/controller.ts";
 export type { HpaControllerOptions } from "./hpa/controller.ts";
@@ -83,6 +85,7 @@ export function allControllers(options: ControllersOptions = {}): Controller[] {
     new IngressStatusController(),
     new ServiceLbController(),
     new NamespaceController(),
+    new EphemeralVolumeController(),
     new LocalPathProvisioner(),
     new HorizontalPodAutoscalerController(),
     new DisruptionController(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { podClaimNames } from "../../libs/api/index.ts";
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../../libs/api/index.ts";
-import { defaultClassAnnotation, pickDefaultStorageClass, podClaimNames, resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
+import { defaultClassAnnotation, pickDefaultStorageClass, resolvePodVolumes, type VolumeLookups } from "./volumes.ts";
 
 function podWithClaims(...claimNames: string[]): Pod {
   return {
@@ -70,5 +71,18 @@ describe("resolvePodVolumes", () => {
   it("names the claim of a generic ephemeral volume <pod>-<volume>", () => {
     const pod: Pod = { ...podWithClaims("data"), spec: { containers: [], volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: {} } } }, { name: "data", persistentVolumeClaim: { claimName: "data" } }] } };
     expect(podClaimNames(pod)).toEqual(["web-0-scratch", "data"]);
+  });
+
+  it("uses an ephemeral volume's claim only when the pod controls it, with upstream's reason otherwise", () => {
+    const pod: Pod = { ...podWithClaims(), metadata: { name: "web-0", namespace: "default", uid: "pod-uid" }, spec: { containers: [], volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: {} } } }] } };
+    const owner = { apiVersion: "v1", kind: "Pod", name: "web-0", uid: "pod-uid", controller: true };
+    const foreign = claim("web-0-scratch", { volumeName: "pv-1" });
+    expect(resolvePodVolumes(pod, lookups([foreign], [pinnedVolume("pv-1", "node-a")], [waitForConsumer]))).toEqual({
+      missingVolumeReason: "PVC default/web-0-scratch was not created for pod default/web-0 (pod is not owner)",
+    });
+    const notController: PersistentVolumeClaim = { ...foreign, metadata: { ...foreign.metadata, ownerReferences: [{ ...owner, controller: false }] } };
+    expect(resolvePodVolumes(pod, lookups([notController], [pinnedVolume("pv-1", "node-a")], [waitForConsumer])).missingVolumeReason).toContain("pod is not owner");
+    const owned: PersistentVolumeClaim = { ...foreign, metadata: { ...foreign.metadata, ownerReferences: [owner] } };
+    expect(resolvePodVolumes(pod, lookups([owned], [pinnedVolume("pv-1", "node-a")], [waitForConsumer])).boundVolumes?.map((v) => v.metadata.name)).toEqual(["pv-1"]);
   });
 });

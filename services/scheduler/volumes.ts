@@ -6,9 +6,11 @@
  * block (the local-path provisioner binds it once the pod is placed); any other unbound claim
  * makes the pod wait ("pod has unbound immediate PersistentVolumeClaims"). A claim that names no
  * class (storageClassName absent) has the default class's mode: Flotilla has no admission plugin
- * filling it in, and the built-in local-path provisioner takes such claims.
+ * filling it in, and the built-in local-path provisioner takes such claims. An ephemeral volume's
+ * claim counts only once it is the pod's own (the pod its controlling owner), as upstream.
  */
-import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../../libs/api/index.ts";
+import { ephemeralClaimConflict, ephemeralClaimName } from "../../libs/api/index.ts";
+import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass, Volume } from "../../libs/api/index.ts";
 import type { ScheduleInputs } from "./core/index.ts";
 
 /** Read-only views of the caches the scheduler watches (informers in the service, maps in tests). */
@@ -28,15 +30,10 @@ export function pickDefaultStorageClass(classes: readonly StorageClass[]): Stora
   return defaults.sort((left, right) => (right.metadata.creationTimestamp ?? "").localeCompare(left.metadata.creationTimestamp ?? ""))[0];
 }
 
-/** The claim names a pod's volumes refer to (an ephemeral volume's claim is `<pod>-<volume>`). */
-export function podClaimNames(pod: Pod): string[] {
-  const names: string[] = [];
-  for (const volume of pod.spec?.volumes ?? []) {
-    const claimName = volume.persistentVolumeClaim?.claimName;
-    if (claimName !== undefined && claimName !== "") names.push(claimName);
-    else if (volume.ephemeral !== undefined) names.push(`${pod.metadata.name ?? ""}-${volume.name}`);
-  }
-  return names;
+function claimNameOf(pod: Pod, volume: Volume): string | undefined {
+  const named = volume.persistentVolumeClaim?.claimName;
+  if (named !== undefined && named !== "") return named;
+  return volume.ephemeral === undefined ? undefined : ephemeralClaimName(pod, volume);
 }
 
 function bindsOnFirstConsumer(claim: PersistentVolumeClaim, lookups: VolumeLookups): boolean {
@@ -58,9 +55,13 @@ export function resolvePodVolumes(pod: Pod, lookups: VolumeLookups): ScheduleInp
   const namespace = pod.metadata.namespace ?? "default";
   const boundVolumes: PersistentVolume[] = [];
   let unboundImmediateClaims = false;
-  for (const claimName of podClaimNames(pod)) {
+  for (const volume of pod.spec?.volumes ?? []) {
+    const claimName = claimNameOf(pod, volume);
+    if (claimName === undefined) continue;
     const claim = lookups.claim(namespace, claimName);
     if (claim === undefined) return { missingVolumeReason: `persistentvolumeclaim "${claimName}" not found` };
+    const conflict = volume.ephemeral === undefined ? undefined : ephemeralClaimConflict(pod, claim);
+    if (conflict !== undefined) return { missingVolumeReason: conflict };
     const volumeName = claim.spec?.volumeName ?? "";
     if (volumeName !== "") {
       const volume = lookups.volume(volumeName);

@@ -2,9 +2,9 @@ import { describe, expect, test } from "vitest";
 import { defaultObject } from "../defaults/index.ts";
 import { errorString } from "../field-errors.ts";
 import type { HorizontalPodAutoscaler, Ingress, Lease } from "../types/cluster.ts";
-import type { ConfigMap, Namespace, Node, PersistentVolumeClaim, Secret, Service } from "../types/core.ts";
+import type { ConfigMap, Namespace, Node, PersistentVolumeClaim, PersistentVolumeClaimSpec, Secret, Service } from "../types/core.ts";
 import type { KubeObject } from "../types/meta.ts";
-import type { Pod } from "../types/pod.ts";
+import type { Pod, Volume } from "../types/pod.ts";
 import { isCIDR, isIP } from "./ip.ts";
 import { validateObject, validateObjectUpdate } from "./validate-object.ts";
 
@@ -228,6 +228,23 @@ describe("other core objects", () => {
       spec: { volumes: [{ name: "a", emptyDir: {}, hostPath: { path: "/x" } }, { name: "a", emptyDir: {} }], containers: [{ name: "app", image: "app:1" }] },
     };
     expect(messages(pod)).toEqual(["spec.volumes[0].hostPath: Forbidden: may not specify more than 1 volume type", 'spec.volumes[1].name: Duplicate value: "a"']);
+  });
+
+  test("an ephemeral volume needs a claim template with a valid claim spec and only labels and annotations", () => {
+    const withEphemeral = (ephemeral: NonNullable<Volume["ephemeral"]>): Pod => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p", namespace: "default" },
+      spec: { volumes: [{ name: "scratch", ephemeral }], containers: [{ name: "app", image: "app:1" }] },
+    });
+    const spec: PersistentVolumeClaimSpec = { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } };
+    expect(messages(withEphemeral({ volumeClaimTemplate: { metadata: { labels: { app: "p" }, creationTimestamp: null }, spec } }))).toEqual([]);
+    expect(messages(withEphemeral({}))).toEqual(["spec.volumes[0].ephemeral.volumeClaimTemplate: Required value"]);
+    expect(messages(withEphemeral({ volumeClaimTemplate: { metadata: { name: "mine", labels: { "bad key!": "x" } }, spec: { ...spec, accessModes: [] } } }))).toEqual([
+      expect.stringContaining("spec.volumes[0].ephemeral.volumeClaimTemplate.metadata.labels: Invalid value: \"bad key!\""),
+      "spec.volumes[0].ephemeral.volumeClaimTemplate.metadata.name: Forbidden: cannot be set for an ephemeral volume",
+      "spec.volumes[0].ephemeral.volumeClaimTemplate.spec.accessModes: Required value: at least 1 access mode is required",
+    ]);
   });
 });
 

@@ -138,7 +138,8 @@ export function validateNode(node: Node): FieldError[] {
   return errors;
 }
 
-function validateClaimSpec(spec: PersistentVolumeClaimSpec | undefined, path: FieldPath): FieldError[] {
+/** A claim's spec, also a pod's ephemeral volume template's. */
+export function validateClaimSpec(spec: PersistentVolumeClaimSpec | undefined, path: FieldPath): FieldError[] {
   const errors: FieldError[] = [];
   const modes = spec?.accessModes ?? [];
   if (modes.length === 0) errors.push(fieldRequired(path.child("accessModes"), "at least 1 access mode is required"));

@@ -6,10 +6,11 @@
 import type { FieldError } from "../field-errors.ts";
 import { fieldDuplicate, fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired } from "../field-errors.ts";
 import { FieldPath } from "../field-path.ts";
-import type { Container, KeyToPath, PodSpec, PodTemplateSpec, Toleration, Volume } from "../types/pod.ts";
+import type { Container, KeyToPath, PodSpec, PodTemplateSpec, Toleration, Volume, VolumeSource } from "../types/pod.ts";
 import { validateAnnotations, validateLabels } from "../validation.ts";
 import { isDns1123Label, isDns1123Subdomain, isQualifiedName, isValidLabelValue } from "../validation-strings.ts";
 import { int32Max, validateEnum } from "./common.ts";
+import { validateClaimSpec } from "./core.ts";
 import type { ContainerRole } from "./container.ts";
 import { validateContainer, validateHostPortConflicts } from "./container.ts";
 
@@ -57,11 +58,36 @@ function validateVolumeSource(volume: Volume, path: FieldPath): FieldError[] {
   if (volume.persistentVolumeClaim !== undefined && volume.persistentVolumeClaim.claimName.length === 0) {
     errors.push(fieldRequired(path.child("persistentVolumeClaim", "claimName"), ""));
   }
+  if (volume.ephemeral !== undefined) errors.push(...validateEphemeral(volume.ephemeral, path.child("ephemeral")));
   if (volume.nfs !== undefined) {
     if (volume.nfs.server.length === 0) errors.push(fieldRequired(path.child("nfs", "server"), ""));
     if (volume.nfs.path.length === 0) errors.push(fieldRequired(path.child("nfs", "path"), ""));
     else if (!volume.nfs.path.startsWith("/")) errors.push(fieldInvalid(path.child("nfs", "path"), volume.nfs.path, "must be an absolute path"));
   }
+  return errors;
+}
+
+/** The only metadata an ephemeral volume's claim template may carry (upstream's allow list). */
+const ephemeralTemplateMetadataFields = new Set(["labels", "annotations"]);
+
+function isSetField(value: unknown): boolean {
+  if (value === undefined || value === null || value === "" || value === 0) return false;
+  if (Array.isArray(value)) return value.length > 0;
+  return typeof value !== "object" || Object.keys(value).length > 0;
+}
+
+/** As upstream's validateEphemeralVolumeSource: a template whose metadata is labels and annotations only, and a valid claim spec. */
+function validateEphemeral(ephemeral: NonNullable<VolumeSource["ephemeral"]>, path: FieldPath): FieldError[] {
+  const template = ephemeral.volumeClaimTemplate;
+  const templatePath = path.child("volumeClaimTemplate");
+  if (template === undefined || template === null) return [fieldRequired(templatePath, "")];
+  const metadataPath = templatePath.child("metadata");
+  const metadata = template.metadata ?? {};
+  const errors = [...validateAnnotations(metadata.annotations, metadataPath.child("annotations")), ...validateLabels(metadata.labels, metadataPath.child("labels"))];
+  for (const [field, value] of Object.entries(metadata)) {
+    if (!ephemeralTemplateMetadataFields.has(field) && isSetField(value)) errors.push(fieldForbidden(metadataPath.child(field), "cannot be set for an ephemeral volume"));
+  }
+  errors.push(...validateClaimSpec(template.spec, templatePath.child("spec")));
   return errors;
 }
 

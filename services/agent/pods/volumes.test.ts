@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Pod } from "../../../libs/api/index.ts";
+import type { PersistentVolumeClaimSpec, Pod } from "../../../libs/api/index.ts";
 import type { EnvSources } from "./env.ts";
 import { containerMounts, VolumeError, VolumeManager, writeAtomicDirectory } from "./volumes.ts";
 
@@ -99,6 +99,18 @@ describe("volume manager", () => {
     expect(statSync(volumePath).mode & 0o777).toBe(0o777);
     await manager.cleanup("u4");
     expect(existsSync(volumePath)).toBe(true);
+  });
+
+  it("a generic ephemeral volume mounts the volume bound to the claim <pod>-<volume>", async () => {
+    const manager = new VolumeManager({ podsDir: join(dir, "pods"), localPathDir: join(dir, "lp"), mountTmpfs: false });
+    const spec: PersistentVolumeClaimSpec = { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } };
+    const pod: Pod = { metadata: { uid: "u5", name: "web", namespace: "shop" }, spec: { containers: [], volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec } } }] } };
+    const volumePath = join(dir, "storage", "pvc-2_shop_web-scratch");
+    const withVolumes: EnvSources = {
+      ...sources,
+      persistentVolume: (namespace, claimName) => (namespace === "shop" && claimName === "web-scratch" ? { metadata: { name: "pvc-2" }, spec: { hostPath: { path: volumePath, type: "DirectoryOrCreate" } } } : undefined),
+    };
+    expect((await manager.prepare(pod, withVolumes)).get("scratch")).toBe(volumePath);
   });
 
   it("a missing configMap is a VolumeError unless optional", async () => {

@@ -2,13 +2,15 @@
  * Pod volumes on the node's disk under `<podsDir>/<uid>/volumes/<name>`: emptyDir (a directory,
  * or tmpfs for medium Memory), hostPath, configMap, secret, downwardAPI and projected (written
  * with the kubelet's atomic `..data` symlink swap, so a changed ConfigMap reaches running
- * containers whole), and persistentVolumeClaim as a local-path directory. Mounts honour subPath.
+ * containers whole), and persistentVolumeClaim and generic ephemeral volumes (the claim
+ * `<pod>-<volume>`) as the directory of the bound local-path or local volume. Mounts honour subPath.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize } from "node:path";
 import { promisify } from "node:util";
+import { ephemeralClaimName } from "../../../libs/api/index.ts";
 import type { Container, DownwardAPIVolumeFile, KeyToPath, Pod, ResourceList, Volume } from "../../../libs/api/index.ts";
 import type { Mount } from "../cri/index.ts";
 import { ContainerConfigError, fieldRefValue, resourceFieldValue, type EnvSources } from "./env.ts";
@@ -211,6 +213,8 @@ export class VolumeManager {
   async #prepareVolume(pod: Pod, uid: string, volume: Volume, sources: EnvSources): Promise<string> {
     if (volume.hostPath !== undefined) return prepareHostPath(volume.hostPath.path, volume.hostPath.type ?? "");
     if (volume.persistentVolumeClaim !== undefined) return this.#prepareClaim(pod.metadata?.namespace ?? "default", volume.persistentVolumeClaim.claimName, sources);
+    // A generic ephemeral volume is the claim the ephemeral volume controller made for this pod.
+    if (volume.ephemeral !== undefined) return this.#prepareClaim(pod.metadata?.namespace ?? "default", ephemeralClaimName(pod, volume), sources);
     const directory = this.volumeDirectory(uid, volume.name);
     if (volume.emptyDir !== undefined) {
       if (!existsSync(directory)) {

@@ -13,7 +13,7 @@ const boundPod: PodReferences = {
   spec: {
     nodeName: "n1",
     serviceAccountName: "web-sa",
-    volumes: [{ name: "v", secret: { secretName: "tls" } }, { name: "c", persistentVolumeClaim: { claimName: "data" } }, { name: "p", projected: { sources: [{ configMap: { name: "projected-cm" } }] } }],
+    volumes: [{ name: "v", secret: { secretName: "tls" } }, { name: "c", persistentVolumeClaim: { claimName: "data" } }, { name: "p", projected: { sources: [{ configMap: { name: "projected-cm" } }] } }, { name: "scratch", ephemeral: { volumeClaimTemplate: { spec: {} } } }],
     containers: [{ name: "c", env: [{ name: "A", valueFrom: { configMapKeyRef: { name: "settings", key: "a" } } }], envFrom: [{ secretRef: { name: "env-secret" } }] }],
     imagePullSecrets: [{ name: "registry" }],
   },
@@ -70,7 +70,7 @@ describe("node authorizer", () => {
     const references = podReferences(boundPod);
     expect([...references.secrets].sort()).toEqual(["env-secret", "registry", "tls"]);
     expect([...references.configmaps].sort()).toEqual(["projected-cm", "settings"]);
-    expect([...references.persistentvolumeclaims]).toEqual(["data"]);
+    expect([...references.persistentvolumeclaims]).toEqual(["data", "web-scratch"]);
     expect([...references.serviceaccounts]).toEqual(["web-sa"]);
   });
 

@@ -66,8 +66,11 @@ interface Referenced {
   readonly serviceaccounts: Set<string>;
 }
 
-function addVolumeReferences(volumes: readonly unknown[], into: Referenced): void {
+function addVolumeReferences(podName: string, volumes: readonly unknown[], into: Referenced): void {
   for (const volume of recordsOf(volumes)) {
+    // A generic ephemeral volume's claim is `<pod>-<volume>`, as upstream's graph has it.
+    const volumeName = stringAt(volume, "name");
+    if (child(volume, "ephemeral") !== undefined && volumeName !== undefined) into.persistentvolumeclaims.add(`${podName}-${volumeName}`);
     const secret = stringAt(child(volume, "secret"), "secretName");
     if (secret !== undefined) into.secrets.add(secret);
     const configMap = stringAt(child(volume, "configMap"), "name");
@@ -105,7 +108,7 @@ function addContainerReferences(containers: readonly unknown[], into: Referenced
 export function podReferences(pod: PodReferences): Referenced {
   const referenced: Referenced = { secrets: new Set(), configmaps: new Set(), persistentvolumeclaims: new Set(), serviceaccounts: new Set() };
   const spec = pod.spec ?? {};
-  addVolumeReferences(spec.volumes ?? [], referenced);
+  addVolumeReferences(pod.metadata.name ?? "", spec.volumes ?? [], referenced);
   for (const containers of [spec.containers, spec.initContainers, spec.ephemeralContainers]) addContainerReferences(containers ?? [], referenced);
   for (const pullSecret of recordsOf(spec.imagePullSecrets ?? [])) {
     const name = stringAt(pullSecret, "name");

@@ -47,6 +47,20 @@ describe("local-path provisioner", () => {
     expect(bound.metadata.annotations?.["volume.kubernetes.io/selected-node"]).toBe("node-b");
   });
 
+  it("provisions an ephemeral volume's claim <pod>-<volume> once its pod is on a node", async () => {
+    const { client, run } = setup();
+    const claim = client.seed<PersistentVolumeClaim>(persistentVolumeClaimsResource, {
+      metadata: { name: "web-scratch", namespace: "default" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    });
+    client.seed<Pod>(podsResource, {
+      metadata: { name: "web", namespace: "default" },
+      spec: { nodeName: "node-c", containers: [{ name: "app", image: "nginx" }], volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: claim.spec! } } }] },
+    });
+    await run();
+    expect(client.stored<PersistentVolumeClaim>(persistentVolumeClaimsResource, "default", "web-scratch")?.spec?.volumeName).toBe(`pvc-${claim.metadata.uid ?? ""}`);
+  });
+
   it("a second reconcile of a bound claim writes nothing; deleting the claim deletes its volume", async () => {
     const { client, controller, run, addPod, claim } = setup();
     addPod("node-a");

@@ -1,12 +1,12 @@
 /**
  * A built-in local-path provisioner (what k3s ships as rancher's local-path-provisioner): keeps a
  * default StorageClass `local-path` (WaitForFirstConsumer, reclaim Delete), and once a pod using
- * a Pending claim of that class (or of no class) is bound to a node, creates a hostPath
- * PersistentVolume under `/var/lib/flotilla/storage` with node affinity to that node and binds the
- * claim to it. A deleted claim's volume is deleted (Delete policy). Keys: `claim:<ns>/<name>`,
- * `pod:<ns>/<name>`, `class`, `volume:<name>`.
+ * a Pending claim of that class (or of no class), named or ephemeral, is bound to a node, creates
+ * a hostPath PersistentVolume under `/var/lib/flotilla/storage` with node affinity to that node
+ * and binds the claim to it. A deleted claim's volume is deleted (Delete policy). Keys:
+ * `claim:<ns>/<name>`, `pod:<ns>/<name>`, `class`, `volume:<name>`.
  */
-import { isStatusError } from "../../../libs/api/index.ts";
+import { isStatusError, podClaimNames } from "../../../libs/api/index.ts";
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../../../libs/api/index.ts";
 import type { Controller, ControllerContext, Informer } from "../../../libs/client/types.ts";
 import { persistentVolumeClaimsResource, persistentVolumesResource, podsResource, storageClassesResource } from "../common/resources.ts";
@@ -41,10 +41,7 @@ export class LocalPathProvisioner implements Controller {
     this.#claims.addHandlers({ onDelete: (claim) => context.queue.add(`volume:${volumeNameFor(claim)}`) });
     const podChanged = (pod: Pod): void => {
       if ((pod.spec?.nodeName ?? "") === "") return;
-      for (const volume of pod.spec?.volumes ?? []) {
-        const name = volume.persistentVolumeClaim?.claimName;
-        if (name !== undefined) context.queue.add(`claim:${pod.metadata.namespace ?? ""}/${name}`);
-      }
+      for (const name of podClaimNames(pod)) context.queue.add(`claim:${pod.metadata.namespace ?? ""}/${name}`);
     };
     this.#pods.addHandlers({ onAdd: podChanged, onUpdate: (_previous, pod) => podChanged(pod) });
     this.#classes.addHandlers({ onDelete: () => context.queue.add("class") });
@@ -88,7 +85,7 @@ export class LocalPathProvisioner implements Controller {
     if (className !== localPathClassName) return;
     const consumer = pods
       .listMatching(claim.metadata.namespace, "")
-      .find((pod) => (pod.spec?.nodeName ?? "") !== "" && (pod.spec?.volumes ?? []).some((volume) => volume.persistentVolumeClaim?.claimName === claim.metadata.name));
+      .find((pod) => (pod.spec?.nodeName ?? "") !== "" && podClaimNames(pod).includes(claim.metadata.name ?? ""));
     if (consumer === undefined) return;
     const nodeName = consumer.spec!.nodeName!;
     const volumeName = volumeNameFor(claim);

@@ -1,10 +1,11 @@
 /**
  * End to end on the one-machine testbed (1 server, 2 agent hosts, real containerd): the agent
  * paths issue 6 still lacked. `kubectl exec -i pod -- cat` ends when stdin ends; a StatefulSet's
- * local-path volume keeps its data across a pod deletion; stopping an agent host (its agent and
- * containerd killed) makes its node NotReady and its Deployment pods are replaced on the other
- * node. The server runs with a 10 s node monitor grace period and the pods tolerate a lost node
- * for 5 s, so the node-loss path takes seconds rather than the defaults' minutes.
+ * local-path volume keeps its data across a pod deletion; a generic ephemeral volume gets its own
+ * claim, deleted with its pod; stopping an agent host (its agent and containerd killed) makes its
+ * node NotReady and its Deployment pods are replaced on the other node. The server runs with a
+ * 10 s node monitor grace period and the pods tolerate a lost node for 5 s, so the node-loss path
+ * takes seconds rather than the defaults' minutes.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -123,6 +124,45 @@ describe("agents on the testbed (1 server, 2 agents)", () => {
     // No nodeSelector: the scheduler follows the claim's local-path PV back to the node holding its data.
     expect((await pods("app=store")).find((pod) => !pod.terminating)?.node).toBe(before?.node);
     expect((await kubectl("exec", "store-0", "--", "cat", "/data/note")).trim()).toBe("kept");
+  });
+
+  it("gives a pod's generic ephemeral volume its own local-path claim, deleted with the pod", async () => {
+    const pod = `
+apiVersion: v1
+kind: Pod
+metadata: { name: scratch, labels: { app: scratch } }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - { name: main, image: flotilla/busybox:1, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"], volumeMounts: [{ name: cache, mountPath: /cache }] }
+  volumes:
+    - name: cache
+      ephemeral:
+        volumeClaimTemplate:
+          metadata: { labels: { purpose: cache } }
+          spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 32Mi } } }
+`;
+    await kubectlIn(pod, "apply", "-f", "-");
+    await waitFor(async () => ((await pods("app=scratch")).some((view) => view.ready) ? true : undefined), { timeoutMs: 90_000, description: "pod scratch ready" });
+    const podUid = (await kubectl("get", "pod", "scratch", "-o", "jsonpath={.metadata.uid}")).trim();
+    const claim = JSON.parse(await kubectl("get", "pvc", "scratch-cache", "-o", "json")) as {
+      metadata: { labels?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] };
+      spec: { volumeName?: string };
+      status: { phase?: string };
+    };
+    expect(claim.status.phase).toBe("Bound");
+    expect(claim.metadata.labels).toEqual({ purpose: "cache" });
+    expect(claim.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "Pod", name: "scratch", uid: podUid, controller: true })]);
+    const volumeName = claim.spec.volumeName ?? "";
+    const affinity = (await kubectl("get", "pv", volumeName, "-o", "jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}")).trim();
+    expect(affinity).toBe((await pods("app=scratch"))[0]?.node);
+    await kubectl("exec", "scratch", "--", "sh", "-c", "echo cached > /cache/entry");
+    expect((await kubectl("exec", "scratch", "--", "cat", "/cache/entry")).trim()).toBe("cached");
+    // The pod owns the claim: deleting the pod lets the garbage collector delete the claim, and
+    // local-path's Delete policy then the volume.
+    await kubectl("delete", "pod", "scratch", "--wait=true", "--timeout=60s");
+    await waitFor(async () => ((await kubectl("get", "pvc", "-o", "name")).includes("scratch-cache") ? undefined : true), { timeoutMs: 60_000, description: "claim scratch-cache deleted" });
+    await waitFor(async () => ((await kubectl("get", "pv", "-o", "name")).includes(volumeName) ? undefined : true), { timeoutMs: 60_000, description: `volume ${volumeName} deleted` });
   });
 
   it("makes a stopped agent host's node NotReady and replaces its Deployment pods on the other node", async () => {
