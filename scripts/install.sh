@@ -108,6 +108,8 @@ install_code() {
     say "installing npm packages in $prefix"
     (cd "$prefix" && npm install --omit=dev --no-audit --no-fund --loglevel=error)
   fi
+  # Builds the JavaScript bundle scripts/flotilla runs now, so the service's first start does not.
+  "$prefix/scripts/flotilla" version >/dev/null
 }
 
 # The system containerd for an agent: CNI plugins where Debian puts them, Flotilla's pause image.

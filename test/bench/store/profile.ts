@@ -143,6 +143,9 @@ async function profileImplementation(implementation: StoreImplementation, option
   if (implementation === "flotilla" && profileDir !== undefined) {
     mkdirSync(profileDir, { recursive: true });
     process.env["FLOTILLA_NODE_FLAGS"] = `${process.env["FLOTILLA_NODE_FLAGS"] ?? ""} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+    // From the sources rather than scripts/flotilla's bundle, so that each frame's URL names its
+    // source file (analyze-profile.ts groups by file).
+    process.env["FLOTILLA_RUN"] ??= "tsx";
   }
   const cluster = await StoreCluster.start({ implementation, size: 3 });
   try {
